@@ -1,0 +1,132 @@
+"""The normalised ticket every adapter produces and every rule reads.
+
+Adapters map vendor fields in and out of this shape; the engine never sees a vendor payload except
+through ``raw``. The record is frozen so a decision can never be computed from a ticket that changed
+half-way, and slotted so rule evaluation reads attributes at C speed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Final
+
+__all__ = [
+    "CORE_FIELDS",
+    "EMPTY_MAPPING",
+    "REQUESTER_FIELDS",
+    "Requester",
+    "Ticket",
+    "field_type",
+]
+
+#: A shared read-only empty mapping, so default ``custom``/``raw`` cost nothing per ticket.
+EMPTY_MAPPING: Final[Mapping[str, Any]] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Requester:
+    """Who asked: the person every promise and message is addressed to."""
+
+    name: str = ""
+    #: E-mail address or social handle.
+    address: str = ""
+    #: BCP 47 language tag as the tool has it ("nl", "en-GB", "nl_NL"); empty when unknown.
+    language: str = ""
+    vip: bool = False
+    #: IANA time zone for dates in messages; empty means the calendar's zone.
+    timezone: str = ""
+
+
+_NO_REQUESTER: Final = Requester()
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A ticket as matrixcore sees it, whatever tool it came from.
+
+    ``impact``, ``urgency`` and ``priority`` are the values the tool has *now*, already mapped by the
+    adapter to the ruleset's level and priority names (``None`` when unset or unmappable).
+    ``first_response`` is when an agent picked the ticket up (TOPdesk ``responseDate``, the first
+    public agent comment in Zendesk); ``None`` while nobody has.
+    ``paused_seconds`` is wall-clock time the ticket already spent paused (on hold) before its current
+    state; the current pause, if any, is read from ``status`` and ``paused_since``.
+    """
+
+    source: str
+    id: str
+    created: datetime
+    number: str = ""
+    subject: str = ""
+    description: str = ""
+    channel: str = ""
+    requester: Requester = _NO_REQUESTER
+    category: str = ""
+    subcategory: str = ""
+    service: str = ""
+    impact: str | None = None
+    urgency: str | None = None
+    priority: str | None = None
+    status: str = ""
+    updated: datetime | None = None
+    first_response: datetime | None = None
+    resolved: datetime | None = None
+    paused_since: datetime | None = None
+    paused_seconds: float = 0.0
+    custom: Mapping[str, Any] = field(default=EMPTY_MAPPING)
+    raw: Mapping[str, Any] = field(default=EMPTY_MAPPING, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.created.tzinfo is None:
+            raise ValueError(f"ticket {self.id}: 'created' must be timezone-aware, got {self.created!r}")
+
+    @property
+    def key(self) -> str:
+        """A ticket's identity across adapters: ``source:id``."""
+        return f"{self.source}:{self.id}"
+
+    def evolve(self, **changes: Any) -> Ticket:
+        """A copy with some fields changed (tickets are frozen)."""
+        return replace(self, **changes)
+
+    def get(self, path: str, default: Any = None) -> Any:
+        """The value at a dotted field path, as rules address it.
+
+        ``subject``, ``requester.language``, ``custom.affected_users``; a bare name that is not a core
+        field is looked up in ``custom`` (so rules may say ``affected_users``).
+        """
+        head, _, rest = path.partition(".")
+        if head in CORE_FIELDS:
+            value: Any = getattr(self, head)
+        elif head == "requester" and rest:
+            return getattr(self.requester, rest, default) if rest in REQUESTER_FIELDS else default
+        else:
+            value = self.custom.get(path if head != "custom" else rest, _MISSING)
+            return default if value is _MISSING else value
+        if not rest:
+            return value
+        if isinstance(value, Mapping):
+            return value.get(rest, default)
+        return default
+
+
+_MISSING: Final = object()
+
+#: Ticket fields a rule can name directly, with their declared type names (used by the compiler to
+#: specialise comparisons and by ``matrixcore check`` to reject unknown fields).
+CORE_FIELDS: Final[Mapping[str, str]] = MappingProxyType(
+    {f.name: str(f.type) for f in fields(Ticket) if f.name not in ("requester", "custom", "raw")}
+)
+REQUESTER_FIELDS: Final[Mapping[str, str]] = MappingProxyType({f.name: str(f.type) for f in fields(Requester)})
+
+
+def field_type(path: str) -> str | None:
+    """Declared type of a core field path (``"str"``, ``"datetime | None"``…), ``None`` for custom fields."""
+    head, _, rest = path.partition(".")
+    if head == "requester":
+        return REQUESTER_FIELDS.get(rest)
+    if rest:
+        return None
+    return CORE_FIELDS.get(head)
