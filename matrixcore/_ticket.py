@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -20,6 +20,7 @@ __all__ = [
     "Requester",
     "Ticket",
     "field_type",
+    "parse_instant",
 ]
 
 #: A shared read-only empty mapping, so default ``custom``/``raw`` cost nothing per ticket.
@@ -75,8 +76,8 @@ class Ticket:
     resolved: datetime | None = None
     paused_since: datetime | None = None
     paused_seconds: float = 0.0
-    custom: Mapping[str, Any] = field(default=EMPTY_MAPPING)
-    raw: Mapping[str, Any] = field(default=EMPTY_MAPPING, repr=False, compare=False)
+    custom: Mapping[str, Any] = field(default_factory=lambda: EMPTY_MAPPING)
+    raw: Mapping[str, Any] = field(default_factory=lambda: EMPTY_MAPPING, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.created.tzinfo is None:
@@ -90,6 +91,47 @@ class Ticket:
     def evolve(self, **changes: Any) -> Ticket:
         """A copy with some fields changed (tickets are frozen)."""
         return replace(self, **changes)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "", default_tz: tzinfo = UTC) -> Ticket:
+        """Build a ticket from plain data (JSON, YAML, an export row): ISO dates, nested requester.
+
+        Naive times are taken in ``default_tz``. Unknown keys go to ``custom`` so nothing is lost.
+        Raises ``ValueError`` naming the field when a value cannot be used.
+        """
+        values: dict[str, Any] = {"source": str(data.get("source") or source or "file")}
+        custom: dict[str, Any] = dict(data.get("custom") or {})
+        for key, value in data.items():
+            if key in ("source", "custom", "raw"):
+                continue
+            if key == "requester":
+                values["requester"] = _requester(value)
+            elif key in _DATETIME_FIELDS:
+                values[key] = parse_instant(value, key, default_tz)
+            elif key == "paused_seconds":
+                values[key] = float(value or 0)
+            elif key in ("impact", "urgency", "priority"):
+                values[key] = None if value in (None, "") else str(value)
+            elif key in CORE_FIELDS:
+                values[key] = "" if value is None else str(value)
+            else:
+                custom[key] = value
+        if "id" not in values or not values["id"]:
+            raise ValueError("field 'id': missing")
+        if values.get("created") is None:
+            raise ValueError("field 'created': missing")
+        return cls(**values, custom=MappingProxyType(custom) if custom else EMPTY_MAPPING,
+                   raw=MappingProxyType(dict(data.get("raw") or {})) if data.get("raw") else EMPTY_MAPPING)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data; ``Ticket.from_dict(t.to_dict()) == t``."""
+        out: dict[str, Any] = {}
+        for name in CORE_FIELDS:
+            value = getattr(self, name)
+            out[name] = value.isoformat() if isinstance(value, datetime) else value
+        out["requester"] = {f: getattr(self.requester, f) for f in REQUESTER_FIELDS}
+        out["custom"] = dict(self.custom)
+        return out
 
     def get(self, path: str, default: Any = None) -> Any:
         """The value at a dotted field path, as rules address it.
@@ -113,6 +155,42 @@ class Ticket:
 
 
 _MISSING: Final = object()
+_DATETIME_FIELDS: Final = frozenset({"created", "updated", "first_response", "resolved", "paused_since"})
+
+
+def parse_instant(value: Any, name: str = "time", default_tz: tzinfo = UTC) -> datetime | None:
+    """An aware datetime from ISO text (``Z``, ``+0000`` and ``+00:00`` all accepted) or a datetime."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        instant = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    else:
+        try:
+            instant = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValueError(f"field {name!r}: not an ISO 8601 time: {value!r}") from None
+    return instant if instant.tzinfo is not None else instant.replace(tzinfo=default_tz)
+
+
+def _requester(value: Any) -> Requester:
+    if isinstance(value, Requester):
+        return value
+    if isinstance(value, str):
+        return Requester(name=value)
+    if not isinstance(value, Mapping):
+        return _NO_REQUESTER
+    vip = value.get("vip", False)
+    if isinstance(vip, str):
+        vip = vip.strip().lower() in ("1", "true", "yes", "y", "ja", "j")
+    return Requester(
+        name=str(value.get("name") or ""),
+        address=str(value.get("address") or value.get("email") or ""),
+        language=str(value.get("language") or ""),
+        vip=bool(vip),
+        timezone=str(value.get("timezone") or ""),
+    )
 
 #: Ticket fields a rule can name directly, with their declared type names (used by the compiler to
 #: specialise comparisons and by ``matrixcore check`` to reject unknown fields).

@@ -1,0 +1,151 @@
+"""The ``matrixcore`` command line: one group, one small function per command.
+
+Exit codes scripts can rely on: 0 all good; 1 the input is valid but something failed (a rule
+example, a changed ticket in ``report --fail-on-change``); 2 invalid input (a bad rules or config
+file, a bad option); 3 an ITSM tool could not be reached. Errors go to stderr, results to stdout,
+and every command that prints results has ``--format json`` for machines.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from . import __version__
+from ._engine import Engine
+from ._errors import Problem, RulesetError
+from ._examples import ExampleResult, run_examples
+from ._ruleset import Ruleset, load_ruleset
+from ._schemas import SCHEMA_NAMES, load_schema
+
+__all__ = ["EXIT_FAILED", "EXIT_INVALID", "EXIT_OK", "EXIT_UNREACHABLE", "main"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INVALID = 2
+EXIT_UNREACHABLE = 3
+
+_CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def err_console() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def print_problems(problems: Sequence[Problem], console: Console | None = None) -> None:
+    """``file:line:col: path: message`` per problem, errors in red, warnings in yellow."""
+    console = console or err_console()
+    for problem in problems:
+        style = "red" if problem.severity == "error" else "yellow"
+        console.print(f"[{style}]{escape(str(problem))}[/{style}]")
+
+
+def load_or_exit(path: str, fmt: str = "text") -> Ruleset:
+    """Load a ruleset or print every problem and exit 2: bad input never gives a traceback."""
+    try:
+        return load_ruleset(path)
+    except RulesetError as exc:
+        if fmt == "json":
+            click.echo(json.dumps({"valid": False, "file": path, "problems": [_problem_dict(p) for p in exc.problems]},
+                                  indent=2))
+        else:
+            errors = sum(p.severity == "error" for p in exc.problems)
+            err_console().print(f"[bold red]{escape(path)}: {errors} error{'s' if errors != 1 else ''}[/bold red]")
+            print_problems(exc.problems)
+        sys.exit(EXIT_INVALID)
+
+
+def _problem_dict(problem: Problem) -> dict[str, Any]:
+    return {"path": problem.dotted_path, "line": problem.line, "column": problem.column,
+            "message": problem.message, "severity": problem.severity}
+
+
+@click.group(context_settings=_CONTEXT)
+@click.version_option(__version__, "-V", "--version", prog_name="matrixcore")
+def main() -> None:
+    """matrixcore: consistent priorities, honest lead times and timely messages for your ITSM tool.
+
+    \b
+    Start here:
+      matrixcore check rules.yaml            validate a rules file and run its examples
+      matrixcore report --config c.yaml      dry run: what would change, and why
+      matrixcore run --config c.yaml         the sync daemon beside your ITSM tool
+      matrixcore schema rules > rules.json   JSON Schema for your editor
+
+    Exit codes: 0 ok, 1 checks failed, 2 invalid input, 3 ITSM tool unreachable.
+    """
+
+
+@main.command(context_settings=_CONTEXT)
+@click.argument("rules", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people, json for scripts and editors.")
+@click.option("--no-examples", is_flag=True, help="Only validate; do not run the file's examples.")
+def check(rules: str, fmt: str, no_examples: bool) -> None:
+    """Validate a rules file (YAML, JSON or TOML) and run its examples.
+
+    Every error is reported at once with its file, line, column and dotted path: schema errors first,
+    then the logical checks (every matrix cell filled, every calendar, level, template and placeholder
+    known, every regex compiles). Then each entry under 'examples' is classified and compared with
+    what its author expects.
+
+    \b
+    Exit codes: 0 valid and every example passes; 1 an example fails; 2 the file is invalid.
+    """
+    ruleset = load_or_exit(rules, fmt)
+    results: list[ExampleResult] = [] if no_examples else run_examples(Engine(ruleset))
+    failed = [r for r in results if not r.passed]
+    if fmt == "json":
+        click.echo(json.dumps({"valid": True, "file": rules, "problems": [_problem_dict(p) for p in ruleset.warnings],
+                               "examples": [r.as_dict() for r in results]}, indent=2))
+    else:
+        console = Console(highlight=False, soft_wrap=True)
+        print_problems(ruleset.warnings)
+        summary = (f"{len(ruleset.rules)} rules, {len(ruleset.impact_levels)}x{len(ruleset.urgency_levels)} matrix, "
+                   f"{len(ruleset.priorities)} priorities, {len(ruleset.calendars)} calendars, "
+                   f"{len(ruleset.messages.policies)} message policies")
+        console.print(f"[green]{escape(rules)} is valid[/green]: {summary}")
+        for result in failed:
+            _print_failure(console, rules, result)
+        if results:
+            style = "red" if failed else "green"
+            console.print(f"[{style}]examples: {len(results) - len(failed)} passed, {len(failed)} failed[/{style}]")
+    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+def _print_failure(console: Console, file: str, result: ExampleResult) -> None:
+    where = f"{file}:{result.line}" if result.line else file
+    console.print(f"\n[bold red]FAIL[/bold red] {escape(where)}: example {escape(result.example.name)!r}")
+    if result.error:
+        console.print(f"  [red]{escape(result.error)}[/red]")
+    for mismatch in result.mismatches:
+        console.print(f"  {mismatch.field}:")
+        console.print(f"[red]  - expected {escape(repr(mismatch.expected))}[/red]")
+        console.print(f"[green]  + got      {escape(repr(mismatch.actual))}[/green]")
+    if result.trace:
+        console.print("  why:")
+        for step in result.trace:
+            console.print(f"    {escape(str(step))}")
+
+
+@main.command(context_settings=_CONTEXT)
+@click.argument("name", type=click.Choice(SCHEMA_NAMES), default="rules")
+def schema(name: str) -> None:
+    """Print the JSON Schema of a rules or config file, for editors.
+
+    \b
+    VS Code (YAML extension): save it and add to settings.json
+      "yaml.schemas": {"./rules.schema.json": "rules*.yaml"}
+    or put '# yaml-language-server: $schema=./rules.schema.json' at the top of the rules file.
+    """
+    click.echo(json.dumps(load_schema(name), indent=2))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,204 @@
+"""What the engine decides for a ticket, and the trace that explains it.
+
+The trace is what a report shows and what the audit log keeps ("why did ticket 4711 get P2?"). It is
+recorded as a few integers and references while classifying (so the trace costs next to nothing on
+the hot path) and expanded into readable steps only when someone looks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ._durations import format_duration
+
+if TYPE_CHECKING:
+    from ._ruleset import Ruleset, Target
+
+__all__ = ["Decision", "DueMessages", "Evaluation", "Message", "SentMessage", "TraceStep"]
+
+_DEFAULT = -1
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    """One fact of a decision: which value was set, by what, and why."""
+
+    dimension: str
+    value: str
+    #: ``"rule"``, ``"default"``, ``"matrix"``, ``"priority"``, ``"channel"``, ``"calendar"``, ``"clock"``.
+    source: str
+    detail: str
+    rule: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"dimension": self.dimension, "value": self.value, "source": self.source, "detail": self.detail,
+                "rule": self.rule}
+
+    def __str__(self) -> str:
+        return f"{self.dimension} = {self.value}: {self.detail}"
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """The time-free part of a decision: what the rules and the matrix say about a ticket."""
+
+    impact: str
+    urgency: str
+    priority: str
+    #: Index of the rule that set each dimension, -1 for the default (priority: -1 = the matrix cell).
+    impact_rule: int
+    urgency_rule: int
+    priority_rule: int
+
+    def steps(self, ruleset: Ruleset) -> list[TraceStep]:
+        rules = ruleset.rules
+        out = []
+        for dimension, value, index in (
+            ("impact", self.impact, self.impact_rule),
+            ("urgency", self.urgency, self.urgency_rule),
+        ):
+            if index == _DEFAULT:
+                out.append(TraceStep(dimension, value, "default", "no rule matched: the ruleset's default"))
+            else:
+                rule = rules[index]
+                out.append(TraceStep(dimension, value, "rule", f"rule {rule.name!r} (#{index + 1}) matched", rule.name))
+        if self.priority_rule == _DEFAULT:
+            out.append(
+                TraceStep("priority", self.priority, "matrix", f"matrix cell impact={self.impact} x urgency={self.urgency}")
+            )
+        else:
+            rule = rules[self.priority_rule]
+            out.append(
+                TraceStep("priority", self.priority, "rule",
+                          f"rule {rule.name!r} (#{self.priority_rule + 1}) set the priority, overriding the matrix",
+                          rule.name)
+            )
+        return out
+
+    def deciding_rules(self) -> tuple[int, ...]:
+        """Rule indices that decided something, priority first (used to pick a delay reason)."""
+        return tuple(i for i in (self.priority_rule, self.urgency_rule, self.impact_rule) if i != _DEFAULT)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Impact, urgency, priority and the promised moments for one ticket at one instant."""
+
+    ticket_key: str
+    evaluation: Evaluation
+    #: The latest moment the ticket will be picked up; ``None`` only when no target applies.
+    pickup_by: datetime | None
+    resolve_by: datetime | None
+    pickup_target: Target
+    resolve_target: Target
+    #: The channel whose own pickup target was earlier than the priority's, if any.
+    pickup_from_channel: str | None
+    channel_kind: str | None
+    #: Business time counted towards pickup at ``now`` (pauses excluded).
+    counted: timedelta
+    paused: bool
+    picked_up: bool
+    resolved: bool
+    now: datetime
+
+    @property
+    def impact(self) -> str:
+        return self.evaluation.impact
+
+    @property
+    def urgency(self) -> str:
+        return self.evaluation.urgency
+
+    @property
+    def priority(self) -> str:
+        return self.evaluation.priority
+
+    def trace(self, ruleset: Ruleset) -> list[TraceStep]:
+        """The readable trace: which rule set which value, the matrix cell, the calendars and the clock."""
+        steps = self.evaluation.steps(ruleset)
+        pickup, resolve = self.pickup_target, self.resolve_target
+        if self.pickup_from_channel:
+            source, detail = "channel", f"channel {self.pickup_from_channel!r} promises pickup within"
+        else:
+            source, detail = "priority", f"priority {self.priority} promises pickup within"
+        steps.append(TraceStep("pickup_by", _iso(self.pickup_by), source,
+                               f"{detail} {format_duration(pickup.within)} on calendar {pickup.calendar!r}"))
+        steps.append(TraceStep("resolve_by", _iso(self.resolve_by), "priority",
+                               f"priority {self.priority} promises resolution within "
+                               f"{format_duration(resolve.within)} on calendar {resolve.calendar!r}"))
+        state = "paused" if self.paused else "picked up" if self.picked_up else "running"
+        steps.append(TraceStep("clock", format_duration(self.counted), "clock",
+                               f"{format_duration(self.counted)} of business time counted towards pickup; clock {state}"))
+        return steps
+
+    def as_dict(self, ruleset: Ruleset | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "ticket": self.ticket_key,
+            "impact": self.impact,
+            "urgency": self.urgency,
+            "priority": self.priority,
+            "pickup_by": _iso(self.pickup_by),
+            "resolve_by": _iso(self.resolve_by),
+            "channel_class": self.channel_kind,
+            "paused": self.paused,
+            "picked_up": self.picked_up,
+        }
+        if ruleset is not None:
+            out["trace"] = [step.as_dict() for step in self.trace(ruleset)]
+        return out
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """A message already sent (or pending) for a ticket, as the ledger remembers it."""
+
+    policy: str
+    key: str
+    sent_at: datetime
+    visible_to_requester: bool = True
+    #: The priority the message announced, so a later change can be announced once.
+    priority: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message that is due: rendered, addressed, and keyed so it is never sent twice."""
+
+    ticket_key: str
+    policy: str
+    event: str
+    #: Idempotency key: the same key is never sent twice for a ticket.
+    key: str
+    visible_to_requester: bool
+    language: str
+    text: str
+    due_at: datetime
+    priority: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ticket": self.ticket_key, "policy": self.policy, "event": self.event, "key": self.key,
+                "visible_to_requester": self.visible_to_requester, "language": self.language,
+                "text": self.text, "due_at": self.due_at.isoformat(), "priority": self.priority}
+
+
+@dataclass(frozen=True, slots=True)
+class DueMessages:
+    """What to send now, what no longer needs sending, and when to look again."""
+
+    messages: tuple[Message, ...]
+    #: Keys of timed messages overtaken by a later stage due at the same time (record, don't send).
+    superseded: tuple[str, ...]
+    #: Messages held back by the per-ticket cap, sent when the window allows.
+    held: tuple[str, ...]
+    #: When the next message for this ticket falls due (``None``: nothing more is planned).
+    next_due: datetime | None
+
+    def keys(self) -> Mapping[str, Message]:
+        return {m.key: m for m in self.messages}

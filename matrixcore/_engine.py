@@ -1,0 +1,131 @@
+"""The engine: a ruleset compiled once, then ticket -> decision, pure and fast.
+
+No I/O and no clock of its own: callers pass ``now``. That is what lets the same engine serve the
+daemon, the dry-run report, rule examples and benchmarks, and what makes every decision reproducible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from ._calendar import BusinessCalendar
+from ._conditions import CompileContext, compile_rules
+from ._decision import Decision, DueMessages, Evaluation, SentMessage
+from ._policies import PolicySet
+from ._ruleset import Ruleset, Target
+from ._ticket import Ticket
+
+__all__ = ["Engine"]
+
+_ZERO = timedelta(0)
+
+
+class Engine:
+    """Classify tickets with one ruleset. Build once (rules are compiled here), call many times."""
+
+    __slots__ = ("_aliases", "_cells", "_channels", "_default_impact", "_default_urgency", "_evaluate", "_policies",
+                 "_priorities", "calendars", "ruleset")
+
+    def __init__(self, ruleset: Ruleset) -> None:
+        self.ruleset = ruleset
+        self.calendars: dict[str, BusinessCalendar] = dict(ruleset.calendars)
+        context = CompileContext(calendars=self.calendars)
+        self._evaluate: Callable[[Ticket], tuple[str | None, int, str | None, int, str | None, int]] = compile_rules(
+            [(rule.name, rule.condition, rule.sets) for rule in ruleset.rules], ruleset.operators, context
+        )
+        self._cells = dict(ruleset.cells)
+        self._default_impact = ruleset.defaults["impact"]
+        self._default_urgency = ruleset.defaults["urgency"]
+        self._priorities = dict(ruleset.priorities)
+        self._channels = dict(ruleset.channels)
+        self._aliases = {
+            spelling: channel.name
+            for channel in ruleset.channels.values()
+            for spelling in {channel.name.lower(), channel.name.upper(), channel.name.title(),
+                             *(a for alias in channel.aliases for a in (alias, alias.lower(), alias.upper()))}
+            if spelling != channel.name
+        }
+        self._policies = PolicySet(ruleset, context, self._deadline)
+
+    def evaluate(self, ticket: Ticket) -> Evaluation:
+        """The rules and the matrix only: impact, urgency, priority and which rule set each."""
+        aliased = self._aliases.get(ticket.channel) if self._aliases else None
+        if aliased is not None:  # rules see the canonical channel name ("x" -> "twitter")
+            ticket = ticket.evolve(channel=aliased)
+        impact, impact_rule, urgency, urgency_rule, priority, priority_rule = self._evaluate(ticket)
+        if impact is None:
+            impact = self._default_impact
+        if urgency is None:
+            urgency = self._default_urgency
+        if priority is None:
+            priority = self._cells[impact, urgency]
+        return Evaluation(impact, urgency, priority, impact_rule, urgency_rule, priority_rule)
+
+    def classify(self, ticket: Ticket, now: datetime, evaluation: Evaluation | None = None) -> Decision:
+        """Decide impact, urgency, priority, pickup_by and resolve_by for ``ticket`` as of ``now``.
+
+        Pass ``evaluation`` to keep a priority decided elsewhere (an agent's choice that matrixcore
+        respects): the deadlines are then computed from that priority.
+        """
+        evaluation = evaluation or self.evaluate(ticket)
+        level = self._priorities[evaluation.priority]
+        channel = self._channels.get(ticket.channel.lower()) if ticket.channel else None
+        paused = bool(ticket.paused_since) or self.ruleset.is_paused(ticket.status)
+        pickup_target = level.pickup
+        pickup_by = self._deadline(level.pickup, ticket, now, paused)
+        from_channel = None
+        if channel is not None and channel.pickup is not None:
+            channel_by = self._deadline(channel.pickup, ticket, now, paused)
+            if channel_by < pickup_by:
+                pickup_by, pickup_target, from_channel = channel_by, channel.pickup, channel.name
+        resolve_by = self._deadline(level.resolve, ticket, now, paused)
+        return Decision(
+            ticket_key=ticket.key,
+            evaluation=evaluation,
+            pickup_by=pickup_by,
+            resolve_by=resolve_by,
+            pickup_target=pickup_target,
+            resolve_target=level.resolve,
+            pickup_from_channel=from_channel,
+            channel_kind=channel.kind if channel else None,
+            counted=self.counted(pickup_target, ticket, now),
+            paused=paused,
+            picked_up=ticket.first_response is not None,
+            resolved=ticket.resolved is not None,
+            now=now,
+        )
+
+    def _deadline(self, target: Target, ticket: Ticket, now: datetime, paused: bool) -> datetime:
+        """When ``target`` falls due: counted from creation, pauses excluded.
+
+        ``paused_seconds`` (time already spent on hold) extends the target. While the ticket is on
+        hold the clock stands still, so the deadline is what remains counted from ``now``: it moves
+        with time until the ticket is released, and no warning falls due meanwhile.
+        """
+        calendar = self.calendars[target.calendar]
+        offset = timedelta(seconds=ticket.paused_seconds) if ticket.paused_seconds else _ZERO
+        if not paused:
+            return calendar.add(ticket.created, target.within + offset)
+        stopped_at = min(ticket.paused_since or now, now)
+        counted = max(calendar.elapsed(ticket.created, stopped_at) - offset, _ZERO)
+        return calendar.add(now, max(target.within - counted, _ZERO))
+
+    def counted(self, target: Target, ticket: Ticket, now: datetime) -> timedelta:
+        """Business time counted towards ``target`` at ``now``: stops at pickup and while paused."""
+        calendar = self.calendars[target.calendar]
+        end = min(x for x in (now, ticket.paused_since, ticket.first_response) if x is not None)
+        offset = timedelta(seconds=ticket.paused_seconds) if ticket.paused_seconds else _ZERO
+        return max(calendar.elapsed(ticket.created, end) - offset, _ZERO)
+
+    def classify_many(self, tickets: Iterable[Ticket], now: datetime) -> Iterable[Decision]:
+        """Classify a stream lazily (memory does not grow with the number of tickets)."""
+        classify = self.classify
+        for ticket in tickets:
+            yield classify(ticket, now)
+
+    def due_messages(
+        self, ticket: Ticket, decision: Decision, sent: Iterable[SentMessage], now: datetime
+    ) -> DueMessages:
+        """The messages due for ``ticket`` at ``now`` given what was ``sent``, and when the next falls due."""
+        return self._policies.due(ticket, decision, tuple(sent), now)

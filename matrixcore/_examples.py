@@ -1,0 +1,114 @@
+"""Rules as tested code: the ruleset's ``examples`` run through the engine, with a readable diff.
+
+A desk that edits its rules wants to know at once that "a Twitter outage is still P1". Each example
+is a ticket and the outcome its author expects; ``matrixcore check`` runs them all and shows, for a
+failing one, what differed and the trace that explains why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ._decision import Decision, SentMessage, TraceStep
+from ._engine import Engine
+from ._errors import Problem
+from ._ruleset import Example
+from ._ticket import Ticket, parse_instant
+
+__all__ = ["ExampleResult", "Mismatch", "run_examples"]
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    field: str
+    expected: Any
+    actual: Any
+
+    def __str__(self) -> str:
+        return f"{self.field}: expected {self.expected!r}, got {self.actual!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleResult:
+    example: Example
+    mismatches: tuple[Mismatch, ...] = ()
+    #: Why the example could not run at all (a bad ticket field), if so.
+    error: str | None = None
+    trace: tuple[TraceStep, ...] = ()
+    line: int | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatches and self.error is None
+
+    def as_problem(self, file: str) -> Problem:
+        path: tuple[str | int, ...] = ("examples", self.example.index)
+        detail = self.error or "; ".join(map(str, self.mismatches))
+        return Problem(path, f"example {self.example.name!r} fails: {detail}", file, self.line)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.example.name,
+            "passed": self.passed,
+            "line": self.line,
+            "error": self.error,
+            "mismatches": [{"field": m.field, "expected": m.expected, "actual": m.actual} for m in self.mismatches],
+            "trace": [s.as_dict() for s in self.trace] if not self.passed else [],
+        }
+
+
+def _same_instant(expected: Any, actual: datetime | None) -> bool:
+    try:
+        wanted = parse_instant(expected, "expect")
+    except ValueError:
+        return False
+    return wanted == actual
+
+
+def _compare(example: Example, decision: Decision, due: Sequence[str]) -> list[Mismatch]:
+    out = []
+    expect = example.expect
+    for name in ("impact", "urgency", "priority"):
+        if name in expect and str(expect[name]) != getattr(decision, name):
+            out.append(Mismatch(name, expect[name], getattr(decision, name)))
+    for name in ("pickup_by", "resolve_by"):
+        actual: datetime | None = getattr(decision, name)
+        if name in expect and not _same_instant(expect[name], actual):
+            out.append(Mismatch(name, expect[name], actual.isoformat() if actual else None))
+    if "messages" in expect and sorted(map(str, expect["messages"])) != sorted(due):
+        out.append(Mismatch("messages", list(expect["messages"]), list(due)))
+    return out
+
+
+def run_example(engine: Engine, example: Example) -> ExampleResult:
+    doc = engine.ruleset.document
+    line = doc.locate(("examples", example.index))[0] if doc else None
+    data = dict(example.ticket)
+    try:
+        now = parse_instant(example.now, "now") if example.now else None
+        data.setdefault("id", f"example-{example.index + 1}")
+        if "created" not in data:
+            if now is None:
+                return ExampleResult(example, error="give 'now' or the ticket's 'created' time", line=line)
+            data["created"] = now
+        ticket = Ticket.from_dict(data, source="example")
+    except (ValueError, TypeError) as exc:
+        return ExampleResult(example, error=f"ticket: {exc}", line=line)
+    now = now or ticket.created
+    decision = engine.classify(ticket, now)
+    sent = []
+    for entry in example.sent:  # "acknowledge" or "acknowledge@P3" (the priority it announced)
+        policy, _, priority = entry.partition("@")
+        sent.append(SentMessage(policy, policy, ticket.created.astimezone(UTC), True, priority or None))
+    due = engine.due_messages(ticket, decision, sent, now)
+    mismatches = _compare(example, decision, [m.policy for m in due.messages])
+    trace = tuple(decision.trace(engine.ruleset)) if mismatches else ()
+    return ExampleResult(example, tuple(mismatches), None, trace, line)
+
+
+def run_examples(engine: Engine) -> list[ExampleResult]:
+    """Run every example of the engine's ruleset, in file order."""
+    return [run_example(engine, example) for example in engine.ruleset.examples]

@@ -1,0 +1,91 @@
+"""The JSON Schemas of rules and config files, and validation that reports every error with its line.
+
+The schemas live in ``schemas/`` at the repository root and ship inside the wheel as
+``matrixcore/schemas`` so ``matrixcore schema`` and editors see exactly what the validator uses.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from ._documents import Document
+from ._errors import Problem
+
+__all__ = ["SCHEMA_NAMES", "load_schema", "schema_problems", "validator_for"]
+
+SCHEMA_NAMES = ("rules", "config")
+
+
+def _schema_text(name: str) -> str:
+    filename = f"{name}.schema.json"
+    packaged = resources.files("matrixcore").joinpath("schemas", filename)
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    # A source checkout or editable install: the schemas sit beside the package.
+    return (Path(__file__).resolve().parent.parent / "schemas" / filename).read_text(encoding="utf-8")
+
+
+@cache
+def load_schema(name: str) -> Mapping[str, Any]:
+    """The JSON Schema called ``name`` (``"rules"`` or ``"config"``)."""
+    if name not in SCHEMA_NAMES:
+        raise ValueError(f"no schema called {name!r}; known: {', '.join(SCHEMA_NAMES)}")
+    schema: Mapping[str, Any] = json.loads(_schema_text(name))
+    return schema
+
+
+@cache
+def validator_for(name: str) -> Draft202012Validator:
+    schema = load_schema(name)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _leaves(error: ValidationError) -> Iterator[ValidationError]:
+    """The most specific errors: for ``anyOf``/``oneOf`` the branch that got furthest, not a wall of text."""
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        deepest = max(len(e.absolute_path) for e in error.context)
+        if deepest > len(error.absolute_path):
+            for sub in error.context:
+                if len(sub.absolute_path) == deepest:
+                    yield from _leaves(sub)
+            return
+    yield error
+
+
+def _message(error: ValidationError) -> str:
+    if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(k for k in error.instance if k not in allowed)
+        if allowed and extra:
+            return f"unknown key{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}; allowed: " + ", ".join(
+                sorted(allowed)
+            )
+    if error.validator in ("anyOf", "oneOf") and "description" in error.schema:
+        return f"{error.instance!r} is not valid here: expected {error.schema['description']}"
+    if error.validator == "enum":
+        return f"{error.instance!r} is not one of {', '.join(map(repr, error.validator_value))}"
+    return error.message
+
+
+def schema_problems(doc: Document, name: str, validator: Draft202012Validator | None = None) -> list[Problem]:
+    """Every schema violation in ``doc``, each located at its key's line and column."""
+    validator = validator or validator_for(name)
+    problems: list[Problem] = []
+    seen: set[tuple[tuple[str | int, ...], str]] = set()
+    for error in validator.iter_errors(doc.data):
+        for leaf in _leaves(error):
+            path = tuple(leaf.absolute_path)
+            message = _message(leaf)
+            if (path, message) not in seen:
+                seen.add((path, message))
+                problems.append(doc.problem(path, message))
+    return problems

@@ -1,0 +1,223 @@
+"""Safe message templates: ``{placeholder}`` substitution and nothing else.
+
+Templates are written by desk staff and rendered with ticket data written by anyone on the internet,
+so they are deliberately not Jinja or ``str.format``: a placeholder is a *name* looked up in a flat
+dictionary of allowed values. There is no attribute access, no indexing, no conversion and no code;
+an unknown placeholder is an error when the rules are loaded, not when a requester is waiting.
+Dates are rendered in the requester's language and time zone through Babel (CLDR data).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_datetime, format_skeleton
+
+from ._durations import format_duration
+
+__all__ = [
+    "PLACEHOLDERS",
+    "Template",
+    "TemplateError",
+    "check_date_pattern",
+    "date_pattern",
+    "language_candidates",
+    "parse_locale",
+    "pick_language",
+]
+
+#: Every placeholder a template may use, with what it means (shown by ``matrixcore check --explain``).
+PLACEHOLDERS: Final[Mapping[str, str]] = {
+    "ticket.id": "the ticket's id in the tool",
+    "ticket.number": "the ticket number people see (INC0012345, I 2611 123)",
+    "ticket.subject": "the ticket's subject",
+    "ticket.channel": "the channel the ticket came in through",
+    "ticket.category": "the ticket's category",
+    "ticket.service": "the service the ticket is about",
+    "ticket.status": "the ticket's status",
+    "requester.name": "the requester's name",
+    "impact": "the impact matrixcore decided",
+    "urgency": "the urgency matrixcore decided",
+    "priority": "the priority matrixcore decided",
+    "priority_label": "the priority's label (falls back to its name)",
+    "previous_priority": "the priority announced before (priority_changed messages)",
+    "pickup_by": "the latest moment the ticket will be picked up (a date)",
+    "resolve_by": "the resolution target (a date)",
+    "pickup_within": "the pickup target as a duration (15m, 4h)",
+    "resolve_within": "the resolution target as a duration",
+    "reason": "why more time is needed (rule, ticket field or configured default)",
+}
+
+_DATE_NAMES: Final = frozenset({"pickup_by", "resolve_by"})
+_NAMED_DATE_STYLES: Final = frozenset({"short", "medium", "long", "full"})
+
+#: Natural phrasing for the languages service desks ask for most; others use CLDR's skeletons.
+_DEFAULT_DATE_PATTERNS: Final[Mapping[str, str]] = {
+    "nl": "EEEE d MMMM 'om' HH:mm",
+    "en": "EEEE d MMMM 'at' HH:mm",
+    "de": "EEEE, d. MMMM 'um' HH:mm 'Uhr'",
+    "fr": "EEEE d MMMM 'à' HH:mm",
+    "es": "EEEE, d 'de' MMMM 'a las' H:mm",
+    "it": "EEEE d MMMM 'alle' HH:mm",
+}
+
+
+class TemplateError(ValueError):
+    """A template is malformed or names a placeholder that does not exist."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    name: str
+    spec: str
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A parsed template: literal text and placeholders, checked once at load time."""
+
+    text: str
+    parts: tuple[str | _Field, ...]
+
+    @classmethod
+    def parse(cls, text: str, allowed: Iterable[str] = PLACEHOLDERS) -> Template:
+        allowed_names = set(allowed)
+        parts: list[str | _Field] = []
+        try:
+            parsed = list(string.Formatter().parse(text))
+        except ValueError as exc:
+            raise TemplateError(f"{exc} (write {{{{ and }}}} for literal braces)") from None
+        for literal, name, spec, conversion in parsed:
+            if literal:
+                parts.append(literal)
+            if name is None:
+                continue
+            if conversion:
+                raise TemplateError(f"'{{{name}!{conversion}}}': conversions are not allowed in templates")
+            if name not in allowed_names:
+                hint = _closest(name, allowed_names)
+                raise TemplateError(f"unknown placeholder {{{name}}}" + (f"; did you mean {{{hint}}}?" if hint else ""))
+            if spec and name not in _DATE_NAMES:
+                raise TemplateError(f"{{{name}:{spec}}}: only dates take a format")
+            if "{" in (spec or ""):
+                raise TemplateError(f"{{{name}:{spec}}}: nested placeholders are not allowed")
+            parts.append(_Field(name, spec or ""))
+        return cls(text, tuple(parts))
+
+    @property
+    def placeholders(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.parts if isinstance(p, _Field))
+
+    def render(
+        self,
+        values: Mapping[str, Any],
+        language: str = "en",
+        timezone: ZoneInfo | None = None,
+        date_format: str | None = None,
+    ) -> str:
+        """Fill in ``values``; dates in ``language`` and ``timezone``, ``None`` shown as empty text."""
+        out: list[str] = []
+        for part in self.parts:
+            if isinstance(part, str):
+                out.append(part)
+                continue
+            value = values.get(part.name)
+            if value is None:
+                continue
+            if isinstance(value, datetime):
+                pattern = part.spec or date_format or date_pattern(language)
+                out.append(_format_date(value, pattern, language, timezone))
+            elif isinstance(value, timedelta):
+                out.append(format_duration(value))
+            else:
+                out.append(str(value))
+        return "".join(out)
+
+
+def _closest(name: str, names: Iterable[str]) -> str | None:
+    found = difflib.get_close_matches(name, list(names), n=1)
+    return found[0] if found else None
+
+
+@cache
+def parse_locale(language: str) -> Locale | None:
+    """A Babel locale for a tag as tools spell it (``nl``, ``nl-BE``, ``nl_BE``, ``NL``); ``None`` if unknown."""
+    tag = language.strip().replace("-", "_")
+    if not tag:
+        return None
+    head, _, tail = tag.partition("_")
+    tag = head.lower() + (f"_{tail.upper() if len(tail) == 2 else tail}" if tail else "")
+    try:
+        return Locale.parse(tag)
+    except (UnknownLocaleError, ValueError):
+        try:
+            return Locale.parse(head.lower())
+        except (UnknownLocaleError, ValueError):
+            return None
+
+
+def language_candidates(language: str) -> tuple[str, ...]:
+    """``"nl-BE"`` -> ``("nl-be", "nl")``: the exact tag first, then its language."""
+    tag = language.strip().replace("_", "-").lower()
+    if not tag:
+        return ()
+    head = tag.split("-", 1)[0]
+    return (tag, head) if head != tag else (tag,)
+
+
+def pick_language(available: Iterable[str], requested: str, fallback: str) -> str | None:
+    """The best of ``available`` for a requester asking ``requested``: exact, same language, fallback."""
+    by_key = {a.replace("_", "-").lower(): a for a in available}
+    for candidate in (*language_candidates(requested), *language_candidates(fallback)):
+        if candidate in by_key:
+            return by_key[candidate]
+    return None
+
+
+@cache
+def date_pattern(language: str) -> str:
+    """The default CLDR pattern for dates in messages in ``language``."""
+    locale = parse_locale(language)
+    if locale is None:
+        return _DEFAULT_DATE_PATTERNS["en"]
+    if locale.language in _DEFAULT_DATE_PATTERNS:
+        return _DEFAULT_DATE_PATTERNS[locale.language]
+    skeletons = locale.datetime_skeletons
+    day = skeletons["MMMMEEEEd"].pattern if "MMMMEEEEd" in skeletons else "EEEE d MMMM"
+    return f"{day}, {locale.time_formats['short'].pattern}"
+
+
+_QUOTED = re.compile(r"'[^']*'")
+
+
+def _format_date(value: datetime, pattern: str, language: str, timezone: ZoneInfo | None) -> str:
+    locale = parse_locale(language) or parse_locale("en")
+    zone = timezone or value.tzinfo
+    if pattern in _NAMED_DATE_STYLES:
+        return str(format_datetime(value, pattern, tzinfo=zone, locale=locale))
+    if pattern.startswith("skeleton:"):
+        return str(format_skeleton(pattern[len("skeleton:") :], value, tzinfo=zone, locale=locale))
+    return str(format_datetime(value, pattern, tzinfo=zone, locale=locale))
+
+
+def check_date_pattern(pattern: str) -> str | None:
+    """An error message if ``pattern`` is not a usable CLDR date pattern, else ``None``."""
+    if pattern in _NAMED_DATE_STYLES:
+        return None
+    letters = _QUOTED.sub("", pattern)
+    if not re.search(r"[A-Za-z]", letters):
+        return f"date format {pattern!r} has no date or time fields (CLDR pattern letters such as EEEE d MMMM HH:mm)"
+    try:
+        format_datetime(datetime(2026, 1, 5, 9, 30, tzinfo=ZoneInfo("UTC")), pattern, locale="en")
+    except (ValueError, KeyError, AttributeError) as exc:
+        return f"date format {pattern!r} is not a CLDR pattern: {exc}"
+    return None

@@ -1,0 +1,70 @@
+"""Shared fixtures: the quick-start ruleset and a small inline one for error tests."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICKSTART = ROOT / "examples" / "quickstart"
+
+
+def research_data() -> Path:
+    """The shared research data beside the checkout (or $MATRIXCORE_RESEARCH_DATA)."""
+    env = os.environ.get("MATRIXCORE_RESEARCH_DATA")
+    return Path(env) if env else ROOT.parent / "shared" / "research-data"
+
+
+#: A small valid ruleset: 3x3 matrix, one calendar, two rules, messages in nl and en.
+SMALL_RULES = textwrap.dedent(
+    """\
+    version: 1
+    matrix:
+      impact: [high, medium, low]
+      urgency: [high, medium, low]
+      cells:
+        high:   {high: P1, medium: P2, low: P3}
+        medium: {high: P2, medium: P3, low: P4}
+        low:    {high: P3, medium: P4, low: P4}
+    priorities:
+      P1: {pickup: {within: 30m}, resolve: {within: 4h}}
+      P2: {pickup: {within: 1h}, resolve: {within: 8h}}
+      P3: {pickup: {within: 4h}, resolve: {within: 16h}}
+      P4: {pickup: {within: 8h}, resolve: {within: 40h}}
+    default_calendar: office
+    calendars:
+      office:
+        timezone: Europe/Amsterdam
+        hours: {mon-fri: ["09:00-17:00"]}
+    rules:
+      - name: outage
+        when: {subject: {matches: "(?i)outage"}}
+        set: {impact: high, urgency: high}
+        reason: {en: we are fixing an outage first, nl: we eerst een storing oplossen}
+      - name: vip
+        when: {requester.vip: {eq: true}}
+        set: {urgency: high}
+    defaults: {impact: low, urgency: medium}
+    messages:
+      fallback_language: en
+      policies:
+        - {name: ack, event: classified, template: ack}
+      templates:
+        ack:
+          en: "Ticket {ticket.number}: picked up by {pickup_by} at the latest."
+          nl: "Melding {ticket.number}: uiterlijk {pickup_by} opgepakt."
+    """
+)
+
+
+@pytest.fixture
+def small_rules_text() -> str:
+    return SMALL_RULES
+
+
+@pytest.fixture
+def quickstart_rules() -> Path:
+    return QUICKSTART / "rules.yaml"

@@ -1,0 +1,75 @@
+"""The command line as scripts and people use it: exit codes, errors with lines, JSON for machines."""
+
+import json
+
+from click.testing import CliRunner
+
+from matrixcore._cli import main
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_check_quickstart_runs_examples(quickstart_rules):
+    result = run("check", str(quickstart_rules))
+    assert result.exit_code == 0, result.output
+    assert "is valid" in result.output
+    assert "examples: 4 passed, 0 failed" in result.output
+
+
+def test_check_reports_every_error_and_exits_2(tmp_path, small_rules_text):
+    path = tmp_path / "rules.yaml"
+    path.write_text(small_rules_text.replace("within: 30m", "within: soon").replace("set: {urgency: high}", "set: {urgency: hi}"))
+    result = run("check", str(path))
+    assert result.exit_code == 2
+    assert f"{path}:10:" in result.output
+    assert "priorities.P1.pickup.within" in result.output
+    assert "2 errors" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_check_json_for_machines(tmp_path, small_rules_text):
+    path = tmp_path / "rules.yaml"
+    path.write_text(small_rules_text.replace("within: 30m", "within: soon"))
+    result = run("check", "--format", "json", str(path))
+    assert result.exit_code == 2
+    data = json.loads(result.output)
+    assert data["valid"] is False
+    assert data["problems"][0]["path"] == "priorities.P1.pickup.within"
+    assert data["problems"][0]["line"] == 10
+
+
+def test_failing_example_shows_a_readable_diff_and_exits_1(tmp_path, quickstart_rules):
+    text = quickstart_rules.read_text().replace('pickup_by: "2026-11-23T09:15:00+01:00"',
+                                                'pickup_by: "2026-11-23T09:30:00+01:00"')
+    path = tmp_path / "rules.yaml"
+    path.write_text(text)
+    result = run("check", str(path))
+    assert result.exit_code == 1
+    assert "FAIL" in result.output
+    assert "expected '2026-11-23T09:30:00+01:00'" in result.output
+    assert "got      '2026-11-23T09:15:00+01:00'" in result.output
+    assert "rule 'major-outage'" in result.output  # the trace says why
+    assert "examples: 3 passed, 1 failed" in result.output
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    result = run("check", str(tmp_path / "nope.yaml"))
+    assert result.exit_code == 2
+    assert "cannot read file" in result.output
+
+
+def test_schema_prints_the_rules_schema():
+    result = run("schema", "rules")
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert schema["$schema"].endswith("2020-12/schema")
+    assert "matrix" in schema["properties"]
+
+
+def test_help_teaches():
+    result = run("--help")
+    assert "Start here" in result.output
+    assert "Exit codes" in result.output
+    assert run("check", "--help").output.count("Exit codes") == 1
