@@ -629,14 +629,9 @@ def _parse_hours(raw: Any) -> tuple[dict[int, list[tuple[int, int]]] | None, lis
             continue
         twice = sorted({d for d in days if d in given_by or days.count(d) > 1})
         if twice:
-            by = sorted({given_by.get(d, spec) for d in twice})
-            errors.append(
-                (
-                    ("hours", spec),
-                    f"{', '.join(WEEKDAYS[d] for d in twice)} given twice (also by "
-                    f"{', '.join(repr(b) for b in by)}); give each weekday once",
-                )
-            )
+            names = ", ".join(WEEKDAYS[d] for d in twice)
+            by = ", ".join(repr(b) for b in sorted({given_by.get(d, spec) for d in twice}))
+            errors.append((("hours", spec), f"{names} already given by {by}; give each weekday once"))
         for d in days:
             given_by.setdefault(d, spec)
         if not isinstance(segments, list | tuple):
