@@ -57,6 +57,7 @@ _ONE_US: Final = timedelta(microseconds=1)
 _US: Final = 1_000_000
 _DAY_MINUTES: Final = 1440
 _ONE_DAY: Final = timedelta(days=1)
+_EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
 
 #: A chunk spans 2**45 µs (~407 days): big enough that durations of days stay in one chunk, small
 #: enough that building one costs a few milliseconds.
@@ -154,10 +155,9 @@ class BusinessCalendar:
         init = super().__setattr__
         init("_name", name)
         init("_tz_key", timezone)
-        try:
-            init("_tz", ZoneInfo(timezone))
-        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
-            raise ValueError(f"calendar {name!r}: {_unknown_zone_message(timezone)}") from exc
+        if not isinstance(timezone, str) or not _zone_exists(timezone):
+            raise ValueError(f"calendar {name!r}: {_unknown_zone_message(timezone)}")
+        init("_tz", ZoneInfo(timezone))
         init("_hours", None if hours is None else _normalise_hours(name, hours))
         if holiday_subdivision is not None and holiday_country is None:
             raise ValueError(f"calendar {name!r}: a holiday subdivision needs a holiday country")
@@ -185,7 +185,13 @@ class BusinessCalendar:
         raise AttributeError(f"BusinessCalendar is immutable; cannot delete {key!r}")
 
     def __repr__(self) -> str:
-        return f"<BusinessCalendar {self._name!r} {self._tz_key} {'24x7' if self._hours is None else ''}>"
+        return f"<BusinessCalendar {self._name!r} {self._tz_key}{' 24x7' if self._hours is None else ''}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickle (for worker processes) and copy by rebuilding; the caches are rebuilt lazily.
+        hours = None if self._hours is None else dict(enumerate(self._hours))
+        options = (self._country, self._subdivision, tuple(self._closed_dates), tuple(self._open_dates))
+        return (_rebuild, (self._name, self._tz_key, hours, *options))
 
     @property
     def name(self) -> str:
@@ -528,12 +534,19 @@ def _wall_to_us(tz: ZoneInfo, day: date, minute: int) -> int:
     ambiguous time, and the moment of the jump for a time inside a spring-forward gap (``fold=0``
     alone would put it *after* later wall times and make segments negative).
     """
-    wall = datetime(day.year, day.month, day.day) + timedelta(minutes=minute)
-    after = int(wall.replace(tzinfo=tz).timestamp())
-    if datetime.fromtimestamp(after, tz).replace(tzinfo=None) == wall:
+    if minute == _DAY_MINUTES:
+        day += _ONE_DAY
+        minute = 0
+    wall = datetime(day.year, day.month, day.day, minute // 60, minute % 60)
+    local = (day.toordinal() - _EPOCH_ORDINAL) * 86400 + minute * 60
+    # zoneinfo answers with the offset before a transition for fold=0 and after it for fold=1.
+    before_offset = _seconds(tz.utcoffset(wall))
+    after_offset = _seconds(tz.utcoffset(wall.replace(fold=1)))
+    after = local - before_offset
+    if before_offset >= after_offset:  # unique, or ambiguous and fold=0 is the first occurrence
         return after * _US
-    # In a gap: fold=1 gives an instant before the jump, fold=0 one after; bisect to the jump.
-    before = int(wall.replace(tzinfo=tz, fold=1).timestamp())
+    # In a gap: the fold=1 instant is before the jump, the fold=0 one after it; bisect to the jump.
+    before = local - after_offset
     while after - before > 1:
         middle = (before + after) // 2
         if datetime.fromtimestamp(middle, tz).replace(tzinfo=None) < wall:
@@ -541,6 +554,11 @@ def _wall_to_us(tz: ZoneInfo, day: date, minute: int) -> int:
         else:
             after = middle
     return after * _US
+
+
+def _seconds(offset: timedelta | None) -> int:
+    assert offset is not None  # a ZoneInfo always has an offset
+    return offset.days * 86400 + offset.seconds
 
 
 def _normalise_hours(
@@ -551,8 +569,8 @@ def _normalise_hours(
         if isinstance(weekday, bool) or not isinstance(weekday, int) or not 0 <= weekday <= 6:
             raise ValueError(f"calendar {name!r}: weekday must be 0 (Monday) to 6 (Sunday), got {weekday!r}")
         for segment in segments:
-            start, end = segment
-            if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= _DAY_MINUTES):
+            start, end = segment if isinstance(segment, tuple | list) and len(segment) == 2 else (-1, -1)
+            if not (_is_minute(start) and _is_minute(end) and start < end):
                 raise ValueError(
                     f"calendar {name!r}: {WEEKDAYS[weekday]} segment {segment!r} must be minutes "
                     f"0 <= start < end <= 1440; {_NIGHT_SHIFT_HINT}"
@@ -575,6 +593,30 @@ def _normalise_hours(
     if not any(result):
         raise ValueError(f"calendar {name!r} has no business hours at all; targets would never be reached")
     return tuple(result)
+
+
+def _is_minute(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _DAY_MINUTES
+
+
+def _rebuild(
+    name: str,
+    timezone: str,
+    hours: Mapping[int, Sequence[tuple[int, int]]] | None,
+    country: str | None,
+    subdivision: str | None,
+    closed: tuple[date, ...],
+    opened: tuple[date, ...],
+) -> BusinessCalendar:
+    return BusinessCalendar(
+        name,
+        timezone,
+        hours,
+        holiday_country=country,
+        holiday_subdivision=subdivision,
+        closed_dates=closed,
+        open_dates=opened,
+    )
 
 
 def _clock(segment: tuple[int, int]) -> str:
@@ -737,12 +779,14 @@ def _zone_names() -> frozenset[str]:
 def _zone_exists(key: str) -> bool:
     try:
         ZoneInfo(key)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
+    except (ZoneInfoNotFoundError, ValueError, OSError, TypeError):
         return False
     return True
 
 
-def _unknown_zone_message(key: str) -> str:
+def _unknown_zone_message(key: object) -> str:
+    if not isinstance(key, str) or not key:
+        return f"unknown time zone {key!r}; use an IANA name such as 'Europe/Amsterdam'"
     names = {name.lower(): name for name in _zone_names()}
     guess = names.get(key.lower()) or next(iter(difflib.get_close_matches(key, names.values(), n=1)), None)
     hint = f"; did you mean {guess!r}?" if guess else "; use an IANA name such as 'Europe/Amsterdam'"

@@ -11,6 +11,8 @@ through UTC.
 
 from __future__ import annotations
 
+import copy
+import pickle
 import time as _time
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
@@ -427,6 +429,9 @@ def test_calendar_is_immutable() -> None:
         ({0: [(0, 60)]}, {"holiday_country": "DE", "holiday_subdivision": "XX"}, "unknown subdivision"),
         ({0: [(0, 60)]}, {"holiday_subdivision": "BY"}, "needs a holiday country"),
         ({0: [(0, 60)]}, {"closed_dates": [datetime(2025, 1, 1)]}, "must be dates"),
+        ({0: [(0, 60, 90)]}, {}, "0 <= start < end <= 1440"),
+        ({0: [(True, 60)]}, {}, "0 <= start < end <= 1440"),
+        ({0: [("08:00", "17:00")]}, {}, "0 <= start < end <= 1440"),
     ],
 )
 def test_constructor_refuses_invalid_calendars(hours: Any, kwargs: dict[str, Any], message: str) -> None:
@@ -439,6 +444,8 @@ def test_constructor_refuses_unknown_time_zone() -> None:
         ValueError, match="unknown time zone 'Europe/Amsterdm'; did you mean 'Europe/Amsterdam'"
     ):
         BusinessCalendar("bad", "Europe/Amsterdm", None)
+    with pytest.raises(ValueError, match="unknown time zone None"):
+        BusinessCalendar("bad", None, None)  # type: ignore[arg-type]
 
 
 def test_from_config_refuses_with_every_problem() -> None:
@@ -900,3 +907,16 @@ def test_holiday_observed_in_a_neighbouring_year_is_closed(monkeypatch: pytest.M
     )
     assert not desk.is_open(datetime(2021, 12, 31, 10, 0, tzinfo=NY))
     assert desk.is_open(datetime(2021, 12, 30, 10, 0, tzinfo=NY))
+
+
+def test_pickle_and_copy_rebuild_an_equivalent_calendar() -> None:
+    office = cal({**OFFICE, "holidays": {"country": "NL", "dates": ["2026-04-28"], "open": ["2025-12-26"]}})
+    office.add(ams(2025, 12, 24, 16, 0), 4 * H)  # fill the caches first
+    for twin in (pickle.loads(pickle.dumps(office)), copy.deepcopy(office), copy.copy(office)):
+        assert twin.hours == office.hours
+        assert (twin.holiday_country, twin.closed_dates, twin.open_dates) == (
+            office.holiday_country,
+            office.closed_dates,
+            office.open_dates,
+        )
+        assert_same(twin.add(ams(2025, 12, 24, 16, 0), 4 * H), ams(2025, 12, 26, 11, 30))
