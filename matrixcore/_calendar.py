@@ -20,6 +20,10 @@ Semantics, chosen so that the laws the engine relies on hold exactly:
 * ``elapsed(a, b)`` is signed: ``elapsed(b, a) == -elapsed(a, b)``, so
   ``elapsed(a, b) + elapsed(b, c) == elapsed(a, c)`` for any order of ``a, b, c``; clamp with
   ``max(..., timedelta(0))`` where only "how much so far" is wanted.
+* Instants in may be aware datetimes in any zone (naive ones are refused: they are no instant);
+  instants out are in the calendar's zone. Holidays are local dates of the calendar's zone.
+* A 24x7 calendar is plain real-time arithmetic, O(1), in any year datetime can hold; others count
+  from year 2 to 9998 and raise ``OverflowError`` beyond.
 
 Speed: open intervals are built lazily per chunk of 2**45 µs (about 407 days), each with the
 cumulative open time at every interval boundary, so ``add`` is two ``bisect`` calls and
@@ -51,8 +55,7 @@ ConfigPath = tuple[str | int, ...]
 #: Day names as rules files write them, index 0 = Monday (``date.weekday()``).
 WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-_UTC: Final = UTC
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=_UTC)
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US: Final = timedelta(microseconds=1)
 _US: Final = 1_000_000
 _DAY_MINUTES: Final = 1440
@@ -63,8 +66,8 @@ _EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
 #: enough that building one costs a few milliseconds.
 _BITS: Final = 45
 #: Chunks whose local dates (±1 day) fit in ``date``; instants outside them raise OverflowError.
-_FIRST_CHUNK: Final = -((-((datetime(1, 1, 3, tzinfo=_UTC) - _EPOCH) // _ONE_US)) >> _BITS)
-_LAST_CHUNK: Final = (((datetime(9999, 12, 29, tzinfo=_UTC) - _EPOCH) // _ONE_US) >> _BITS) - 1
+_FIRST_CHUNK: Final = -((-((datetime(1, 1, 3, tzinfo=UTC) - _EPOCH) // _ONE_US)) >> _BITS)
+_LAST_CHUNK: Final = (((datetime(9999, 12, 29, tzinfo=UTC) - _EPOCH) // _ONE_US) >> _BITS) - 1
 _LOWEST_US: Final = _FIRST_CHUNK << _BITS
 _HIGHEST_US: Final = (_LAST_CHUNK + 1) << _BITS
 #: Below 2**33 s (year 2242) ``fromtimestamp(us / 1e6)`` rounds back to the exact microsecond.
@@ -291,7 +294,7 @@ class BusinessCalendar:
         tz = self._tz
         if self._hours is None:
             _require_aware(start)
-            return (start.astimezone(_UTC) + duration).astimezone(tz)
+            return (start.astimezone(UTC) + duration).astimezone(tz)
         try:
             x = (start - _EPOCH) // _ONE_US
         except TypeError:
@@ -321,7 +324,7 @@ class BusinessCalendar:
         if self._hours is None:
             _require_aware(start)
             _require_aware(end)
-            return end.astimezone(_UTC) - start.astimezone(_UTC)
+            return end.astimezone(UTC) - start.astimezone(UTC)
         try:
             a = (start - _EPOCH) // _ONE_US
             b = (end - _EPOCH) // _ONE_US

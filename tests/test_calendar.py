@@ -38,8 +38,18 @@ OFFICE = {"timezone": "Europe/Amsterdam", "hours": {"mon-fri": ["08:30-17:00"]}}
 NL_OFFICE = {**OFFICE, "holidays": {"country": "NL"}}
 
 
-def ams(*args: int, fold: int = 0) -> datetime:
-    return datetime(*args, tzinfo=AMS, fold=fold)  # type: ignore[misc]
+def ams(
+    year: int,
+    month: int,
+    day: int,
+    hour: int = 0,
+    minute: int = 0,
+    second: int = 0,
+    micro: int = 0,
+    *,
+    fold: int = 0,
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=AMS, fold=fold)
 
 
 def cal(config: dict[str, Any], name: str = "test") -> BusinessCalendar:
@@ -71,7 +81,12 @@ def test_friday_afternoon_ticket_lands_on_monday() -> None:
 def test_target_ending_exactly_at_closing_time_is_due_at_closing_time() -> None:
     office = cal(OFFICE)
     assert_same(office.add(ams(2025, 3, 13, 16, 0), H), ams(2025, 3, 13, 17, 0))
-    assert_same(office.add(ams(2025, 3, 13, 16, 0), H + US), ams(2025, 3, 14, 8, 30, 0) + US)
+    assert_same(office.add(ams(2025, 3, 13, 16, 0), H + US), ams(2025, 3, 14, 8, 30, 0, 1))
+    # Segments are half-open: open at opening time, closed at closing time.
+    assert office.is_open(ams(2025, 3, 13, 8, 30))
+    assert not office.is_open(ams(2025, 3, 13, 8, 29, 59, 999999))
+    assert office.is_open(ams(2025, 3, 13, 16, 59, 59, 999999))
+    assert not office.is_open(ams(2025, 3, 13, 17, 0))
 
 
 def test_lunch_break_is_not_counted() -> None:
@@ -480,7 +495,7 @@ def test_lazy_holiday_years(monkeypatch: pytest.MonkeyPatch) -> None:
             asked.append(kwargs["years"])
         return real(country, **kwargs)
 
-    monkeypatch.setattr(_calendar._holidays, "country_holidays", counting)
+    monkeypatch.setattr(holidays, "country_holidays", counting)
     office = cal(NL_OFFICE)
     office.add(ams(2025, 6, 2, 9, 0), 4 * H)
     office.add(ams(2025, 6, 3, 9, 0), 40 * H)
@@ -889,6 +904,7 @@ def test_matches_an_independent_oracle(scenario: Any, duration: timedelta, windo
     )
     due = _oracle_add(intervals, s, duration // US)
     assume(due is not None)
+    assert due is not None
     assert calendar.add(start, duration) == EPOCH + timedelta(microseconds=due)
 
 
@@ -901,7 +917,7 @@ def test_holiday_observed_in_a_neighbouring_year_is_closed(monkeypatch: pytest.M
             else {}
         )
 
-    monkeypatch.setattr(_calendar._holidays, "country_holidays", fake)
+    monkeypatch.setattr(holidays, "country_holidays", fake)
     desk = BusinessCalendar(
         "us", "America/New_York", {d: [(540, 1020)] for d in range(5)}, holiday_country="US"
     )
