@@ -11,9 +11,11 @@ there, all decided once at compile time:
 * **Type specialisation.** ``CORE_FIELDS`` declares each field's type, so where JavaScript's loose
   semantics coincide with Python's for the operand types (str == str, number < number, truthiness of
   a str) the plain operation is emitted, and the ``_jsvalues`` helper everywhere else.
-* **Each field read once.** Fields read more than once are bound to a local by an assignment
-  expression at their first read, and later reads use the local wherever it is definitely assigned
-  (a read in the first operand of an ``and`` is; one in its second operand is not).
+* **Each field read once, each test computed once.** Fields read more than once are read into
+  locals up front (measured as fast as binding them at their first read, and simpler). Tests that
+  recur (the same regex search in three rules) are bound to a local by an assignment expression
+  where first computed, and reused wherever that local is definitely assigned (a test in the first
+  operand of an ``and`` is; one in its second operand is not), so nothing is computed eagerly.
 
 Two kinds of expression are generated per node: a *value* (the JavaScript value) and a *test* (any
 Python value whose truthiness is the JsonLogic truthiness of the value), which lets ``and``/``or``/
@@ -116,6 +118,7 @@ def _field_key(path: str) -> tuple[tuple[str, str], Kinds] | None:
 
 
 _PARENTS: Final = {"ra": ("r", ""), "cg": ("c", "")}
+_READ_ORDER: Final = ("r", "c", "a", "ra", "cg", "n")
 
 
 def _plain_loose_eq(a: Kinds, b: Kinds) -> bool:
@@ -237,25 +240,44 @@ class Generator:
                 self._locals[parent] = self.fresh("_f")
 
     def access(self, key: tuple[str, str], env: Env) -> tuple[str, Env]:
+        """Code reading a field (or a numeric view of one), through its local where it has one."""
         local = self._locals.get(key)
         if local is not None and local in env:
             return local, env
-        tag, name = key
-        if tag == "a":
-            code = f"t.{name}"  # name is a Ticket dataclass field, never text from the rules
-        elif tag == "r":
-            code = "t.requester"
-        elif tag == "c":
-            code = "t.custom"
-        elif tag == "ra":
-            parent, env = self.access(("r", ""), env)
-            code = f"{parent}.{name}"  # a Requester dataclass field
-        else:
-            parent, env = self.access(("c", ""), env)
-            code = f"{parent}.get({self.const(name)})"
+        code, env = self._read(key, env)
         if local is None:
             return code, env
         return f"({local} := {code})", env | {local}
+
+    def _read(self, key: tuple[str, str], env: Env) -> tuple[str, Env]:
+        tag, name = key
+        if tag == "a":
+            return f"t.{name}", env  # name is a Ticket dataclass field, never text from the rules
+        if tag == "r":
+            return "t.requester", env
+        if tag == "c":
+            return "t.custom", env
+        if tag == "ra":
+            parent, env = self.access(("r", ""), env)
+            return f"{parent}.{name}", env  # a Requester dataclass field
+        if tag == "cg":
+            parent, env = self.access(("c", ""), env)
+            return f"{parent}.get({self.const(name)})", env
+        # "n": a custom field as a JavaScript number; comparing it with a number is then plain Python
+        # (``x < 5`` is ``Number(x) < 5`` in JavaScript, whatever ``x`` is).
+        code, env = self.access(("cg", name), env)
+        first, again = self.twice(code)
+        return f"({again} if type({first}) is int else _num({again}))", env
+
+    def prelude(self) -> tuple[list[str], Env]:
+        """Statements reading every hoisted field up front, and the locals they define."""
+        lines, env = [], frozenset[str]()
+        for key in sorted(self._locals, key=lambda k: _READ_ORDER.index(k[0])):
+            if self._locals[key] not in env:
+                code, env = self._read(key, env)
+                lines.append(f"    {self._locals[key]} = {code}")
+                env |= {self._locals[key]}
+        return lines, env
 
     def field(self, path: str, env: Env) -> tuple[str, Kinds, Env]:
         """Read a field of the ticket by its constant path, as ``Ticket.get`` would."""
@@ -315,19 +337,6 @@ class Generator:
                     return found[0][1], i
         return None
 
-    def numeric_view(self, name: str, env: Env) -> tuple[str, Env]:
-        """A custom field as a JavaScript number, converted once: comparing it with a number is
-        then plain Python (``x < 5`` is ``Number(x) < 5`` in JavaScript, whatever ``x`` is)."""
-        local = self._locals.get(("n", name))
-        if local is not None and local in env:
-            return local, env
-        code, env = self.access(("cg", name), env)
-        first, again = self.twice(code)
-        view = f"({again} if type({first}) is int else _num({again}))"
-        if local is None:
-            return view, env
-        return f"({local} := {view})", env | {local}
-
     def computed(self, node: Op | Extra, env: Env, test: bool) -> tuple[str, Env]:
         """An operation's code; one computed more than once is kept in a local and reused where the
         local is definitely assigned."""
@@ -360,7 +369,7 @@ class Generator:
         for unknown, known, code, const in ((a, b, ca, cb), (b, a, cb, ca)):
             if self.kinds(unknown) is None and isinstance(known, Const):
                 t = type(known.value)
-                if t is str or ((t is int or t is float) and op not in ("===", "!==")):
+                if t is str or t is int or t is float:
                     first, again = self.twice(code)
                     check = (
                         f"type({first}) is str"
@@ -575,7 +584,7 @@ class Generator:
     def order(self, name: str, args: Sequence[Node], env: Env) -> tuple[str, Env]:
         numeric = self._numeric_operand(Op(name, tuple(args))) if self.at_ticket else None
         if numeric is not None:
-            view, env = self.numeric_view(numeric[0], env)
+            view, env = self.access(("n", numeric[0]), env)
             const = self.const(args[1 - numeric[1]].value)  # type: ignore[union-attr]
             return (f"({view} {name} {const})" if numeric[1] == 0 else f"({const} {name} {view})"), env
         kinds = [self.kinds(arg) for arg in args[:3]]
@@ -600,7 +609,7 @@ class Generator:
                     members = frozenset(  # what strict equality can match for this needle
                         v
                         for v in haystack.value
-                        if (type(v) in types and v == v) or (v is None and NULL in kn)
+                        if (type(v) in types and v == v) or v is None
                     )
                     code, env = self.value(needle, env)
                     return f"({code} in {self.const(members)})", env
@@ -642,7 +651,7 @@ class Generator:
                 parts.append(f"({first} is None or {again} == '')")
             env_first = env if env_first is None else env_first
         assert env_first is not None
-        return f"({' or '.join(parts)})", env_first
+        return (parts[0] if len(parts) == 1 else f"({' or '.join(parts)})"), env_first
 
     def extra(self, node: Extra, env: Env, test: bool) -> tuple[str, Env]:
         codes = []
@@ -689,17 +698,21 @@ def compile_test(node: Node, context: CompileContext) -> Callable[[Any], bool]:
     """A function of a Ticket returning whether the logic is truthy for it, as a bool."""
     gen = Generator(ticket=True)
     gen.plan([node])
+    reads, env = gen.prelude()
     if gen.kinds(node) == {BOOL}:
-        code, _ = gen.value(node, frozenset())
+        code, _ = gen.value(node, env)
         body = f"return {code}"
     else:
-        code, _ = gen.test(node, frozenset())
+        code, _ = gen.test(node, env)
         body = f"return True if {code} else False"
-    return _build(f"def condition(t):\n    {body}\n", gen.ns, "condition")
+    return _build("\n".join(["def condition(t):", *reads, f"    {body}\n"]), gen.ns, "condition")
 
 
 def compile_ruleset(
-    conditions: Sequence[Node], sets: Sequence[Mapping[str, Any]], dimensions: Sequence[str]
+    conditions: Sequence[Node],
+    sets: Sequence[Mapping[str, Any]],
+    dimensions: Sequence[str],
+    upfront: bool = True,
 ) -> Callable[[Any], tuple[Any, ...]]:
     """``evaluate(t)``: per dimension the value of the first matching rule that sets it, and its index.
 
@@ -722,6 +735,9 @@ def compile_ruleset(
     earlier: defaultdict[int, list[int]] = defaultdict(list)
     lines = ["def evaluate(t):"]
     env: Env = frozenset()
+    if upfront:
+        reads, env = gen.prelude()
+        lines += reads
     for j, (dim, chain) in enumerate(zip(dimensions, chains, strict=True)):
         v, i = f"_v{j}", f"_i{j}"
         env_chain: Env | None = None
