@@ -27,32 +27,44 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
+from . import _jsdata as data
 from . import _jsvalues as js
-from ._jsvalues import ARRAY, BOOL, DATE, NULL, NUM, OBJECT, STR, kind, truthy
+from ._jsvalues import BOOL, NULL, NUM, OBJECT, STR, truthy
+from ._kinds import (
+    BOOL_FUNCTIONS,
+    MATCHES,
+    PARENTS,
+    PLAIN_TRUTH,
+    READ_ORDER,
+    Kinds,
+    field_key,
+    node_kinds,
+    plain_loose_eq,
+    plain_order,
+    plain_strict_eq,
+)
 from ._logicast import SCOPED_OPERATIONS, Arr, Const, Extra, Node, Op, Var
-from ._operators import BUILTIN_OPERATORS, DYNAMIC, CompileContext
-from ._ticket import CORE_FIELDS, REQUESTER_FIELDS
+from ._operators import DYNAMIC
 
-__all__ = ["Generator", "compile_ruleset", "compile_test", "compile_value", "declared_kinds"]
+__all__ = ["Env", "Generator"]
 
-Kinds = frozenset[str] | None  # the JavaScript types a value may have; None: anything
 Env = frozenset[str]  # locals definitely assigned at this point of the generated code
 
 _HELPERS: Final[dict[str, Any]] = {
     "_truthy": js.truthy,
-    "_var": js.var_lookup,
-    "_is_missing": js.is_missing,
-    "_missing": js.js_missing,
-    "_missing_some": js.js_missing_some,
-    "_map": js.scoped_map,
-    "_filter": js.scoped_filter,
-    "_all": js.scoped_all,
-    "_some": js.scoped_some,
-    "_none": js.scoped_none,
-    "_reduce": js.scoped_reduce,
+    "_var": data.var_lookup,
+    "_is_missing": data.is_missing,
+    "_missing": data.js_missing,
+    "_missing_some": data.js_missing_some,
+    "_map": data.scoped_map,
+    "_filter": data.scoped_filter,
+    "_all": data.scoped_all,
+    "_some": data.scoped_some,
+    "_none": data.scoped_none,
+    "_reduce": data.scoped_reduce,
 }
 #: Operation -> (helper name, function, how many operands it uses; None: all).
 _CALLS: Final[dict[str, tuple[str, Callable[..., Any], int | None]]] = {
@@ -75,63 +87,11 @@ _CALLS: Final[dict[str, tuple[str, Callable[..., Any], int | None]]] = {
     "min": ("_min", js.js_min, None),
     "max": ("_max", js.js_max, None),
     "merge": ("_merge", js.js_merge, None),
-    "log": ("_log", js.js_log, 1),
+    "log": ("_log", data.js_log, 1),
 }
 _HELPERS.update({name: function for name, function, _ in _CALLS.values()})
 _HELPERS["_neg"] = js.js_neg
 _HELPERS["_num"] = js.to_number
-
-_BOOL_OPS: Final = frozenset(
-    ["==", "!=", "===", "!==", "<", "<=", ">", ">=", "!", "!!", "in", "all", "some", "none"]
-)
-_RESULT_KINDS: Final[dict[str, frozenset[str]]] = {
-    **{op: frozenset({BOOL}) for op in _BOOL_OPS},
-    **{op: frozenset({STR}) for op in ("cat", "substr")},
-    **{op: frozenset({NUM}) for op in ("+", "-", "*", "/", "%", "min", "max")},
-    **{op: frozenset({ARRAY}) for op in ("merge", "missing", "missing_some", "map", "filter")},
-}
-#: Kinds whose Python truthiness is their JsonLogic truthiness (not numbers: NaN; not objects: {}).
-_PLAIN_TRUTH: Final = frozenset({STR, BOOL, NULL, ARRAY, DATE})
-_MATCHES: Final = BUILTIN_OPERATORS[0].function
-_BOOL_FUNCTIONS: Final = frozenset(op.function for op in BUILTIN_OPERATORS)
-_TYPE_KINDS: Final = {"str": STR, "bool": BOOL, "int": NUM, "float": NUM, "datetime": DATE, "None": NULL}
-
-
-def declared_kinds(type_name: str | None) -> Kinds:
-    """Kinds of a declared field type such as ``"str | None"``; ``None`` when not understood."""
-    if type_name is None:
-        return None
-    parts = [part.strip() for part in type_name.split("|")]
-    if not all(part in _TYPE_KINDS for part in parts):
-        return None
-    return frozenset(_TYPE_KINDS[part] for part in parts)
-
-
-def _field_key(path: str) -> tuple[tuple[str, str], Kinds] | None:
-    """How a ticket field path is read, as a hoisting key, with its kinds; None: use ``t.get``."""
-    head, dot, rest = path.partition(".")
-    if head in CORE_FIELDS:
-        return (("a", head), declared_kinds(CORE_FIELDS[head])) if not dot else None
-    if head == "requester" and rest:
-        return (("ra", rest), declared_kinds(REQUESTER_FIELDS[rest])) if rest in REQUESTER_FIELDS else None
-    return ("cg", rest if head == "custom" else path), None
-
-
-_PARENTS: Final = {"ra": ("r", ""), "cg": ("c", "")}
-_READ_ORDER: Final = ("r", "c", "a", "ra", "cg", "n")
-
-
-def _plain_loose_eq(a: Kinds, b: Kinds) -> bool:
-    return a is not None and b is not None and (a | b <= {STR, NULL} or a | b <= {NUM, BOOL, NULL})
-
-
-def _plain_strict_eq(a: Kinds, b: Kinds) -> bool:
-    return a is not None and b is not None and any(a | b <= {k, NULL} for k in (STR, NUM, BOOL))
-
-
-def _plain_order(a: Kinds, b: Kinds) -> bool:
-    return a is not None and b is not None and (a | b <= {NUM, BOOL} or a | b == {STR})
-
 
 _CSE_OPS: Final = frozenset(["==", "!=", "===", "!==", "<", "<=", ">", ">=", "in", "missing"])
 _WALRUS: Final = re.compile(r"\((_[fs]\d+) := ")
@@ -200,12 +160,12 @@ class Generator:
         children: defaultdict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
 
         def count(path: Any) -> None:
-            found = _field_key(path) if isinstance(path, str) and path else None
+            found = field_key(path) if isinstance(path, str) and path else None
             if found is not None:
                 key = found[0]
                 uses[key] += 1
-                if key[0] in _PARENTS:
-                    children[_PARENTS[key[0]]].add(key)
+                if key[0] in PARENTS:
+                    children[PARENTS[key[0]]].add(key)
 
         def walk(node: Node, depth: int) -> None:
             if isinstance(node, Var):
@@ -217,7 +177,8 @@ class Generator:
                 return
             if isinstance(node, Const):
                 return
-            if self.ticket and depth == 0 and (isinstance(node, Extra) or node.name in _CSE_OPS):
+            candidate = isinstance(node, Extra) or (isinstance(node, Op) and node.name in _CSE_OPS)
+            if self.ticket and depth == 0 and candidate:
                 self._repeats[self._key(node)] += 1
                 view = self._numeric_operand(node) if isinstance(node, Op) else None
                 if view is not None:
@@ -272,7 +233,7 @@ class Generator:
     def prelude(self) -> tuple[list[str], Env]:
         """Statements reading every hoisted field up front, and the locals they define."""
         lines, env = [], frozenset[str]()
-        for key in sorted(self._locals, key=lambda k: _READ_ORDER.index(k[0])):
+        for key in sorted(self._locals, key=lambda k: READ_ORDER.index(k[0])):
             if self._locals[key] not in env:
                 code, env = self._read(key, env)
                 lines.append(f"    {self._locals[key]} = {code}")
@@ -283,7 +244,7 @@ class Generator:
         """Read a field of the ticket by its constant path, as ``Ticket.get`` would."""
         if path == "":
             return "t", frozenset({OBJECT}), env
-        found = _field_key(path)
+        found = field_key(path)
         if found is None:
             return f"t.get({self.const(path)})", None, env
         code, env = self.access(found[0], env)
@@ -332,7 +293,7 @@ class Generator:
                 and isinstance(const, Const)
                 and type(const.value) in (int, float)
             ):
-                found = _field_key(field.path.value) if field.path.value else None
+                found = field_key(field.path.value) if field.path.value else None
                 if found is not None and found[0][0] == "cg":
                     return found[0][1], i
         return None
@@ -384,46 +345,10 @@ class Generator:
     # --- types -------------------------------------------------------------------------------------
 
     def kinds(self, node: Node) -> Kinds:
-        if isinstance(node, Const):
-            return frozenset({kind(node.value)})
-        if isinstance(node, Arr):
-            return frozenset({ARRAY})
-        if isinstance(node, Extra):
-            return frozenset({BOOL}) if node.operator.function in _BOOL_FUNCTIONS else None
-        if isinstance(node, Var):
-            path = node.path.value if isinstance(node.path, Const) else DYNAMIC
-            if not (self.ticket and node.scope == 0) or not isinstance(path, str):
-                return None
-            if path == "":
-                return frozenset({OBJECT})
-            found = _field_key(path)
-            return found[1] if found is not None else None
-        name, args = node.name, node.args
-        if name in _RESULT_KINDS:
-            return _RESULT_KINDS[name]
-        if name in ("and", "or"):
-            return self._union(args) if args else frozenset({NULL})
-        if name in ("if", "?:"):
-            branches = [args[i] for i in range(1, len(args), 2)]
-            if len(args) % 2:
-                branches.append(args[-1])
-            union = self._union(branches)
-            return union if union is None or len(args) % 2 else union | {NULL}
-        if name == "log":
-            return self.kinds(args[0]) if args else frozenset({NULL})
-        return None
-
-    def _union(self, nodes: Sequence[Node]) -> Kinds:
-        out: frozenset[str] = frozenset()
-        for node in nodes:
-            k = self.kinds(node)
-            if k is None:
-                return None
-            out |= k
-        return out
+        return node_kinds(node, self.ticket)
 
     def _truth(self, code: str, kinds: Kinds) -> str:
-        return code if kinds is not None and kinds <= _PLAIN_TRUTH else f"_truthy({code})"
+        return code if kinds is not None and kinds <= PLAIN_TRUTH else f"_truthy({code})"
 
     # --- expressions -------------------------------------------------------------------------------
 
@@ -464,7 +389,7 @@ class Generator:
             if default is None:
                 code, _, env = self.field(path, env)
                 return code, env
-            found = _field_key(path)
+            found = field_key(path)
             if found is not None and found[0][0] in ("a", "ra"):
                 return self.access(found[0], env)  # always defined: the default cannot apply
             fallback, env = self.value(default, env)
@@ -516,19 +441,12 @@ class Generator:
     def logical(self, name: str, args: Sequence[Node], env: Env, test: bool) -> tuple[str, Env]:
         if not args:
             return ("False" if test else "None"), env
-        if test:
-            codes = []
-            first, env_first = None, env
+        if test or all((k := self.kinds(arg)) is not None and k <= PLAIN_TRUTH for arg in args[:-1]):
+            # Python's and/or return the operand JavaScript's would when truthiness agrees.
+            codes: list[str] = []
+            env_first: Env | None = None
             for arg in args:
-                code, env = self.test(arg, env)
-                codes.append(code)
-                if first is None:
-                    first, env_first = code, env
-            return f"({f' {name} '.join(codes)})", env_first
-        if all((k := self.kinds(arg)) is not None and k <= _PLAIN_TRUTH for arg in args[:-1]):
-            codes, env_first = [], None  # Python's and/or return the same operand JavaScript's do
-            for arg in args:
-                code, env = self.value(arg, env)
+                code, env = (self.test if test else self.value)(arg, env)
                 codes.append(code)
                 env_first = env if env_first is None else env_first
             assert env_first is not None
@@ -575,9 +493,9 @@ class Generator:
             return f"({ca if _is_null(b) else cb} is {'not ' if negate else ''}None)", env
         ka, kb = self.kinds(a), self.kinds(b)
         for x, kx, other in ((ca, ka, b), (cb, kb, a)):
-            if kx == {BOOL} and isinstance(other, Const) and type(other.value) is bool:
+            if kx == frozenset({BOOL}) and isinstance(other, Const) and type(other.value) is bool:
                 return (x if other.value != negate else f"(not {x})"), env  # a bool field == true
-        if (_plain_loose_eq if name in ("==", "!=") else _plain_strict_eq)(ka, kb):
+        if (plain_loose_eq if name in ("==", "!=") else plain_strict_eq)(ka, kb):
             return f"({ca} {'!=' if negate else '=='} {cb})", env
         return self.guarded(name, a, b, ca, cb) or f"{_CALLS[name][0]}({ca}, {cb})", env
 
@@ -590,12 +508,12 @@ class Generator:
         kinds = [self.kinds(arg) for arg in args[:3]]
         if len(args) == 2 or name in (">", ">="):
             (ca, cb), env_ab = self.sequence(args[:2], env)
-            if _plain_order(kinds[0], kinds[1]):
+            if plain_order(kinds[0], kinds[1]):
                 return f"({ca} {name} {cb})", env_ab
             guarded = self.guarded(name, args[0], args[1], ca, cb)
             if guarded is not None:
                 return guarded, env_ab
-        elif _plain_order(kinds[0], kinds[1]) and _plain_order(kinds[1], kinds[2]):
+        elif plain_order(kinds[0], kinds[1]) and plain_order(kinds[1], kinds[2]):
             (ca, cb), env = self.sequence(args[:2], env)
             cc, _ = self.value(args[2], env)  # a chained comparison may skip it
             return f"({ca} {name} {cb} {name} {cc})", env
@@ -607,9 +525,7 @@ class Generator:
             for group, types in (({STR, NULL}, (str,)), ({NUM}, (int, float)), ({BOOL}, (bool,))):
                 if kn <= group:
                     members = frozenset(  # what strict equality can match for this needle
-                        v
-                        for v in haystack.value
-                        if (type(v) in types and v == v) or v is None
+                        v for v in haystack.value if (type(v) in types and v == v) or v is None
                     )
                     code, env = self.value(needle, env)
                     return f"({code} in {self.const(members)})", env
@@ -663,7 +579,7 @@ class Generator:
             codes.append(code)
         function = node.operator.function
         if (
-            function is _MATCHES
+            function is MATCHES
             and len(codes) == 2
             and isinstance(node.prepared[1], re.Pattern)
             and (subject := self.kinds(node.args[0])) is not None
@@ -672,109 +588,4 @@ class Generator:
             search = f"{codes[1]}.search({codes[0]})"
             return (search if test else f"({search} is not None)"), env
         call = f"{self.const(function, '_op')}({', '.join(codes)})"
-        return (f"_truthy({call})" if test and function not in _BOOL_FUNCTIONS else call), env
-
-
-# --- whole functions ---------------------------------------------------------------------------------
-
-
-def _build(source: str, namespace: dict[str, Any], name: str) -> Callable[..., Any]:
-    code = compile(source, f"<matrixcore {name}>", "exec")
-    exec(code, namespace)
-    function: Callable[..., Any] = namespace[name]
-    function.__matrixcore_source__ = source  # type: ignore[attr-defined]
-    return function
-
-
-def compile_value(node: Node, context: CompileContext, *, ticket: bool) -> Callable[[Any], Any]:
-    """A function of the data returning the logic's value."""
-    gen = Generator(ticket)
-    gen.plan([node])
-    code, _ = gen.value(node, frozenset())
-    return _build(f"def logic({gen._scopes[0]}):\n    return {code}\n", gen.ns, "logic")
-
-
-def compile_test(node: Node, context: CompileContext) -> Callable[[Any], bool]:
-    """A function of a Ticket returning whether the logic is truthy for it, as a bool."""
-    gen = Generator(ticket=True)
-    gen.plan([node])
-    reads, env = gen.prelude()
-    if gen.kinds(node) == {BOOL}:
-        code, _ = gen.value(node, env)
-        body = f"return {code}"
-    else:
-        code, _ = gen.test(node, env)
-        body = f"return True if {code} else False"
-    return _build("\n".join(["def condition(t):", *reads, f"    {body}\n"]), gen.ns, "condition")
-
-
-def compile_ruleset(
-    conditions: Sequence[Node],
-    sets: Sequence[Mapping[str, Any]],
-    dimensions: Sequence[str],
-    upfront: bool = True,
-) -> Callable[[Any], tuple[Any, ...]]:
-    """``evaluate(t)``: per dimension the value of the first matching rule that sets it, and its index.
-
-    Each dimension is an if/elif chain over the rules that set it, so a rule is only evaluated while
-    one of its dimensions is undecided, by construction. A rule setting several dimensions is
-    evaluated at most once: later chains reuse its result when an earlier chain got that far.
-    """
-    gen = Generator(ticket=True)
-    gen.plan(conditions)
-    chains: list[list[int]] = []
-    for dim in dimensions:
-        chain = []
-        for r, (condition, values) in enumerate(zip(conditions, sets, strict=True)):
-            if dim in values and not (isinstance(condition, Const) and not truthy(condition.value)):
-                chain.append(r)
-                if isinstance(condition, Const):
-                    break  # always matches: nothing after it can decide this dimension
-        chains.append(chain)
-    shared = {r for r, n in Counter(r for chain in chains for r in chain).items() if n > 1}
-    earlier: defaultdict[int, list[int]] = defaultdict(list)
-    lines = ["def evaluate(t):"]
-    env: Env = frozenset()
-    if upfront:
-        reads, env = gen.prelude()
-        lines += reads
-    for j, (dim, chain) in enumerate(zip(dimensions, chains, strict=True)):
-        v, i = f"_v{j}", f"_i{j}"
-        env_chain: Env | None = None
-        for pos, r in enumerate(chain):
-            condition, value = conditions[r], gen.const(sets[r][dim])
-            if isinstance(condition, Const):
-                indent = "    " if pos == 0 else "        "
-                lines += [] if pos == 0 else ["    else:"]
-                lines += [f"{indent}{v} = {value}", f"{indent}{i} = {r}"]
-                break
-            code, after = gen.test(condition, env)
-            if r in shared:
-                if any(chains[k][0] == r for k in earlier[r]):
-                    code, after = f"_m{r}", env  # first of an earlier chain: always evaluated there
-                elif earlier[r]:
-                    reached = " or ".join(f"_i{k} < 0 or _i{k} >= {r}" for k in earlier[r])
-                    code, after = f"(_m{r} if ({reached}) else (_m{r} := {code}))", env
-                else:
-                    code = f"(_m{r} := {code})"
-                earlier[r].append(j)
-            lines += [
-                f"    {'if' if pos == 0 else 'elif'} {code}:",
-                f"        {v} = {value}",
-                f"        {i} = {r}",
-            ]
-            env_chain = after if env_chain is None else env_chain
-            env = after
-        else:
-            lines += (
-                ["    else:", f"        {v} = None", f"        {i} = -1"]
-                if chain
-                else [
-                    f"    {v} = None",
-                    f"    {i} = -1",
-                ]
-            )
-        if env_chain is not None:
-            env = env_chain
-    lines.append(f"    return ({', '.join(f'_v{j}, _i{j}' for j in range(len(dimensions)))},)")
-    return _build("\n".join(lines) + "\n", gen.ns, "evaluate")
+        return (f"_truthy({call})" if test and function not in BOOL_FUNCTIONS else call), env

@@ -49,10 +49,11 @@ from dataclasses import dataclass
 from difflib import get_close_matches
 from typing import Any, Final
 
-from . import _codegen
+from . import _compiled
 from ._errors import Problem, RulesetError
 from ._jsonlogic import default_context
 from ._jsvalues import DATE, STR
+from ._kinds import declared_kinds
 from ._logicast import Node, field_problem, parse_logic
 from ._operators import DYNAMIC, CompileContext
 from ._ticket import CORE_FIELDS, REQUESTER_FIELDS, Ticket
@@ -78,7 +79,7 @@ Path = tuple[str | int, ...]
 def _declared(name: str) -> tuple[str | None, frozenset[str] | None]:
     head, _, rest = name.partition(".")
     declared = REQUESTER_FIELDS.get(rest) if head == "requester" else CORE_FIELDS.get(name)
-    return declared, _codegen.declared_kinds(declared)
+    return declared, declared_kinds(declared)
 
 
 def _shape(value: Any) -> str:
@@ -232,7 +233,7 @@ def compile_condition(logic: Any, context: CompileContext | None = None) -> Call
     node, errors = _parse(logic, context)
     if errors:
         raise RulesetError(errors, "condition")
-    return _codegen.compile_test(node, context)
+    return _compiled.compile_test(node, context)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +280,6 @@ def compile_ruleset(
         ]
     if errors:
         raise RulesetError(errors, "rules")
-    evaluate = _codegen.compile_ruleset(nodes, [sets for _, _, sets in rules], tuple(dimensions))
-    return CompiledRuleset(
-        evaluate, tuple(dimensions), tuple(name for name, _, _ in rules), evaluate.__matrixcore_source__
-    )
+    evaluate = _compiled.compile_ruleset(nodes, [sets for _, _, sets in rules], tuple(dimensions))
+    names = tuple(name for name, _, _ in rules)
+    return CompiledRuleset(evaluate, tuple(dimensions), names, getattr(evaluate, "__matrixcore_source__", ""))

@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
-from . import _codegen
+from . import _compiled
 from ._errors import MatrixcoreError, RulesetError
+from ._jsdata import js_log, js_missing, js_missing_some, var_lookup
 from ._jsvalues import (
     UNDEFINED,
     as_array,
@@ -31,13 +32,10 @@ from ._jsvalues import (
     js_gt,
     js_in,
     js_le,
-    js_log,
     js_lt,
     js_max,
     js_merge,
     js_min,
-    js_missing,
-    js_missing_some,
     js_mod,
     js_mul,
     js_ne,
@@ -47,7 +45,6 @@ from ._jsvalues import (
     js_sub,
     js_substr,
     truthy,
-    var_lookup,
 )
 from ._logicast import is_constant, parse_logic
 from ._operators import DYNAMIC, CompileContext
@@ -196,4 +193,4 @@ def compile_logic(
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise RulesetError(errors, "JsonLogic")
-    return _codegen.compile_value(node, context, ticket=ticket)
+    return _compiled.compile_value(node, context, ticket=ticket)

@@ -223,7 +223,7 @@ def _parse_instant(text: str, zone: tzinfo) -> datetime:
 
 def _prepare_instants(args: tuple[Any, ...], context: CompileContext) -> tuple[Any, ...]:
     _arity(args, 2, "date-time, date-time")
-    out = []
+    out: list[Any] = []
     for arg in args:
         if arg is DYNAMIC or arg is None:
             out.append(arg)

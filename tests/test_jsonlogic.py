@@ -41,7 +41,8 @@ def _official_cases() -> list[Any]:
         return [
             pytest.param(None, None, None, marks=pytest.mark.skip(reason=MISSING), id="tests.json-absent")
         ]
-    cases, section = [], "start"
+    cases: list[Any] = []
+    section = "start"
     for entry in json.loads((DATA / "tests.json").read_text(encoding="utf-8")):
         if isinstance(entry, str):
             section = entry.lstrip("# ").strip()
@@ -121,7 +122,7 @@ def test_the_suites_were_found_in_full() -> None:
 
 # --- JavaScript semantics the suites do not pin down -------------------------------------------------
 
-SEMANTICS = [
+SEMANTICS: list[tuple[Any, Any, Any]] = [
     (
         {"cat": [1.5, 0.1, 1e21, 1e-7, 100.0, -0.0, None, True, [1, [2, None]]]},
         None,
@@ -307,7 +308,7 @@ def test_compiled_equals_reference_on_random_logic(logic: Any, data: dict[str, A
     assert same(compile_logic(logic)(data), expected), json.dumps(logic)
 
 
-_TYPED = st.deferred(
+_TYPED: st.SearchStrategy[Any] = st.deferred(
     lambda: st.one_of(
         _SCALARS,
         st.lists(_SCALARS, max_size=3),
