@@ -52,18 +52,29 @@ def load_or_exit(path: str, fmt: str = "text") -> Ruleset:
         return load_ruleset(path)
     except RulesetError as exc:
         if fmt == "json":
-            click.echo(json.dumps({"valid": False, "file": path, "problems": [_problem_dict(p) for p in exc.problems]},
-                                  indent=2))
+            click.echo(
+                json.dumps(
+                    {"valid": False, "file": path, "problems": [_problem_dict(p) for p in exc.problems]},
+                    indent=2,
+                )
+            )
         else:
             errors = sum(p.severity == "error" for p in exc.problems)
-            err_console().print(f"[bold red]{escape(path)}: {errors} error{'s' if errors != 1 else ''}[/bold red]")
+            err_console().print(
+                f"[bold red]{escape(path)}: {errors} error{'s' if errors != 1 else ''}[/bold red]"
+            )
             print_problems(exc.problems)
         sys.exit(EXIT_INVALID)
 
 
 def _problem_dict(problem: Problem) -> dict[str, Any]:
-    return {"path": problem.dotted_path, "line": problem.line, "column": problem.column,
-            "message": problem.message, "severity": problem.severity}
+    return {
+        "path": problem.dotted_path,
+        "line": problem.line,
+        "column": problem.column,
+        "message": problem.message,
+        "severity": problem.severity,
+    }
 
 
 @click.group(context_settings=_CONTEXT)
@@ -84,8 +95,14 @@ def main() -> None:
 
 @main.command(context_settings=_CONTEXT)
 @click.argument("rules", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text for people, json for scripts and editors.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for scripts and editors.",
+)
 @click.option("--no-examples", is_flag=True, help="Only validate; do not run the file's examples.")
 def check(rules: str, fmt: str, no_examples: bool) -> None:
     """Validate a rules file (YAML, JSON or TOML) and run its examples.
@@ -102,20 +119,33 @@ def check(rules: str, fmt: str, no_examples: bool) -> None:
     results: list[ExampleResult] = [] if no_examples else run_examples(Engine(ruleset))
     failed = [r for r in results if not r.passed]
     if fmt == "json":
-        click.echo(json.dumps({"valid": True, "file": rules, "problems": [_problem_dict(p) for p in ruleset.warnings],
-                               "examples": [r.as_dict() for r in results]}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "valid": True,
+                    "file": rules,
+                    "problems": [_problem_dict(p) for p in ruleset.warnings],
+                    "examples": [r.as_dict() for r in results],
+                },
+                indent=2,
+            )
+        )
     else:
         console = Console(highlight=False, soft_wrap=True)
         print_problems(ruleset.warnings)
-        summary = (f"{len(ruleset.rules)} rules, {len(ruleset.impact_levels)}x{len(ruleset.urgency_levels)} matrix, "
-                   f"{len(ruleset.priorities)} priorities, {len(ruleset.calendars)} calendars, "
-                   f"{len(ruleset.messages.policies)} message policies")
+        summary = (
+            f"{len(ruleset.rules)} rules, {len(ruleset.impact_levels)}x{len(ruleset.urgency_levels)} matrix, "
+            f"{len(ruleset.priorities)} priorities, {len(ruleset.calendars)} calendars, "
+            f"{len(ruleset.messages.policies)} message policies"
+        )
         console.print(f"[green]{escape(rules)} is valid[/green]: {summary}")
         for result in failed:
             _print_failure(console, rules, result)
         if results:
             style = "red" if failed else "green"
-            console.print(f"[{style}]examples: {len(results) - len(failed)} passed, {len(failed)} failed[/{style}]")
+            console.print(
+                f"[{style}]examples: {len(results) - len(failed)} passed, {len(failed)} failed[/{style}]"
+            )
     sys.exit(EXIT_FAILED if failed else EXIT_OK)
 
 

@@ -34,8 +34,13 @@ class TraceStep:
     rule: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"dimension": self.dimension, "value": self.value, "source": self.source, "detail": self.detail,
-                "rule": self.rule}
+        return {
+            "dimension": self.dimension,
+            "value": self.value,
+            "source": self.source,
+            "detail": self.detail,
+            "rule": self.rule,
+        }
 
     def __str__(self) -> str:
         return f"{self.dimension} = {self.value}: {self.detail}"
@@ -64,17 +69,30 @@ class Evaluation:
                 out.append(TraceStep(dimension, value, "default", "no rule matched: the ruleset's default"))
             else:
                 rule = rules[index]
-                out.append(TraceStep(dimension, value, "rule", f"rule {rule.name!r} (#{index + 1}) matched", rule.name))
+                out.append(
+                    TraceStep(
+                        dimension, value, "rule", f"rule {rule.name!r} (#{index + 1}) matched", rule.name
+                    )
+                )
         if self.priority_rule == _DEFAULT:
             out.append(
-                TraceStep("priority", self.priority, "matrix", f"matrix cell impact={self.impact} x urgency={self.urgency}")
+                TraceStep(
+                    "priority",
+                    self.priority,
+                    "matrix",
+                    f"matrix cell impact={self.impact} x urgency={self.urgency}",
+                )
             )
         else:
             rule = rules[self.priority_rule]
             out.append(
-                TraceStep("priority", self.priority, "rule",
-                          f"rule {rule.name!r} (#{self.priority_rule + 1}) set the priority, overriding the matrix",
-                          rule.name)
+                TraceStep(
+                    "priority",
+                    self.priority,
+                    "rule",
+                    f"rule {rule.name!r} (#{self.priority_rule + 1}) set the priority, overriding the matrix",
+                    rule.name,
+                )
             )
         return out
 
@@ -124,14 +142,32 @@ class Decision:
             source, detail = "channel", f"channel {self.pickup_from_channel!r} promises pickup within"
         else:
             source, detail = "priority", f"priority {self.priority} promises pickup within"
-        steps.append(TraceStep("pickup_by", _iso(self.pickup_by), source,
-                               f"{detail} {format_duration(pickup.within)} on calendar {pickup.calendar!r}"))
-        steps.append(TraceStep("resolve_by", _iso(self.resolve_by), "priority",
-                               f"priority {self.priority} promises resolution within "
-                               f"{format_duration(resolve.within)} on calendar {resolve.calendar!r}"))
+        steps.append(
+            TraceStep(
+                "pickup_by",
+                _iso(self.pickup_by),
+                source,
+                f"{detail} {format_duration(pickup.within)} on calendar {pickup.calendar!r}",
+            )
+        )
+        steps.append(
+            TraceStep(
+                "resolve_by",
+                _iso(self.resolve_by),
+                "priority",
+                f"priority {self.priority} promises resolution within "
+                f"{format_duration(resolve.within)} on calendar {resolve.calendar!r}",
+            )
+        )
         state = "paused" if self.paused else "picked up" if self.picked_up else "running"
-        steps.append(TraceStep("clock", format_duration(self.counted), "clock",
-                               f"{format_duration(self.counted)} of business time counted towards pickup; clock {state}"))
+        steps.append(
+            TraceStep(
+                "clock",
+                format_duration(self.counted),
+                "clock",
+                f"{format_duration(self.counted)} of business time counted towards pickup; clock {state}",
+            )
+        )
         return steps
 
     def as_dict(self, ruleset: Ruleset | None = None) -> dict[str, Any]:
@@ -183,9 +219,17 @@ class Message:
     priority: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ticket": self.ticket_key, "policy": self.policy, "event": self.event, "key": self.key,
-                "visible_to_requester": self.visible_to_requester, "language": self.language,
-                "text": self.text, "due_at": self.due_at.isoformat(), "priority": self.priority}
+        return {
+            "ticket": self.ticket_key,
+            "policy": self.policy,
+            "event": self.event,
+            "key": self.key,
+            "visible_to_requester": self.visible_to_requester,
+            "language": self.language,
+            "text": self.text,
+            "due_at": self.due_at.isoformat(),
+            "priority": self.priority,
+        }
 
 
 @dataclass(frozen=True, slots=True)

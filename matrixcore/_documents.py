@@ -114,7 +114,9 @@ def _parse_yaml(text: str, doc: Document) -> None:
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
         reason = " ".join(filter(None, [exc.context, exc.problem]))
-        raise RulesetError([Problem((), f"not valid YAML: {reason}", doc.file, line, column)], doc.file) from None
+        raise RulesetError(
+            [Problem((), f"not valid YAML: {reason}", doc.file, line, column)], doc.file
+        ) from None
     except yaml.YAMLError as exc:
         raise RulesetError([Problem((), f"not valid YAML: {exc}", doc.file)], doc.file) from None
     _walk_yaml(node, (), doc.positions)
@@ -148,7 +150,9 @@ def _locate_toml(data: Any, lines: list[str], path: Path_, doc: Document) -> Non
     if isinstance(data, Mapping):
         start = doc.positions.get(path, (1, 1))[0] - 1
         for key, value in data.items():
-            pattern = re.compile(rf"^\s*(?:\[+\s*)?(?:[\w.\"'-]*\.)?[\"']?{re.escape(str(key))}[\"']?\s*[=\].]")
+            pattern = re.compile(
+                rf"^\s*(?:\[+\s*)?(?:[\w.\"'-]*\.)?[\"']?{re.escape(str(key))}[\"']?\s*[=\].]"
+            )
             for number in range(start, len(lines)):
                 if pattern.search(lines[number]):
                     doc.positions[(*path, key)] = (number + 1, lines[number].find(str(key)) + 1)
@@ -166,7 +170,9 @@ def _parse_toml(text: str, doc: Document) -> None:
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         line, column = (int(match[1]), int(match[2])) if match else (None, None)
-        raise RulesetError([Problem((), f"not valid TOML: {exc}", doc.file, line, column)], doc.file) from None
+        raise RulesetError(
+            [Problem((), f"not valid TOML: {exc}", doc.file, line, column)], doc.file
+        ) from None
     _locate_toml(doc.data, text.splitlines(), (), doc)
 
 

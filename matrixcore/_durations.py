@@ -43,7 +43,7 @@ def parse_duration(text: str | int | float) -> timedelta:
 
 def format_duration(delta: timedelta) -> str:
     """The short form back: ``timedelta(hours=1, minutes=30)`` -> ``"1h30m"``; zero -> ``"0m"``."""
-    seconds = int(round(delta.total_seconds()))
+    seconds = round(delta.total_seconds())
     sign = "-" if seconds < 0 else ""
     seconds = abs(seconds)
     parts = []

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from ._calendar import BusinessCalendar
-from ._conditions import CompileContext, compile_rules
+from ._conditions import compile_ruleset
 from ._decision import Decision, DueMessages, Evaluation, SentMessage
+from ._operators import CompileContext
 from ._policies import PolicySet
 from ._ruleset import Ruleset, Target
 from ._ticket import Ticket
@@ -24,16 +26,26 @@ _ZERO = timedelta(0)
 class Engine:
     """Classify tickets with one ruleset. Build once (rules are compiled here), call many times."""
 
-    __slots__ = ("_aliases", "_cells", "_channels", "_default_impact", "_default_urgency", "_evaluate", "_policies",
-                 "_priorities", "calendars", "ruleset")
+    __slots__ = (
+        "_aliases",
+        "_cells",
+        "_channels",
+        "_default_impact",
+        "_default_urgency",
+        "_evaluate",
+        "_policies",
+        "_priorities",
+        "calendars",
+        "ruleset",
+    )
 
     def __init__(self, ruleset: Ruleset) -> None:
         self.ruleset = ruleset
         self.calendars: dict[str, BusinessCalendar] = dict(ruleset.calendars)
-        context = CompileContext(calendars=self.calendars)
-        self._evaluate: Callable[[Ticket], tuple[str | None, int, str | None, int, str | None, int]] = compile_rules(
-            [(rule.name, rule.condition, rule.sets) for rule in ruleset.rules], ruleset.operators, context
-        )
+        context = CompileContext(calendars=self.calendars, operators=ruleset.operators)
+        self._evaluate: Callable[[Ticket], tuple[Any, ...]] = compile_ruleset(
+            [(rule.name, rule.condition, rule.sets) for rule in ruleset.rules], context=context
+        ).evaluate
         self._cells = dict(ruleset.cells)
         self._default_impact = ruleset.defaults["impact"]
         self._default_urgency = ruleset.defaults["urgency"]
@@ -42,8 +54,12 @@ class Engine:
         self._aliases = {
             spelling: channel.name
             for channel in ruleset.channels.values()
-            for spelling in {channel.name.lower(), channel.name.upper(), channel.name.title(),
-                             *(a for alias in channel.aliases for a in (alias, alias.lower(), alias.upper()))}
+            for spelling in {
+                channel.name.lower(),
+                channel.name.upper(),
+                channel.name.title(),
+                *(a for alias in channel.aliases for a in (alias, alias.lower(), alias.upper())),
+            }
             if spelling != channel.name
         }
         self._policies = PolicySet(ruleset, context, self._deadline)

@@ -55,7 +55,9 @@ class ExampleResult:
             "passed": self.passed,
             "line": self.line,
             "error": self.error,
-            "mismatches": [{"field": m.field, "expected": m.expected, "actual": m.actual} for m in self.mismatches],
+            "mismatches": [
+                {"field": m.field, "expected": m.expected, "actual": m.actual} for m in self.mismatches
+            ],
             "trace": [s.as_dict() for s in self.trace] if not self.passed else [],
         }
 

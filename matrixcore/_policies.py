@@ -14,8 +14,9 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ._conditions import CompileContext, compile_condition
+from ._conditions import compile_condition
 from ._decision import Decision, DueMessages, Message, SentMessage
+from ._operators import CompileContext
 from ._templates import Template, pick_language
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ class PolicySet:
         self.settings = ruleset.messages
         self._deadline = deadline
         self._filters: dict[str, Callable[[Ticket], bool]] = {
-            p.name: compile_condition(p.condition, ruleset.operators, context)
+            p.name: compile_condition(p.condition, context)
             for p in self.settings.policies
             if p.condition is not None
         }
@@ -58,7 +59,9 @@ class PolicySet:
     def _applies(self, policy: Policy, ticket: Ticket) -> bool:
         if policy.channels is not None:
             channel = self.ruleset.channel(ticket.channel)
-            names = {ticket.channel.lower()} | ({channel.name.lower(), *map(str.lower, channel.aliases)} if channel else set())
+            names = {ticket.channel.lower()} | (
+                {channel.name.lower(), *map(str.lower, channel.aliases)} if channel else set()
+            )
             if not names & policy.channels:
                 return False
         check = self._filters.get(policy.name)
@@ -103,12 +106,14 @@ class PolicySet:
                     later.append(at)
         return due, later
 
-    def due(self, ticket: Ticket, decision: Decision, sent: tuple[SentMessage, ...], now: datetime) -> DueMessages:
+    def due(
+        self, ticket: Ticket, decision: Decision, sent: tuple[SentMessage, ...], now: datetime
+    ) -> DueMessages:
         candidates, later = self._candidates(ticket, decision, sent, now)
         # Timed stages due together: only the latest per audience goes out.
         superseded: list[str] = []
-        for visible in (True, False):
-            timed = [c for c in candidates if c.stage > 0 and c.policy.visible_to_requester is visible]
+        for audience in (True, False):
+            timed = [c for c in candidates if c.stage > 0 and c.policy.visible_to_requester is audience]
             if len(timed) > 1:
                 keep = max(timed, key=lambda c: (c.stage, c.due_at))
                 superseded += [c.key for c in timed if c is not keep]
@@ -143,7 +148,12 @@ class PolicySet:
         return _localized(settings.default_reason, language, settings.fallback_language)
 
     def render(
-        self, policy: Policy, key: str, due_at: datetime, ticket: Ticket, decision: Decision,
+        self,
+        policy: Policy,
+        key: str,
+        due_at: datetime,
+        ticket: Ticket,
+        decision: Decision,
         sent: tuple[SentMessage, ...],
     ) -> Message:
         settings = self.settings
@@ -153,7 +163,7 @@ class PolicySet:
         template = texts[chosen] if chosen else texts[""]
         language = chosen or requested
         zone = _zone(ticket.requester.timezone) if ticket.requester.timezone else None
-        zone = zone or self.ruleset.calendars[decision.pickup_target.calendar].tz
+        zone = zone or self.ruleset.calendars[decision.pickup_target.calendar].tzinfo
         previous = max((s for s in sent if s.priority), key=lambda s: s.sent_at, default=None)
         level = self.ruleset.priorities[decision.priority]
         values: dict[str, Any] = {
@@ -181,8 +191,17 @@ class PolicySet:
             language.lower().split("-")[0]
         )
         text = template.render(values, language, zone, date_format)
-        return Message(ticket.key, policy.name, policy.event, key, policy.visible_to_requester, language, text,
-                       due_at, decision.priority)
+        return Message(
+            ticket.key,
+            policy.name,
+            policy.event,
+            key,
+            policy.visible_to_requester,
+            language,
+            text,
+            due_at,
+            decision.priority,
+        )
 
 
 def _localized(texts: Mapping[str, str], language: str, fallback: str) -> str:
@@ -192,4 +211,3 @@ def _localized(texts: Mapping[str, str], language: str, fallback: str) -> str:
     if chosen:
         return texts[chosen]
     return texts.get("", "")
-

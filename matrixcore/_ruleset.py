@@ -16,13 +16,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
-from ._calendar import BusinessCalendar, check_calendar_config
-from ._conditions import CompileContext, OperatorRegistry, builtin_operators, validate_condition
+from ._calendar import BusinessCalendar
+from ._conditions import desugar
 from ._documents import Document, load_document, parse_document
 from ._durations import parse_duration
 from ._errors import Problem, RulesetError
+from ._operators import CompileContext, OperatorRegistry
 from ._schemas import schema_problems
-from ._templates import PLACEHOLDERS, Template, TemplateError, check_date_pattern
+from ._templates import Template, TemplateError, check_date_pattern
 
 __all__ = [
     "EVENTS",
@@ -145,7 +146,7 @@ class Ruleset:
     messages: MessageSettings
     examples: tuple[Example, ...] = ()
     warnings: tuple[Problem, ...] = ()
-    operators: OperatorRegistry = field(default_factory=builtin_operators, repr=False, compare=False)
+    operators: OperatorRegistry = field(default_factory=OperatorRegistry.builtin, repr=False, compare=False)
     document: Document | None = field(default=None, repr=False, compare=False)
 
     def channel(self, name: str) -> Channel | None:
@@ -196,9 +197,9 @@ class _Builder:
             path: _Path = ("calendars", name)
             if not isinstance(data, Mapping):
                 continue
-            found = check_calendar_config(data)
-            for rel, message in found:
-                self.error((*path, *rel), message)
+            found = BusinessCalendar.check(data, path)
+            for where, message in found:
+                self.error(where, message)
             if not found:
                 try:
                     built[name] = BusinessCalendar.from_config(name, data)
@@ -247,15 +248,23 @@ class _Builder:
         out: dict[tuple[str, str], str] = {}
         for level in raw:
             if level not in impact:
-                self.error(("matrix", "cells", level), f"{level!r} is not an impact level ({', '.join(impact)})")
+                self.error(
+                    ("matrix", "cells", level), f"{level!r} is not an impact level ({', '.join(impact)})"
+                )
         for i in impact:
             row = raw.get(i)
             if not isinstance(row, Mapping):
-                self.error(("matrix", "cells"), f"no row for impact {i!r}: every impact x urgency cell needs a priority")
+                self.error(
+                    ("matrix", "cells"),
+                    f"no row for impact {i!r}: every impact x urgency cell needs a priority",
+                )
                 continue
             for level in row:
                 if level not in urgency:
-                    self.error(("matrix", "cells", i, level), f"{level!r} is not an urgency level ({', '.join(urgency)})")
+                    self.error(
+                        ("matrix", "cells", i, level),
+                        f"{level!r} is not an urgency level ({', '.join(urgency)})",
+                    )
             for u in urgency:
                 if u not in row:
                     self.error(("matrix", "cells", i), f"missing cell impact={i!r} x urgency={u!r}")
@@ -275,7 +284,9 @@ class _Builder:
             if not isinstance(data, Mapping):
                 continue
             path: _Path = ("channels", name)
-            pickup = self.target(data.get("pickup"), (*path, "pickup"), calendars) if "pickup" in data else None
+            pickup = (
+                self.target(data.get("pickup"), (*path, "pickup"), calendars) if "pickup" in data else None
+            )
             aliases = tuple(str(a) for a in data.get("aliases", ()) if isinstance(a, str))
             channel = Channel(str(name), str(data.get("class", "right-time")), pickup, aliases)
             for index, key in enumerate((name, *aliases)):
@@ -288,9 +299,9 @@ class _Builder:
 
     # -- rules ------------------------------------------------------------------------------------
     def condition(self, data: Any, path: _Path, context: CompileContext) -> Any:
-        logic, found = validate_condition(data, self.operators, context)
-        for rel, message in found:
-            self.error((*path, *rel), message)
+        logic, found = desugar(data, context)
+        for problem in found:
+            self.problems.append(self.doc.problem((*path, *problem.path), problem.message, problem.severity))
         return logic
 
     def rules(self, impact: tuple[str, ...], urgency: tuple[str, ...], context: CompileContext) -> list[Rule]:
@@ -304,9 +315,12 @@ class _Builder:
             path: _Path = ("rules", index)
             name = str(data.get("name", f"rule {index + 1}"))
             if name in names:
-                self.error((*path, "name"), f"rule name {name!r} is used twice (first at rules[{names[name]}])")
+                self.error(
+                    (*path, "name"), f"rule name {name!r} is used twice (first at rules[{names[name]}])"
+                )
             names.setdefault(name, index)
-            sets = data.get("set") if isinstance(data.get("set"), Mapping) else {}
+            raw_sets = data.get("set")
+            sets: Mapping[str, Any] = raw_sets if isinstance(raw_sets, Mapping) else {}
             for dimension, value in sets.items():
                 if dimension in known and value not in known[dimension]:
                     self.error(
@@ -315,8 +329,14 @@ class _Builder:
                     )
             logic = self.condition(data.get("when"), (*path, "when"), context)
             out.append(
-                Rule(name, index, logic, MappingProxyType(dict(sets)), _localized(data.get("reason")),
-                     str(data.get("description", "")))
+                Rule(
+                    name,
+                    index,
+                    logic,
+                    MappingProxyType(dict(sets)),
+                    _localized(data.get("reason")),
+                    str(data.get("description", "")),
+                )
             )
         return out
 
@@ -346,7 +366,10 @@ class _Builder:
                 except TemplateError as exc:
                     self.error(where, str(exc))
             if "" not in parsed and not any(k.split("-")[0] == fallback.split("-")[0] for k in parsed):
-                self.error(path, f"no text in the fallback language {fallback!r}: requesters in other languages get nothing")
+                self.error(
+                    path,
+                    f"no text in the fallback language {fallback!r}: other languages would get nothing",
+                )
             out[str(name)] = parsed
         return out
 
@@ -354,7 +377,9 @@ class _Builder:
         raw = self.section("messages")
         fallback = str(raw.get("fallback_language", "en")).replace("_", "-").lower()
         templates = self.templates(fallback)
-        date_formats = {str(k).replace("_", "-").lower(): str(v) for k, v in (raw.get("date_format") or {}).items()}
+        date_formats = {
+            str(k).replace("_", "-").lower(): str(v) for k, v in (raw.get("date_format") or {}).items()
+        }
         for language, pattern in date_formats.items():
             problem = check_date_pattern(pattern)
             if problem:
@@ -377,7 +402,10 @@ class _Builder:
             names.add(name)
             template = str(data.get("template"))
             if template not in templates:
-                self.error((*path, "template"), f"unknown template {template!r} ({', '.join(templates) or 'none defined'})")
+                self.error(
+                    (*path, "template"),
+                    f"unknown template {template!r} ({', '.join(templates) or 'none defined'})",
+                )
             at = None
             if isinstance(data.get("at"), str):
                 at = float(data["at"].strip().rstrip("%")) / 100
@@ -387,8 +415,15 @@ class _Builder:
                 if self.section("channels") and channel not in {c.lower() for c in self.section("channels")}:
                     self.warn((*path, "channels"), f"channel {channel!r} is not declared under 'channels'")
             policies.append(
-                Policy(name, str(data.get("event")), template, bool(data.get("visible_to_requester", True)), at,
-                       channels, condition)
+                Policy(
+                    name,
+                    str(data.get("event")),
+                    template,
+                    bool(data.get("visible_to_requester", True)),
+                    at,
+                    channels,
+                    condition,
+                )
             )
         reason_field = raw.get("reason_field")
         return MessageSettings(
@@ -407,8 +442,14 @@ class _Builder:
         for index, data in enumerate(raw if isinstance(raw, list) else []):
             if isinstance(data, Mapping) and isinstance(data.get("ticket"), Mapping):
                 out.append(
-                    Example(str(data.get("name")), index, data["ticket"], data.get("expect") or {}, data.get("now"),
-                            tuple(data.get("sent") or ()))
+                    Example(
+                        str(data.get("name")),
+                        index,
+                        data["ticket"],
+                        data.get("expect") or {},
+                        data.get("now"),
+                        tuple(data.get("sent") or ()),
+                    )
                 )
         return out
 
@@ -422,11 +463,11 @@ def _original_key(texts: Any, normalised: str) -> str:
 
 def ruleset_from_document(doc: Document, operators: OperatorRegistry | None = None) -> Ruleset:
     """Build a ``Ruleset`` from a parsed document; raise ``RulesetError`` listing every problem."""
-    operators = operators or builtin_operators()
+    operators = operators or OperatorRegistry.builtin()
     problems = schema_problems(doc, "rules")
     builder = _Builder(doc, operators)
     calendars = builder.calendars()
-    context = CompileContext(calendars=calendars)
+    context = CompileContext(calendars=calendars, operators=operators)
     impact, urgency = builder.levels("impact"), builder.levels("urgency")
     priorities = builder.priorities(calendars)
     cells = builder.cells(impact, urgency)
@@ -435,7 +476,9 @@ def ruleset_from_document(doc: Document, operators: OperatorRegistry | None = No
     defaults = builder.defaults(impact, urgency)
     messages = builder.messages(context)
     examples = builder.examples()
-    problems += builder.problems
+    # One complaint per place: a value the schema already rejected needs no second, logical one.
+    rejected = {p.path for p in problems}
+    problems += [p for p in builder.problems if p.path not in rejected]
     if any(p.severity == "error" for p in problems):
         raise RulesetError(problems, doc.file)
     clock = builder.section("clock")

@@ -62,18 +62,20 @@ def _leaves(error: ValidationError) -> Iterator[ValidationError]:
 
 
 def _message(error: ValidationError) -> str:
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
     if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
-        allowed = set(error.schema.get("properties", {}))
+        allowed = set(schema.get("properties", {}))
         extra = sorted(k for k in error.instance if k not in allowed)
         if allowed and extra:
-            return f"unknown key{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}; allowed: " + ", ".join(
-                sorted(allowed)
+            return (
+                f"unknown key{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}; allowed: "
+                + ", ".join(sorted(allowed))
             )
-    if error.validator in ("anyOf", "oneOf") and "description" in error.schema:
-        return f"{error.instance!r} is not valid here: expected {error.schema['description']}"
-    if error.validator == "enum":
+    if error.validator in ("anyOf", "oneOf") and "description" in schema:
+        return f"{error.instance!r} is not valid here: expected {schema['description']}"
+    if error.validator == "enum" and isinstance(error.validator_value, list):
         return f"{error.instance!r} is not one of {', '.join(map(repr, error.validator_value))}"
-    return error.message
+    return str(error.message)
 
 
 def schema_problems(doc: Document, name: str, validator: Draft202012Validator | None = None) -> list[Problem]:

@@ -105,7 +105,9 @@ class Template:
                 raise TemplateError(f"'{{{name}!{conversion}}}': conversions are not allowed in templates")
             if name not in allowed_names:
                 hint = _closest(name, allowed_names)
-                raise TemplateError(f"unknown placeholder {{{name}}}" + (f"; did you mean {{{hint}}}?" if hint else ""))
+                raise TemplateError(
+                    f"unknown placeholder {{{name}}}" + (f"; did you mean {{{hint}}}?" if hint else "")
+                )
             if spec and name not in _DATE_NAMES:
                 raise TemplateError(f"{{{name}:{spec}}}: only dates take a format")
             if "{" in (spec or ""):
@@ -150,7 +152,7 @@ def _closest(name: str, names: Iterable[str]) -> str | None:
 
 @cache
 def parse_locale(language: str) -> Locale | None:
-    """A Babel locale for a tag as tools spell it (``nl``, ``nl-BE``, ``nl_BE``, ``NL``); ``None`` if unknown."""
+    """A Babel locale for a tag as tools spell it (``nl``, ``nl-BE``, ``nl_BE``, ``NL``), else ``None``."""
     tag = language.strip().replace("-", "_")
     if not tag:
         return None
@@ -215,7 +217,7 @@ def check_date_pattern(pattern: str) -> str | None:
         return None
     letters = _QUOTED.sub("", pattern)
     if not re.search(r"[A-Za-z]", letters):
-        return f"date format {pattern!r} has no date or time fields (CLDR pattern letters such as EEEE d MMMM HH:mm)"
+        return f"date format {pattern!r} has no date or time fields (CLDR letters such as EEEE d MMMM HH:mm)"
     try:
         format_datetime(datetime(2026, 1, 5, 9, 30, tzinfo=ZoneInfo("UTC")), pattern, locale="en")
     except (ValueError, KeyError, AttributeError) as exc:

@@ -120,8 +120,11 @@ class Ticket:
             raise ValueError("field 'id': missing")
         if values.get("created") is None:
             raise ValueError("field 'created': missing")
-        return cls(**values, custom=MappingProxyType(custom) if custom else EMPTY_MAPPING,
-                   raw=MappingProxyType(dict(data.get("raw") or {})) if data.get("raw") else EMPTY_MAPPING)
+        return cls(
+            **values,
+            custom=MappingProxyType(custom) if custom else EMPTY_MAPPING,
+            raw=MappingProxyType(dict(data.get("raw") or {})) if data.get("raw") else EMPTY_MAPPING,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data; ``Ticket.from_dict(t.to_dict()) == t``."""
@@ -192,12 +195,15 @@ def _requester(value: Any) -> Requester:
         timezone=str(value.get("timezone") or ""),
     )
 
+
 #: Ticket fields a rule can name directly, with their declared type names (used by the compiler to
 #: specialise comparisons and by ``matrixcore check`` to reject unknown fields).
 CORE_FIELDS: Final[Mapping[str, str]] = MappingProxyType(
     {f.name: str(f.type) for f in fields(Ticket) if f.name not in ("requester", "custom", "raw")}
 )
-REQUESTER_FIELDS: Final[Mapping[str, str]] = MappingProxyType({f.name: str(f.type) for f in fields(Requester)})
+REQUESTER_FIELDS: Final[Mapping[str, str]] = MappingProxyType(
+    {f.name: str(f.type) for f in fields(Requester)}
+)
 
 
 def field_type(path: str) -> str | None:

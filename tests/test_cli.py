@@ -20,7 +20,11 @@ def test_check_quickstart_runs_examples(quickstart_rules):
 
 def test_check_reports_every_error_and_exits_2(tmp_path, small_rules_text):
     path = tmp_path / "rules.yaml"
-    path.write_text(small_rules_text.replace("within: 30m", "within: soon").replace("set: {urgency: high}", "set: {urgency: hi}"))
+    path.write_text(
+        small_rules_text.replace("within: 30m", "within: soon").replace(
+            "set: {urgency: high}", "set: {urgency: hi}"
+        )
+    )
     result = run("check", str(path))
     assert result.exit_code == 2
     assert f"{path}:10:" in result.output
@@ -41,8 +45,9 @@ def test_check_json_for_machines(tmp_path, small_rules_text):
 
 
 def test_failing_example_shows_a_readable_diff_and_exits_1(tmp_path, quickstart_rules):
-    text = quickstart_rules.read_text().replace('pickup_by: "2026-11-23T09:15:00+01:00"',
-                                                'pickup_by: "2026-11-23T09:30:00+01:00"')
+    text = quickstart_rules.read_text().replace(
+        'pickup_by: "2026-11-23T09:15:00+01:00"', 'pickup_by: "2026-11-23T09:30:00+01:00"'
+    )
     path = tmp_path / "rules.yaml"
     path.write_text(text)
     result = run("check", str(path))

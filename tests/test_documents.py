@@ -17,9 +17,17 @@ def test_yaml_values_keep_their_positions():
 
 def test_yaml_1_1_surprises_do_not_happen():
     # Norway, "on", clock times and dates stay strings, as a rules author means them.
-    doc = parse_document("country: NO\nevent: on\nopen: 08:30\nday: 2026-12-24\nyes: y\nflag: true\n", "f.yaml")
-    assert doc.data == {"country": "NO", "event": "on", "open": "08:30", "day": "2026-12-24", "yes": "y",
-                        "flag": True}
+    doc = parse_document(
+        "country: NO\nevent: on\nopen: 08:30\nday: 2026-12-24\nyes: y\nflag: true\n", "f.yaml"
+    )
+    assert doc.data == {
+        "country": "NO",
+        "event": "on",
+        "open": "08:30",
+        "day": "2026-12-24",
+        "yes": "y",
+        "flag": True,
+    }
 
 
 def test_duplicate_keys_are_errors_with_their_line():

@@ -32,6 +32,8 @@ def test_bad_durations_say_what_to_write(text):
         parse_duration(text)
 
 
-@pytest.mark.parametrize("delta", [timedelta(minutes=15), timedelta(hours=1, minutes=30), timedelta(days=2, seconds=5)])
+@pytest.mark.parametrize(
+    "delta", [timedelta(minutes=15), timedelta(hours=1, minutes=30), timedelta(days=2, seconds=5)]
+)
 def test_format_round_trips(delta):
     assert parse_duration(format_duration(delta)) == delta

@@ -63,8 +63,9 @@ def test_pickup_and_resolve_on_the_office_calendar(small):
 
 def test_real_time_channel_target_applies_when_earlier(quick):
     # A plain question via Twitter on Saturday evening: P5 would wait until Monday; Twitter says 15 minutes.
-    decision = quick.classify(ticket(subject="Vraag: waar vind ik mijn loonstrook?", channel="x", created=at(28, 20)),
-                              at(28, 20))
+    decision = quick.classify(
+        ticket(subject="Vraag: waar vind ik mijn loonstrook?", channel="x", created=at(28, 20)), at(28, 20)
+    )
     assert decision.priority == "P5"
     assert decision.pickup_by == at(28, 20, 15)
     assert decision.pickup_from_channel == "twitter"
@@ -90,8 +91,9 @@ def test_pause_stops_the_clock(quick):
 
 
 def test_picked_up_tickets_stop_counting(quick):
-    decision = quick.classify(ticket(subject="x", channel="email", created=at(23, 9), first_response=at(23, 10)),
-                              at(24, 9))
+    decision = quick.classify(
+        ticket(subject="x", channel="email", created=at(23, 9), first_response=at(23, 10)), at(24, 9)
+    )
     assert decision.picked_up
     assert decision.counted == timedelta(hours=1)
 
@@ -105,7 +107,9 @@ def test_an_agents_priority_is_kept_and_sets_the_deadlines(quick):
 
 
 def test_trace_explains_every_value(quick):
-    decision = quick.classify(ticket(subject="Outlook storing", channel="chat", created=at(23, 9)), at(23, 9, 3))
+    decision = quick.classify(
+        ticket(subject="Outlook storing", channel="chat", created=at(23, 9)), at(23, 9, 3)
+    )
     steps = {s.dimension: s for s in decision.trace(quick.ruleset)}
     assert steps["impact"].rule == "major-outage"
     assert steps["urgency"].source == "rule"
@@ -122,7 +126,8 @@ def test_trace_explains_every_value(quick):
 def test_business_hours_operator_in_rules(quick):
     night = quick.evaluate(ticket(subject="Bestelling kwijt", channel="twitter", created=at(24, 2)))
     day = quick.evaluate(ticket(subject="Bestelling kwijt", channel="twitter", created=at(24, 10)))
-    assert night.urgency == "normal" and night.urgency_rule == 8
+    assert night.urgency == "normal"
+    assert night.urgency_rule == 8
     assert day.urgency_rule == -1
 
 

@@ -23,11 +23,17 @@ def engine(quickstart_rules):
 
 
 def question(**fields):
-    """A P5 question by e-mail, Monday 09:00: pickup target 16 business hours -> Tuesday 17:30."""
+    """A P5 question by e-mail, Monday 09:00: pickup target 16 business hours -> Tuesday 17:00."""
     fields.setdefault("created", at(23, 9))
     fields.setdefault("requester", Requester(name="Anna", language="nl"))
-    return Ticket(source="t", id=fields.pop("id", "42"), number="I 2611 042",
-                  subject="Vraag: hoe deel ik een agenda?", channel="email", **fields)
+    fields.setdefault("channel", "email")
+    return Ticket(
+        source="t",
+        id=fields.pop("id", "42"),
+        number="I 2611 042",
+        subject="Vraag: hoe deel ik een agenda?",
+        **fields,
+    )
 
 
 def due(engine, ticket, now, sent=()):
@@ -42,10 +48,13 @@ def sent_now(messages, when):
 def test_acknowledgement_once_in_the_requesters_language(engine):
     decision, result = due(engine, question(), at(23, 9))
     (message,) = result.messages
-    assert decision.pickup_by == at(24, 17, 30)
+    assert decision.pickup_by == at(24, 17)
     assert message.policy == "acknowledge"
     assert message.visible_to_requester
-    assert message.text == "Bedankt voor je melding I 2611 042. We pakken hem uiterlijk dinsdag 24 november om 17:30 op."
+    assert (
+        message.text
+        == "Bedankt voor je melding I 2611 042. We pakken hem uiterlijk dinsdag 24 november om 17:00 op."
+    )
     # The 80% warning is the next thing planned: 12h48m of business time -> Tuesday 13:48.
     assert result.next_due == at(24, 13, 48)
     _, again = due(engine, question(), at(23, 10), sent_now(result.messages, at(23, 9)))
@@ -71,8 +80,14 @@ def test_warning_says_why_more_time_is_needed(engine):
 
 
 def test_rule_reason_is_used_for_matching_tickets(engine):
-    outage = Ticket(source="t", id="9", subject="Netwerk storing", channel="email", created=at(23, 9),
-                    requester=Requester(language="en"))
+    outage = Ticket(
+        source="t",
+        id="9",
+        subject="Netwerk storing",
+        channel="email",
+        created=at(23, 9),
+        requester=Requester(language="en"),
+    )
     decision = engine.classify(outage, at(23, 9, 14))
     reason = engine._policies.reason(outage, decision, "en")
     assert reason == "we are first fixing a major outage that affects many colleagues"
@@ -87,7 +102,7 @@ def test_late_daemon_sends_only_the_latest_stage(engine):
     assert result.superseded == ("pickup-warning:P5",)
     internal = next(m for m in result.messages if m.policy == "agent-alert")
     assert not internal.visible_to_requester
-    assert "due 2026-11-24 17:30" in internal.text
+    assert "due 2026-11-24 17:00" in internal.text
 
 
 def test_no_pickup_messages_once_picked_up_or_while_paused(engine):
@@ -114,11 +129,11 @@ def test_priority_change_is_announced_once(engine):
 
 def test_cap_holds_back_requester_messages_until_there_is_room(engine):
     # Three requester messages on Tuesday morning fill the cap of 3 per 24h.
-    sent = [SentMessage(f"p{i}", f"k{i}", at(24, 9 + i), True, "P5") for i in range(3)]
+    sent = [SentMessage(p, p, at(24, 9 + i), True, "P5") for i, p in enumerate(["acknowledge", "x", "y"])]
     _, result = due(engine, question(), at(24, 14), sent)
     assert result.messages == ()
     assert result.held == ("pickup-warning:P5",)
-    assert result.next_due == at(24, 17, 30)  # the missed-target messages are planned next
+    assert result.next_due == at(24, 17)  # the missed-target messages are planned next
     _, late = due(engine, question(), at(24, 18), sent)
     # Internal notes are not capped; the requester's "we are late" waits for room on Wednesday 09:00.
     assert [m.policy for m in late.messages] == ["agent-alert"]

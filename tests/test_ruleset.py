@@ -32,7 +32,10 @@ def test_quickstart_rules_load(quickstart_rules):
 def test_small_rules_load(small_rules_text):
     ruleset = parse_ruleset(small_rules_text)
     assert ruleset.cells["medium", "low"] == "P4"
-    assert ruleset.rules[0].reason == {"en": "we are fixing an outage first", "nl": "we eerst een storing oplossen"}
+    assert ruleset.rules[0].reason == {
+        "en": "we are fixing an outage first",
+        "nl": "we eerst een storing oplossen",
+    }
 
 
 def test_every_error_is_reported_at_once_with_lines(small_rules_text):
@@ -42,7 +45,10 @@ def test_every_error_is_reported_at_once_with_lines(small_rules_text):
         .replace('"(?i)outage"', '"(unclosed"')
         .replace("set: {urgency: high}", "set: {urgency: hihg}")
         .replace("{pickup_by} at the latest", "{pickup_bye} at the latest")
-        .replace("defaults: {impact: low, urgency: medium}", "defaults: {impact: low, urgency: medium, colour: red}")
+        .replace(
+            "defaults: {impact: low, urgency: medium}",
+            "defaults: {impact: low, urgency: medium, colour: red}",
+        )
     )
     problems = problems_of(broken)
     messages = [f"{p.line}:{p.dotted_path}: {p.message}" for p in problems]
@@ -63,7 +69,9 @@ def test_every_error_is_reported_at_once_with_lines(small_rules_text):
 
 
 def test_unknown_calendar_and_missing_default_calendar(small_rules_text):
-    text = small_rules_text.replace("P2: {pickup: {within: 1h}", "P2: {pickup: {within: 1h, calendar: weekend}")
+    text = small_rules_text.replace(
+        "P2: {pickup: {within: 1h}", "P2: {pickup: {within: 1h, calendar: weekend}"
+    )
     text = text.replace("default_calendar: office\n", "")
     problems = problems_of(text)
     messages = {p.dotted_path: p.message for p in problems}
@@ -79,8 +87,9 @@ def test_fallback_language_text_is_required(small_rules_text):
 
 
 def test_schema_errors_point_at_the_key(small_rules_text):
-    text = small_rules_text.replace("- {name: ack, event: classified, template: ack}",
-                                    "- {name: ack, event: clasified, template: ack}")
+    text = small_rules_text.replace(
+        "- {name: ack, event: classified, template: ack}", "- {name: ack, event: clasified, template: ack}"
+    )
     problem = by_path(problems_of(text))["messages.policies[0].event"]
     assert "'clasified' is not one of" in problem.message
     assert problem.line == 31

@@ -19,7 +19,10 @@ def test_dutch_dates_read_naturally():
 
 def test_english_dates_and_requester_time_zone():
     template = Template.parse("By {pickup_by}.")
-    assert template.render({"pickup_by": WHEN}, "en", ZoneInfo("America/New_York")) == "By Monday 24 November at 08:00."
+    assert (
+        template.render({"pickup_by": WHEN}, "en", ZoneInfo("America/New_York"))
+        == "By Monday 24 November at 08:00."
+    )
 
 
 def test_explicit_date_format_and_durations():
@@ -55,7 +58,9 @@ def test_templates_cannot_reach_attributes_or_run_code(text, message):
 def test_ticket_text_is_data_not_template():
     # A requester who writes braces in a subject gets them back verbatim.
     template = Template.parse("Re: {ticket.subject}")
-    assert template.render({"ticket.subject": "{pickup_by.__globals__}"}, "en") == "Re: {pickup_by.__globals__}"
+    assert (
+        template.render({"ticket.subject": "{pickup_by.__globals__}"}, "en") == "Re: {pickup_by.__globals__}"
+    )
 
 
 def test_language_choice_prefers_exact_then_language_then_fallback():
