@@ -40,5 +40,6 @@ __all__ = [
     "__version__",
     "format_duration",
     "load_ruleset",
+    "parse_duration",
     "parse_ruleset",
 ]

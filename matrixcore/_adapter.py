@@ -1,0 +1,104 @@
+"""The adapter contract: what matrixcore needs from an ITSM tool, and nothing more.
+
+One adapter object per configured connection (not a fan-out hook): the daemon and the report talk to
+each connection separately, so one failing tool delays only itself. Adapters map vendor fields into
+a ``Ticket`` and matrix level names back into vendor values; the engine never sees vendor payloads.
+
+Cursors are opaque strings the adapter makes and understands (a watermark, a vendor cursor, a file
+offset). matrixcore stores them and hands them back; it never looks inside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from ._errors import MatrixcoreError
+from ._ticket import Ticket
+
+__all__ = [
+    "Adapter",
+    "AdapterError",
+    "Batch",
+    "PostedMessage",
+    "PriorityChange",
+    "ReadOnlyError",
+]
+
+
+class AdapterError(MatrixcoreError):
+    """The ITSM tool could not be reached or refused a request; the message says which and why."""
+
+    def __init__(self, message: str, *, retryable: bool = False, status: int | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.status = status
+
+
+class ReadOnlyError(AdapterError):
+    """A write was attempted on a read-only (dry-run) connection; nothing was sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Tickets fetched together, and the cursor that resumes *after* them."""
+
+    tickets: Sequence[Ticket]
+    cursor: str
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityChange:
+    """What matrixcore writes: matrix level and priority names (the adapter maps them to the tool's).
+
+    ``None`` means "leave as it is". Tools that derive priority from impact and urgency (ServiceNow)
+    write only those two.
+    """
+
+    impact: str | None = None
+    urgency: str | None = None
+    priority: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PostedMessage:
+    """A message as the tool shows it on a ticket (a TOPdesk action, a ServiceNow journal entry,
+    a Zendesk comment)."""
+
+    id: str
+    text: str
+    visible_to_requester: bool
+    created: datetime | None = None
+    author: str = ""
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """One connection to one ITSM tool."""
+
+    #: The connection's name from the config (``topdesk-prod``).
+    name: str
+
+    def check(self) -> None:
+        """Verify the connection and credentials; raise ``AdapterError`` saying what is wrong."""
+
+    def fetch(self, cursor: str | None) -> Iterator[Batch]:
+        """Tickets changed since ``cursor`` (``None``: from the beginning), oldest first, in batches.
+
+        Each batch carries the cursor to resume after it. Resuming from a batch's cursor never skips
+        a ticket; it may return the last few again (re-reading is harmless).
+        """
+
+    def set_priority(self, ticket: Ticket, change: PriorityChange) -> None:
+        """Write impact, urgency and/or priority in the way the tool accepts them (idempotent)."""
+
+    def post_message(self, ticket: Ticket, text: str, visible_to_requester: bool) -> PostedMessage:
+        """Post a reply to the requester (``visible_to_requester``) or an internal note."""
+
+    def list_messages(self, ticket: Ticket) -> Sequence[PostedMessage]:
+        """Messages on the ticket, oldest first (used to reconcile after a crash)."""
+
+    def close(self) -> None:
+        """Release connections; the adapter is not used afterwards."""
