@@ -21,6 +21,7 @@ from ._ticket import Ticket
 __all__ = ["Engine"]
 
 _ZERO = timedelta(0)
+_new_tuple = tuple.__new__
 
 
 class Engine:
@@ -69,14 +70,13 @@ class Engine:
         aliased = self._aliases.get(ticket.channel) if self._aliases else None
         if aliased is not None:  # rules see the canonical channel name ("x" -> "twitter")
             ticket = ticket.evolve(channel=aliased)
-        impact, impact_rule, urgency, urgency_rule, priority, priority_rule = self._evaluate(ticket)
-        if impact is None:
-            impact = self._default_impact
-        if urgency is None:
-            urgency = self._default_urgency
-        if priority is None:
-            priority = self._cells[impact, urgency]
-        return Evaluation(impact, urgency, priority, impact_rule, urgency_rule, priority_rule)
+        result = self._evaluate(ticket)
+        if result[0] is None or result[2] is None or result[4] is None:
+            impact = self._default_impact if result[0] is None else result[0]
+            urgency = self._default_urgency if result[2] is None else result[2]
+            priority = self._cells[impact, urgency] if result[4] is None else result[4]
+            result = (impact, result[1], urgency, result[3], priority, result[5])
+        return _new_tuple(Evaluation, result)
 
     def classify(self, ticket: Ticket, now: datetime, evaluation: Evaluation | None = None) -> Decision:
         """Decide impact, urgency, priority, pickup_by and resolve_by for ``ticket`` as of ``now``.

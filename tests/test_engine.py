@@ -100,7 +100,7 @@ def test_picked_up_tickets_stop_counting(quick):
 
 def test_an_agents_priority_is_kept_and_sets_the_deadlines(quick):
     t = ticket(subject="Scherm flikkert", channel="email", created=at(23, 9))
-    agent = Evaluation("person", "normal", "P2", -1, -1, -1)
+    agent = Evaluation("person", -1, "normal", -1, "P2", -1)
     decision = quick.classify(t, at(23, 9), evaluation=agent)
     assert decision.priority == "P2"
     assert decision.pickup_by == at(23, 10)

@@ -1,0 +1,33 @@
+"""Every matrixcore benchmark in one command: ``python benchmarks/run.py [--quick]``.
+
+Prints tickets (or computations) per second and the ratios against the reference implementations
+each issue names: a hand-written if/elif function of the same rules (the CPython ceiling), the PyPI
+engines ``rule-engine`` and ``panzi-json-logic`` (``pip install -e ".[bench]"``), and the calendar's
+own goal. Speed is measured here, never in timed tests.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_calendar
+import bench_engine
+import bench_rules
+
+
+def main(argv: list[str]) -> None:
+    quick = "--quick" in argv
+    n = 10_000 if quick else 100_000
+    print("== rules: compiled conditions vs hand-written and PyPI engines ==")
+    bench_rules.main([str(n)])
+    print("\n== engine: evaluate and classify ==")
+    bench_engine.main([str(n)])
+    print("\n== calendar: business-time arithmetic ==")
+    bench_calendar.main([str(n * 2)]) if hasattr(bench_calendar, "main") else print(bench_calendar.run(n * 2))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
