@@ -78,9 +78,9 @@ def _message(error: ValidationError) -> str:
     return str(error.message)
 
 
-def schema_problems(doc: Document, name: str, validator: Draft202012Validator | None = None) -> list[Problem]:
-    """Every schema violation in ``doc``, each located at its key's line and column."""
-    validator = validator or validator_for(name)
+def schema_problems(doc: Document, schema: str | Draft202012Validator) -> list[Problem]:
+    """Every violation of ``schema`` (a name from ``SCHEMA_NAMES``, or a validator) in ``doc``, located."""
+    validator = validator_for(schema) if isinstance(schema, str) else schema
     problems: list[Problem] = []
     seen: set[tuple[tuple[str | int, ...], str]] = set()
     for error in validator.iter_errors(doc.data):
