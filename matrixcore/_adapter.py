@@ -10,17 +10,25 @@ offset). matrixcore stores them and hands them back; it never looks inside.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ._errors import MatrixcoreError
 from ._ticket import Ticket
 
+if TYPE_CHECKING:
+    import requests
+
+    from ._config import ConnectionConfig
+
 __all__ = [
     "Adapter",
+    "AdapterContext",
     "AdapterError",
+    "AdapterSpec",
     "Batch",
     "PostedMessage",
     "PriorityChange",
@@ -102,3 +110,28 @@ class Adapter(Protocol):
 
     def close(self) -> None:
         """Release connections; the adapter is not used afterwards."""
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterContext:
+    """What matrixcore hands an adapter factory besides the connection's settings."""
+
+    #: Dry run: the adapter must send no request that changes anything (HTTP adapters: only GET).
+    read_only: bool = False
+    #: An injected HTTP session (tests pass one wired to a local server); ``None``: make your own.
+    session: requests.Session | None = None
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("matrixcore.adapter"))
+    user_agent: str = "matrixcore"
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterSpec:
+    """How a plugin offers an adapter: returned from the ``matrixcore_adapters`` hook."""
+
+    #: The name configs use (``adapter: topdesk``); unique across all plugins.
+    name: str
+    factory: Callable[[ConnectionConfig, AdapterContext], Adapter]
+    #: JSON Schema (Draft 2020-12) of the connection's settings (everything but ``adapter``).
+    config_schema: Mapping[str, Any]
+    version: str = ""
+    description: str = ""
