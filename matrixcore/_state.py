@@ -1,0 +1,431 @@
+"""Durable state: cursors, what matrixcore wrote, the decision audit log, the message ledger, timers.
+
+One SQLite file in WAL mode; every cycle step that must be atomic runs in one transaction
+(``with store.transaction():``), which is what the daemon's invariants rest on:
+
+* a cursor is committed in the same transaction as the state of its batch, never before;
+* a message is recorded ``pending`` (committed) before it is sent and ``sent`` after, so a crash
+  in between leaves a pending entry to reconcile against the tool instead of a silent resend;
+* the values matrixcore wrote are remembered per ticket, so seeing its own write again causes no
+  write (no loops), and an agent's different value is recognised as the agent's (no fights).
+
+The schema is versioned with ``PRAGMA user_version``; opening an older file migrates it forward.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from ._decision import SentMessage
+from ._errors import MatrixcoreError
+
+__all__ = ["LedgerEntry", "StateError", "StateStore", "TicketState"]
+
+_MIGRATIONS: Final[tuple[str, ...]] = (
+    # 1: the first schema.
+    """
+    CREATE TABLE cursors (
+        connection TEXT PRIMARY KEY,
+        cursor TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE tickets (
+        connection TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        number TEXT NOT NULL DEFAULT '',
+        written_impact TEXT,
+        written_urgency TEXT,
+        written_priority TEXT,
+        written_at TEXT,
+        agent_priority TEXT,
+        snapshot TEXT,
+        next_due TEXT,
+        closed INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (connection, ticket_id)
+    );
+    CREATE INDEX tickets_due ON tickets (next_due) WHERE next_due IS NOT NULL AND closed = 0;
+    CREATE INDEX tickets_number ON tickets (number);
+    CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY,
+        connection TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        cycle TEXT NOT NULL,
+        decided_at TEXT NOT NULL,
+        priority TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        written TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX decisions_ticket ON decisions (connection, ticket_id, id);
+    CREATE TABLE messages (
+        connection TEXT NOT NULL,
+        ticket_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        policy TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'superseded')),
+        visible INTEGER NOT NULL,
+        priority TEXT,
+        text TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        sent_at TEXT,
+        remote_id TEXT,
+        PRIMARY KEY (connection, ticket_id, key)
+    );
+    CREATE INDEX messages_pending ON messages (connection) WHERE state = 'pending';
+    """,
+)
+
+
+class StateError(MatrixcoreError):
+    """The state file cannot be opened or is from a newer matrixcore."""
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value is not None else None
+
+
+def _instant(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketState:
+    """What matrixcore remembers of one ticket."""
+
+    connection: str
+    ticket_id: str
+    number: str = ""
+    written_impact: str | None = None
+    written_urgency: str | None = None
+    written_priority: str | None = None
+    written_at: datetime | None = None
+    #: A priority an agent set over matrixcore's, which matrixcore now respects.
+    agent_priority: str | None = None
+    #: The ticket as last seen (``Ticket.to_dict()``), so timed messages can go out without a fetch.
+    snapshot: Mapping[str, Any] | None = None
+    next_due: datetime | None = None
+    closed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One message in the ledger: pending (about to be sent or unknown), sent, or superseded."""
+
+    connection: str
+    ticket_id: str
+    key: str
+    policy: str
+    state: str
+    visible_to_requester: bool
+    priority: str | None
+    text: str
+    recorded_at: datetime
+    sent_at: datetime | None = None
+    remote_id: str | None = None
+
+    def as_sent(self) -> SentMessage:
+        """The engine's view: pending counts as sent (never resend before reconciling); a superseded
+        stage blocks its key but announced nothing and does not count towards the cap."""
+        if self.state == "superseded":
+            return SentMessage(self.policy, self.key, self.recorded_at, False, None)
+        return SentMessage(
+            self.policy, self.key, self.sent_at or self.recorded_at, self.visible_to_requester, self.priority
+        )
+
+
+class StateStore:
+    """The SQLite state file. Thread-safe for the daemon's metrics thread reading while it writes."""
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = str(path)
+        self.read_only = read_only
+        self._lock = threading.RLock()
+        try:
+            if read_only:
+                if self.path != ":memory:" and not Path(self.path).exists():
+                    raise StateError(f"state file {self.path} does not exist")
+                uri = f"file:{Path(self.path).resolve()}?mode=ro" if self.path != ":memory:" else ":memory:"
+                self._db = sqlite3.connect(uri, uri=self.path != ":memory:", check_same_thread=False)
+            else:
+                if self.path != ":memory:":
+                    Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA busy_timeout=10000")
+            self._db.row_factory = sqlite3.Row
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise StateError(f"cannot open state file {self.path}: {exc}") from None
+        self._depth = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version > len(_MIGRATIONS):
+            raise StateError(
+                f"state file {self.path} has schema version {version}, newer than this matrixcore "
+                f"understands ({len(_MIGRATIONS)}): upgrade matrixcore or use a backup"
+            )
+        if version == len(_MIGRATIONS):
+            return
+        if self.read_only:
+            raise StateError(f"state file {self.path} needs a migration; open it once without read-only")
+        for number in range(version, len(_MIGRATIONS)):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number + 1}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside happen together or not at all (nested use joins the outer one)."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._check_writable()
+            self._db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            else:
+                self._db.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise StateError("the state store is open read-only (dry run): nothing may change")
+
+    def _write(self, sql: str, args: Sequence[Any]) -> None:
+        with self._lock, self.transaction():
+            self._db.execute(sql, args)
+
+    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return list(self._db.execute(sql, args))
+
+    # -- cursors -----------------------------------------------------------------------------------
+    def cursor(self, connection: str) -> str | None:
+        rows = self._rows("SELECT cursor FROM cursors WHERE connection = ?", (connection,))
+        return str(rows[0]["cursor"]) if rows else None
+
+    def set_cursor(self, connection: str, cursor: str, now: datetime) -> None:
+        self._write(
+            "INSERT INTO cursors (connection, cursor, updated_at) VALUES (?, ?, ?) ON CONFLICT (connection) "
+            "DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+            (connection, cursor, _iso(now)),
+        )
+
+    # -- tickets -----------------------------------------------------------------------------------
+    def ticket(self, connection: str, ticket_id: str) -> TicketState | None:
+        rows = self._rows(
+            "SELECT * FROM tickets WHERE connection = ? AND ticket_id = ?", (connection, ticket_id)
+        )
+        return self._ticket_state(rows[0]) if rows else None
+
+    @staticmethod
+    def _ticket_state(row: sqlite3.Row) -> TicketState:
+        return TicketState(
+            connection=row["connection"],
+            ticket_id=row["ticket_id"],
+            number=row["number"],
+            written_impact=row["written_impact"],
+            written_urgency=row["written_urgency"],
+            written_priority=row["written_priority"],
+            written_at=_instant(row["written_at"]),
+            agent_priority=row["agent_priority"],
+            snapshot=json.loads(row["snapshot"]) if row["snapshot"] else None,
+            next_due=_instant(row["next_due"]),
+            closed=bool(row["closed"]),
+        )
+
+    def save_ticket(self, state: TicketState) -> None:
+        self._write(
+            "INSERT OR REPLACE INTO tickets (connection, ticket_id, number, written_impact, written_urgency, "
+            "written_priority, written_at, agent_priority, snapshot, next_due, closed) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                state.connection,
+                state.ticket_id,
+                state.number,
+                state.written_impact,
+                state.written_urgency,
+                state.written_priority,
+                _iso(state.written_at),
+                state.agent_priority,
+                json.dumps(state.snapshot, default=str) if state.snapshot is not None else None,
+                _iso(state.next_due),
+                int(state.closed),
+            ),
+        )
+
+    def due_tickets(self, connection: str, now: datetime, limit: int = 1000) -> list[TicketState]:
+        """Open tickets whose next timed message is due at ``now``, earliest first."""
+        rows = self._rows(
+            "SELECT * FROM tickets WHERE connection = ? AND closed = 0 AND next_due IS NOT NULL "
+            "AND next_due <= ? ORDER BY next_due LIMIT ?",
+            (connection, _iso(now), limit),
+        )
+        return [self._ticket_state(r) for r in rows]
+
+    def next_due(self, connection: str | None = None) -> datetime | None:
+        """The earliest timer of any open ticket (of one connection), for the daemon's sleep."""
+        sql = "SELECT MIN(next_due) AS due FROM tickets WHERE closed = 0 AND next_due IS NOT NULL"
+        rows = self._rows(sql + " AND connection = ?", (connection,)) if connection else self._rows(sql)
+        return _instant(rows[0]["due"]) if rows else None
+
+    # -- audit log ---------------------------------------------------------------------------------
+    def record_decision(
+        self,
+        connection: str,
+        ticket_id: str,
+        cycle: str,
+        decided_at: datetime,
+        decision: Mapping[str, Any],
+        written: Mapping[str, Any],
+        note: str = "",
+    ) -> None:
+        self._write(
+            "INSERT INTO decisions (connection, ticket_id, cycle, decided_at, priority, decision, written, "
+            "note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                connection,
+                ticket_id,
+                cycle,
+                _iso(decided_at),
+                str(decision.get("priority", "")),
+                json.dumps(decision, default=str),
+                json.dumps(written, default=str),
+                note,
+            ),
+        )
+
+    def decisions(self, connection: str, ticket_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        rows = self._rows(
+            "SELECT * FROM decisions WHERE connection = ? AND ticket_id = ? ORDER BY id DESC LIMIT ?",
+            (connection, ticket_id, limit),
+        )
+        return [
+            {
+                "cycle": r["cycle"],
+                "decided_at": r["decided_at"],
+                "priority": r["priority"],
+                "decision": json.loads(r["decision"]),
+                "written": json.loads(r["written"]),
+                "note": r["note"],
+            }
+            for r in reversed(rows)
+        ]
+
+    def find_tickets(self, reference: str) -> list[TicketState]:
+        """Tickets whose id or number is ``reference`` (``4711``, ``INC0012345``), in any connection."""
+        rows = self._rows("SELECT * FROM tickets WHERE ticket_id = ? OR number = ?", (reference, reference))
+        return [self._ticket_state(r) for r in rows]
+
+    # -- message ledger ----------------------------------------------------------------------------
+    def messages(self, connection: str, ticket_id: str) -> list[LedgerEntry]:
+        rows = self._rows(
+            "SELECT * FROM messages WHERE connection = ? AND ticket_id = ? ORDER BY recorded_at, key",
+            (connection, ticket_id),
+        )
+        return [self._entry(r) for r in rows]
+
+    @staticmethod
+    def _entry(row: sqlite3.Row) -> LedgerEntry:
+        return LedgerEntry(
+            connection=row["connection"],
+            ticket_id=row["ticket_id"],
+            key=row["key"],
+            policy=row["policy"],
+            state=row["state"],
+            visible_to_requester=bool(row["visible"]),
+            priority=row["priority"],
+            text=row["text"],
+            recorded_at=_instant(row["recorded_at"]) or datetime.min.replace(tzinfo=UTC),
+            sent_at=_instant(row["sent_at"]),
+            remote_id=row["remote_id"],
+        )
+
+    def record_pending(self, entry: LedgerEntry) -> bool:
+        """Record a message as about to be sent; ``False`` if its key is already in the ledger."""
+        with self._lock, self.transaction():
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO messages (connection, ticket_id, key, policy, state, visible, "
+                "priority, text, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    entry.connection,
+                    entry.ticket_id,
+                    entry.key,
+                    entry.policy,
+                    "superseded" if entry.state == "superseded" else "pending",
+                    int(entry.visible_to_requester),
+                    entry.priority,
+                    entry.text,
+                    _iso(entry.recorded_at),
+                ),
+            )
+            return cursor.rowcount == 1
+
+    def mark_sent(
+        self, connection: str, ticket_id: str, key: str, sent_at: datetime, remote_id: str = ""
+    ) -> None:
+        self._write(
+            "UPDATE messages SET state = 'sent', sent_at = ?, remote_id = ? "
+            "WHERE connection = ? AND ticket_id = ? AND key = ?",
+            (_iso(sent_at), remote_id or None, connection, ticket_id, key),
+        )
+
+    def forget_pending(self, connection: str, ticket_id: str, key: str) -> None:
+        """Drop a pending entry that reconciliation showed was never sent (so it may be sent again)."""
+        self._write(
+            "DELETE FROM messages WHERE connection = ? AND ticket_id = ? AND key = ? AND state = 'pending'",
+            (connection, ticket_id, key),
+        )
+
+    def pending(self, connection: str) -> list[LedgerEntry]:
+        """Messages recorded as pending but never confirmed sent: a crash happened in between."""
+        rows = self._rows(
+            "SELECT * FROM messages WHERE connection = ? AND state = 'pending' ORDER BY recorded_at",
+            (connection,),
+        )
+        return [self._entry(r) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        """Sizes of each table, for ``matrixcore state`` and metrics."""
+        out = {}
+        for table in ("cursors", "tickets", "decisions", "messages"):
+            out[table] = int(self._rows(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"])
+        return out
