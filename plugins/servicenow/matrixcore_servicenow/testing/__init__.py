@@ -1,0 +1,29 @@
+"""Test kit of the ServiceNow plugin: an emulated instance (state, Table API, OAuth, rate limits)
+and the validation of requests against ServiceNow's published Table API description.
+
+Import it in tests only; it is not used at run time.
+"""
+
+from __future__ import annotations
+
+from ._api import ApiResponse, RecordedRequest, ServiceNowApi, error_body
+from ._catalog import CHOICES, PRIORITY_LOOKUP, TABLES
+from ._encoded_query import EncodedQuery, InvalidQueryError, parse_encoded_query
+from ._instance import AuthError, ManualClock, RateLimitRule, ServiceNowInstance
+
+__all__ = [
+    "CHOICES",
+    "PRIORITY_LOOKUP",
+    "TABLES",
+    "ApiResponse",
+    "AuthError",
+    "EncodedQuery",
+    "InvalidQueryError",
+    "ManualClock",
+    "RateLimitRule",
+    "RecordedRequest",
+    "ServiceNowApi",
+    "ServiceNowInstance",
+    "error_body",
+    "parse_encoded_query",
+]
