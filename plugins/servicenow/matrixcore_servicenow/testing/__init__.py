@@ -25,5 +25,15 @@ __all__ = [
     "ServiceNowApi",
     "ServiceNowInstance",
     "error_body",
+    "TableApiDescription",
     "parse_encoded_query",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # openapi-core is a test extra: import it only when the validation helper is asked for.
+    if name == "TableApiDescription":
+        from ._openapi import TableApiDescription
+
+        return TableApiDescription
+    raise AttributeError(name)

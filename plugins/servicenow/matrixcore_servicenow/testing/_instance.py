@@ -122,10 +122,13 @@ class ServiceNowInstance:
         client_credentials_enabled: bool = True,
         access_token_lifespan: int = 1800,
         refresh_token_lifespan: int = 8_640_000,
+        priority_lookup: Mapping[tuple[str, str], str] = PRIORITY_LOOKUP,
     ) -> None:
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.base_url = base_url.rstrip("/")
         self.priority_writable = priority_writable
+        #: (impact, urgency) -> priority; instances customise it (one real instance maps 3/3 to 4).
+        self.priority_lookup = dict(priority_lookup)
         self.invalid_query_returns_no_rows = invalid_query_returns_no_rows
         self.client_credentials_enabled = client_credentials_enabled
         self.access_token_lifespan = access_token_lifespan
@@ -258,7 +261,7 @@ class ServiceNowInstance:
     def _derive_priority(self, table: str, row: dict[str, str], *, force: bool) -> None:
         if "priority" not in TABLES[table] or not force:
             return
-        derived = PRIORITY_LOOKUP.get((row.get("impact") or "3", row.get("urgency") or "3"))
+        derived = self.priority_lookup.get((row.get("impact") or "3", row.get("urgency") or "3"))
         if derived is not None:
             row["priority"] = derived
 
