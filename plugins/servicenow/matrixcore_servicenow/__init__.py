@@ -7,7 +7,7 @@ urgency (ServiceNow derives priority from them), posts requester-visible ``comme
 
 from __future__ import annotations
 
-from ._cursor import Watermark, WatermarkScan, window_query
+from ._cursor import Page, Watermark, WatermarkScan, scan_changes, window_query
 from ._mapping import format_glide_time, journal_message, parse_glide_time, requested_fields, to_ticket, write_payload
 from ._settings import LevelMap, Settings, connection_schema, parse_settings
 
@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "LevelMap",
+    "Page",
     "Settings",
     "Watermark",
     "WatermarkScan",
@@ -25,6 +26,7 @@ __all__ = [
     "parse_glide_time",
     "parse_settings",
     "requested_fields",
+    "scan_changes",
     "to_ticket",
     "window_query",
     "write_payload",

@@ -23,14 +23,14 @@ wrong with the obvious ``sys_updated_on>=<last>`` + ``sysparm_offset`` loop, and
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 from ._mapping import format_glide_time, value_of
 
-__all__ = ["ORDER", "Watermark", "WatermarkScan", "window_query"]
+__all__ = ["ORDER", "Page", "Watermark", "WatermarkScan", "scan_changes", "window_query"]
 
 #: A total order: equal timestamps are broken by sys_id, so pages never overlap or reorder.
 ORDER: Final = "ORDERBYsys_updated_on^ORDERBYsys_id"
@@ -139,3 +139,44 @@ class WatermarkScan:
     @property
     def cursor(self) -> str:
         return self.watermark.encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One Table API page: its records and its ``X-Total-Count`` (``None`` if absent)."""
+
+    records: Sequence[Mapping[str, Any]]
+    total: int | None
+
+
+def scan_changes(
+    cursor: str | None,
+    pages: Callable[[str], Iterable[Page]],
+    server_now: Callable[[], datetime],
+    extra: str = "",
+) -> Iterator[tuple[list[Mapping[str, Any]], str]]:
+    """Records changed since ``cursor``, page by page, each with the cursor that resumes after it.
+
+    ``pages(query)`` runs an encoded query from offset 0 and yields its pages in order, following
+    ``rel="next"``; it is abandoned (closed) when a page shows the window moved.
+    """
+    scan = WatermarkScan(cursor, server_now(), extra)
+    last = scan.cursor
+    while True:
+        moved = False
+        walk = iter(pages(scan.query))
+        try:
+            for page in walk:
+                fresh = scan.page(page.records, page.total)
+                if fresh is None:
+                    moved = True
+                    break
+                if fresh or scan.cursor != last:  # pages of tickets read before say nothing new
+                    last = scan.cursor
+                    yield fresh, last
+        finally:
+            close = getattr(walk, "close", None)
+            if close is not None:
+                close()
+        if not moved or not scan.restart(server_now()):
+            return
