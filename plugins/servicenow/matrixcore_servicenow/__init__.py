@@ -8,7 +8,14 @@ urgency (ServiceNow derives priority from them), posts requester-visible ``comme
 from __future__ import annotations
 
 from ._cursor import Page, Watermark, WatermarkScan, scan_changes, window_query
-from ._mapping import format_glide_time, journal_message, parse_glide_time, requested_fields, to_ticket, write_payload
+from ._mapping import (
+    format_glide_time,
+    journal_message,
+    parse_glide_time,
+    requested_fields,
+    to_ticket,
+    write_payload,
+)
 from ._settings import LevelMap, Settings, connection_schema, parse_settings
 
 __version__ = "0.1.0"

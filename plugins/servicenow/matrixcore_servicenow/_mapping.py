@@ -138,7 +138,9 @@ def _paused_since(record: Mapping[str, Any], settings: Settings, updated: dateti
     return _time(record, settings.pause_since_field) or updated
 
 
-def _first_response(record: Mapping[str, Any], settings: Settings, updated: datetime | None) -> datetime | None:
+def _first_response(
+    record: Mapping[str, Any], settings: Settings, updated: datetime | None
+) -> datetime | None:
     picked_up = value_of(record, "state") in settings.pickup_states or (
         settings.pickup_when_assigned and bool(value_of(record, "assigned_to"))
     )

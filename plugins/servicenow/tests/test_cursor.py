@@ -10,13 +10,14 @@ from datetime import datetime
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from conftest import basic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from requests.utils import parse_header_links
 
 from matrixcore_servicenow import Page, Watermark, scan_changes, window_query
 from matrixcore_servicenow.testing import ManualClock, ServiceNowApi, ServiceNowInstance
+
+from conftest import basic
 
 AUTH = basic("admin", "pw")
 Version = tuple[str, str]
@@ -29,11 +30,17 @@ def emulator() -> tuple[ServiceNowInstance, ServiceNowApi, ManualClock]:
     return instance, ServiceNowApi(instance), clock
 
 
-def pages_over(api: ServiceNowApi, page_size: int, between: Callable[[], None]) -> Callable[[str], Iterator[Page]]:
+def pages_over(
+    api: ServiceNowApi, page_size: int, between: Callable[[], None]
+) -> Callable[[str], Iterator[Page]]:
     """``pages(query)`` as the adapter runs it: first page, then the ``rel="next"`` links."""
 
     def pages(query: str) -> Iterator[Page]:
-        params = {"sysparm_query": query, "sysparm_limit": str(page_size), "sysparm_fields": "sys_id,sys_updated_on,sys_mod_count"}
+        params = {
+            "sysparm_query": query,
+            "sysparm_limit": str(page_size),
+            "sysparm_fields": "sys_id,sys_updated_on,sys_mod_count",
+        }
         target: str | None = f"/api/now/table/incident?{urlencode(params)}"
         while target:
             response = api.handle("GET", target, AUTH)
@@ -50,7 +57,11 @@ def pages_over(api: ServiceNowApi, page_size: int, between: Callable[[], None]) 
 
 
 def run(
-    api: ServiceNowApi, clock: ManualClock, cursor: str | None, page_size: int, between: Callable[[], None] = lambda: None
+    api: ServiceNowApi,
+    clock: ManualClock,
+    cursor: str | None,
+    page_size: int,
+    between: Callable[[], None] = lambda: None,
 ) -> list[tuple[list[Version], str]]:
     batches = scan_changes(cursor, pages_over(api, page_size, between), clock)
     return [([(r["sys_id"], r["sys_mod_count"]) for r in records], c) for records, c in batches]
@@ -78,7 +89,7 @@ def test_a_ticket_updated_again_within_the_same_second_is_read_again() -> None:
     instance, api, clock = emulator()
     row = instance.insert("incident", {"short_description": "T"})
     clock.advance(2)
-    (first, cursor), = run(api, clock, None, page_size=10)
+    ((_, cursor),) = run(api, clock, None, page_size=10)
     clock.now = clock.now.replace(second=0)  # back to the second the watermark holds
     instance.update("incident", row["sys_id"], {"urgency": "1"})
     clock.advance(2)
@@ -139,7 +150,9 @@ def test_window_query_keeps_the_users_filter_inside() -> None:
 @given(
     initial=st.lists(st.integers(0, 1), min_size=0, max_size=25),
     page_size=st.integers(1, 6),
-    churn=st.lists(st.tuples(st.sampled_from(["update", "insert", "delete", "tick"]), st.integers(0, 10**6)), max_size=30),
+    churn=st.lists(
+        st.tuples(st.sampled_from(["update", "insert", "delete", "tick"]), st.integers(0, 10**6)), max_size=30
+    ),
     resume_at=st.integers(0, 10**6),
 )
 def test_no_ticket_is_skipped_or_read_twice_whatever_happens_between_pages(

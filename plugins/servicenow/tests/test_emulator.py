@@ -9,10 +9,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from conftest import basic, research_json
 from requests.utils import parse_header_links
 
 from matrixcore_servicenow.testing import ManualClock, ServiceNowApi, ServiceNowInstance
+
+from conftest import basic, research_json
 
 
 def get(api: ServiceNowApi, path: str, auth: dict[str, str], **params: str) -> Any:
@@ -21,7 +22,9 @@ def get(api: ServiceNowApi, path: str, auth: dict[str, str], **params: str) -> A
 
 def patch(api: ServiceNowApi, path: str, auth: dict[str, str], body: dict[str, Any], **params: str) -> Any:
     target = f"{path}?{urlencode(params)}" if params else path
-    return api.handle("PATCH", target, {**auth, "Content-Type": "application/json"}, json.dumps(body).encode())
+    return api.handle(
+        "PATCH", target, {**auth, "Content-Type": "application/json"}, json.dumps(body).encode()
+    )
 
 
 class TestRecords:
@@ -32,7 +35,9 @@ class TestRecords:
         assert row["sys_mod_count"] == "0"
         assert (row["state"], row["priority"]) == ("1", "2")
 
-    def test_updates_stamp_the_clock_and_count(self, instance: ServiceNowInstance, clock: ManualClock) -> None:
+    def test_updates_stamp_the_clock_and_count(
+        self, instance: ServiceNowInstance, clock: ManualClock
+    ) -> None:
         row = instance.insert("incident", {"short_description": "VPN"})
         clock.advance(5)
         updated = instance.update("incident", row["sys_id"], {"urgency": "1"})
@@ -41,7 +46,9 @@ class TestRecords:
         assert updated["sys_mod_count"] == "1"
         assert updated["priority"] == "3"  # impact 3 (default) x urgency 1
 
-    def test_an_update_that_changes_nothing_is_no_update(self, instance: ServiceNowInstance, clock: ManualClock) -> None:
+    def test_an_update_that_changes_nothing_is_no_update(
+        self, instance: ServiceNowInstance, clock: ManualClock
+    ) -> None:
         row = instance.insert("incident", {"urgency": "2"})
         clock.advance(5)
         same = instance.update("incident", row["sys_id"], {"urgency": "2", "u_unknown": "x", "number": "X"})
@@ -107,7 +114,9 @@ class TestAuth:
         bearer = {"Authorization": f"Bearer {token['access_token']}"}
         assert get(api, "/api/now/table/incident", bearer).status == 200
         # Within its lifespan the same access token comes back.
-        assert api.handle("POST", "/oauth_token.do", form, body).json()["access_token"] == token["access_token"]
+        assert (
+            api.handle("POST", "/oauth_token.do", form, body).json()["access_token"] == token["access_token"]
+        )
         clock.advance(1800)
         assert get(api, "/api/now/table/incident", bearer).status == 401
         refresh = urlencode(
@@ -120,7 +129,10 @@ class TestAuth:
         ).encode()
         renewed = api.handle("POST", "/oauth_token.do", form, refresh).json()
         assert renewed["access_token"] != token["access_token"]
-        assert get(api, "/api/now/table/incident", {"Authorization": f"Bearer {renewed['access_token']}"}).status == 200
+        assert (
+            get(api, "/api/now/table/incident", {"Authorization": f"Bearer {renewed['access_token']}"}).status
+            == 200
+        )
 
     def test_oauth_refusals(self, api: ServiceNowApi, instance: ServiceNowInstance) -> None:
         instance.add_oauth_client("client-1", "client-secret")
@@ -139,8 +151,12 @@ class TestAuth:
         self, api: ServiceNowApi, instance: ServiceNowInstance
     ) -> None:
         instance.add_oauth_client("client-2", "secret-2", app_user="integration")
-        body = urlencode({"grant_type": "client_credentials", "client_id": "client-2", "client_secret": "secret-2"})
-        answer = api.handle("POST", "/oauth_token.do", {"Content-Type": "application/x-www-form-urlencoded"}, body.encode())
+        body = urlencode(
+            {"grant_type": "client_credentials", "client_id": "client-2", "client_secret": "secret-2"}
+        )
+        answer = api.handle(
+            "POST", "/oauth_token.do", {"Content-Type": "application/x-www-form-urlencoded"}, body.encode()
+        )
         token = answer.json()
         assert "refresh_token" not in token
         bearer = {"Authorization": f"Bearer {token['access_token']}"}
@@ -179,15 +195,21 @@ class TestRateLimits:
 class TestTableApi:
     @pytest.fixture
     def seeded(self, instance: ServiceNowInstance, clock: ManualClock) -> list[str]:
-        caller = instance.add_user("anna", name="Anna de Vries", email="anna@example.nl", preferred_language="nl")
+        caller = instance.add_user(
+            "anna", name="Anna de Vries", email="anna@example.nl", preferred_language="nl"
+        )
         ids = []
         for n in range(5):
             clock.advance(1)
-            ids.append(instance.insert("incident", {"short_description": f"T{n}", "caller_id": caller})["sys_id"])
+            ids.append(
+                instance.insert("incident", {"short_description": f"T{n}", "caller_id": caller})["sys_id"]
+            )
         return ids
 
     def test_paging_headers(self, api: ServiceNowApi, admin: dict[str, str], seeded: list[str]) -> None:
-        page = get(api, "/api/now/table/incident", admin, sysparm_query="ORDERBYsys_created_on", sysparm_limit="2")
+        page = get(
+            api, "/api/now/table/incident", admin, sysparm_query="ORDERBYsys_created_on", sysparm_limit="2"
+        )
         assert page.headers["X-Total-Count"] == "5"
         links = {link["rel"]: link["url"] for link in parse_header_links(page.headers["Link"])}
         assert set(links) == {"first", "prev", "next", "last"}
@@ -199,18 +221,24 @@ class TestTableApi:
             assert parse_qs(split.query)["sysparm_query"] == ["ORDERBYsys_created_on"]
             page = api.handle("GET", f"{split.path}?{split.query}", admin)
             following += [r["short_description"] for r in page.json()["result"]]
-            url = {link["rel"]: link["url"] for link in parse_header_links(page.headers["Link"])}.get("next", "")
+            url = {link["rel"]: link["url"] for link in parse_header_links(page.headers["Link"])}.get(
+                "next", ""
+            )
         assert following == ["T0", "T1", "T2", "T3", "T4"]
         assert parse_qs(urlsplit(links["last"]).query)["sysparm_offset"] == ["4"]
 
-    def test_no_count_and_suppressed_header(self, api: ServiceNowApi, admin: dict[str, str], seeded: list[str]) -> None:
+    def test_no_count_and_suppressed_header(
+        self, api: ServiceNowApi, admin: dict[str, str], seeded: list[str]
+    ) -> None:
         page = get(api, "/api/now/table/incident", admin, sysparm_no_count="true", sysparm_limit="5")
         assert "X-Total-Count" not in page.headers
         assert "next" in page.headers["Link"]  # a full page: there may be more
         quiet = get(api, "/api/now/table/incident", admin, sysparm_suppress_pagination_header="true")
         assert "Link" not in quiet.headers
 
-    def test_fields_dot_walks_and_actual_values(self, api: ServiceNowApi, admin: dict[str, str], seeded: list[str]) -> None:
+    def test_fields_dot_walks_and_actual_values(
+        self, api: ServiceNowApi, admin: dict[str, str], seeded: list[str]
+    ) -> None:
         result = get(
             api,
             "/api/now/table/incident",
@@ -226,11 +254,14 @@ class TestTableApi:
             "state": "1",
             "comments": "",
         }
-        assert isinstance(result["caller_id"], str) and len(result["caller_id"]) == 32
+        assert isinstance(result["caller_id"], str)
+        assert len(result["caller_id"]) == 32
 
     def test_display_value_shapes(self, api: ServiceNowApi, admin: dict[str, str], seeded: list[str]) -> None:
         fields = "caller_id,state,priority"
-        shown = get(api, "/api/now/table/incident", admin, sysparm_fields=fields, sysparm_display_value="true")
+        shown = get(
+            api, "/api/now/table/incident", admin, sysparm_fields=fields, sysparm_display_value="true"
+        )
         row = shown.json()["result"][0]
         assert row["state"] == "New"
         assert row["priority"] == "5 - Planning"
@@ -255,7 +286,9 @@ class TestTableApi:
         shown = get(api, f"/api/now/table/incident/{seeded[0]}", admin, sysparm_display_value="true")
         assert "System Administrator (Additional comments)\nHello Anna" in shown.json()["result"]["comments"]
 
-    def test_patch_returns_the_updated_record(self, api: ServiceNowApi, admin: dict[str, str], seeded: list[str]) -> None:
+    def test_patch_returns_the_updated_record(
+        self, api: ServiceNowApi, admin: dict[str, str], seeded: list[str]
+    ) -> None:
         answer = patch(
             api,
             f"/api/now/table/incident/{seeded[0]}",
@@ -263,13 +296,21 @@ class TestTableApi:
             {"impact": "1", "urgency": "1", "priority": "4"},
             sysparm_fields="impact,urgency,priority,sys_mod_count",
         )
-        assert answer.json()["result"] == {"impact": "1", "urgency": "1", "priority": "1", "sys_mod_count": "1"}
+        assert answer.json()["result"] == {
+            "impact": "1",
+            "urgency": "1",
+            "priority": "1",
+            "sys_mod_count": "1",
+        }
 
     def test_errors(self, api: ServiceNowApi, admin: dict[str, str], seeded: list[str]) -> None:
         missing = patch(api, "/api/now/table/incident/0000", admin, {"impact": "1"})
         assert missing.status == 404
         assert missing.json()["error"]["message"] == "No Record found"
-        assert get(api, "/api/now/table/incidentx", admin).json()["error"]["message"] == "Invalid table incidentx"
+        assert (
+            get(api, "/api/now/table/incidentx", admin).json()["error"]["message"]
+            == "Invalid table incidentx"
+        )
         bad = api.handle("PATCH", f"/api/now/table/incident/{seeded[0]}", admin, b"{not json")
         assert bad.status == 400
         assert get(api, "/api/now/ui/meta", admin).status == 400
@@ -280,16 +321,28 @@ class TestTableApi:
         loose = get(api, "/api/now/table/incident", admin, sysparm_query="u_typo=1")
         assert loose.headers["X-Total-Count"] == "5"
         instance.invalid_query_returns_no_rows = True
-        assert get(api, "/api/now/table/incident", admin, sysparm_query="u_typo=1").headers["X-Total-Count"] == "0"
+        assert (
+            get(api, "/api/now/table/incident", admin, sysparm_query="u_typo=1").headers["X-Total-Count"]
+            == "0"
+        )
 
-    def test_the_real_sample_record_round_trips(self, api: ServiceNowApi, instance: ServiceNowInstance, admin: dict[str, str]) -> None:
+    def test_the_real_sample_record_round_trips(
+        self, api: ServiceNowApi, instance: ServiceNowInstance, admin: dict[str, str]
+    ) -> None:
         sample = research_json("table-api-incident-sample.json")["result"][0]
         created = api.handle("POST", "/api/now/table/incident", admin, json.dumps(sample).encode())
         assert created.status == 201
         row = get(api, f"/api/now/table/incident/{sample['sys_id']}", admin).json()["result"]
         # Same columns as the real record; values kept (system fields and number are the instance's own).
         assert set(row) <= set(sample) | {"sys_tags"}
-        own = {"sys_created_on", "sys_updated_on", "sys_created_by", "sys_updated_by", "sys_mod_count", "number"}
+        own = {
+            "sys_created_on",
+            "sys_updated_on",
+            "sys_created_by",
+            "sys_updated_by",
+            "sys_mod_count",
+            "number",
+        }
         for name in set(row) - own:
             expected = sample[name]["value"] if isinstance(sample[name], dict) else sample[name]
             actual = row[name]["value"] if isinstance(row[name], dict) else row[name]

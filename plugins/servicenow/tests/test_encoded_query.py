@@ -26,15 +26,36 @@ def rows(query: str, records: list[dict[str, str]], *, strict: bool = False) -> 
 
 
 RECORDS = [
-    {"sys_id": "c", "sys_updated_on": "2026-11-23 09:00:00", "priority": "10", "state": "2", "short_description": "Mail"},
-    {"sys_id": "a", "sys_updated_on": "2026-11-23 09:00:00", "priority": "9", "state": "1", "short_description": "VPN"},
-    {"sys_id": "b", "sys_updated_on": "2026-11-23 08:59:59", "priority": "", "state": "3", "short_description": "mail"},
+    {
+        "sys_id": "c",
+        "sys_updated_on": "2026-11-23 09:00:00",
+        "priority": "10",
+        "state": "2",
+        "short_description": "Mail",
+    },
+    {
+        "sys_id": "a",
+        "sys_updated_on": "2026-11-23 09:00:00",
+        "priority": "9",
+        "state": "1",
+        "short_description": "VPN",
+    },
+    {
+        "sys_id": "b",
+        "sys_updated_on": "2026-11-23 08:59:59",
+        "priority": "",
+        "state": "3",
+        "short_description": "mail",
+    },
     {"sys_id": "d", "sys_updated_on": "", "priority": "2", "state": "1", "short_description": ""},
 ]
 
 
 def test_watermark_query_of_the_adapter() -> None:
-    query = "sys_updated_on>=2026-11-23 09:00:00^sys_updated_on<2026-11-23 09:00:01^ORDERBYsys_updated_on^ORDERBYsys_id"
+    query = (
+        "sys_updated_on>=2026-11-23 09:00:00^sys_updated_on<2026-11-23 09:00:01"
+        "^ORDERBYsys_updated_on^ORDERBYsys_id"
+    )
     assert rows(query, RECORDS) == ["a", "c"]
 
 

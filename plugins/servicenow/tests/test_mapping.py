@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from conftest import research_json
 
 from matrixcore._adapter import PriorityChange
 from matrixcore_servicenow import (
@@ -20,6 +19,8 @@ from matrixcore_servicenow import (
     to_ticket,
     write_payload,
 )
+
+from conftest import research_json
 
 
 def quickstart_settings(**mapping: Any) -> Settings:
@@ -104,9 +105,16 @@ class TestRealRecord:
 
     def test_the_same_record_with_display_values_maps_alike(self, settings: Settings) -> None:
         raw = research_json("table-api-incident-sample.json")["result"][0]
-        labels = {"impact": "2 - Medium", "urgency": "2 - Medium", "priority": "3 - Moderate", "state": "Closed"}
+        labels = {
+            "impact": "2 - Medium",
+            "urgency": "2 - Medium",
+            "priority": "3 - Moderate",
+            "state": "Closed",
+        }
         both = {
-            name: {"display_value": labels.get(name, value), "value": value} if isinstance(value, str) else value
+            name: {"display_value": labels.get(name, value), "value": value}
+            if isinstance(value, str)
+            else value
             for name, value in raw.items()
         }
         assert to_ticket(both, settings, "s") == to_ticket(raw, settings, "s")
@@ -125,7 +133,10 @@ class TestTicket:
 
     def test_servicenow_language_codes_map_to_bcp47(self) -> None:
         settings = quickstart_settings(languages={"pb": "pt-BR"})
-        assert to_ticket(record(**{"caller_id.preferred_language": "pb"}), settings, "sn").requester.language == "pt-BR"
+        assert (
+            to_ticket(record(**{"caller_id.preferred_language": "pb"}), settings, "sn").requester.language
+            == "pt-BR"
+        )
 
     def test_several_matrix_levels_share_one_servicenow_value(self) -> None:
         settings = quickstart_settings()
@@ -218,7 +229,10 @@ class TestWrites:
 
 
 def _raw() -> dict[str, Any]:
-    return {"base_url": "https://acme.service-now.com", "auth": {"type": "basic", "username": "u", "password": "p"}}
+    return {
+        "base_url": "https://acme.service-now.com",
+        "auth": {"type": "basic", "username": "u", "password": "p"},
+    }
 
 
 class TestTimesAndJournal:
@@ -254,4 +268,7 @@ class TestTimesAndJournal:
         assert comment.visible_to_requester is True
         assert comment.created == datetime(2021, 9, 3, 10, 29, 48, tzinfo=UTC)
         assert comment.author == "matrixcore.integration"
-        assert journal_message({"sys_id": "1", "element": "work_notes", "value": "x"}).visible_to_requester is False
+        assert (
+            journal_message({"sys_id": "1", "element": "work_notes", "value": "x"}).visible_to_requester
+            is False
+        )

@@ -49,7 +49,8 @@ def test_the_readme_example_loads_with_secrets_from_the_environment(monkeypatch:
     config = parse_config(CONFIG, adapter_schemas=SCHEMAS)
     settings = parse_settings(config.connections["servicenow-prod"].settings)
     assert settings.auth.grant == "password"
-    assert settings.auth.password is not None and settings.auth.password.reveal() == "password-value"
+    assert settings.auth.password is not None
+    assert settings.auth.password.reveal() == "password-value"
     assert "password-value" not in repr(settings)
     assert "client-secret-value" not in repr(settings)
     assert settings.impact.value("branch") == "1"
@@ -84,11 +85,15 @@ def test_mistakes_are_reported_with_their_line(
 
 def test_defaults() -> None:
     settings = parse_settings(
-        {"base_url": "https://acme.service-now.com/", "auth": {"type": "basic", "username": "u", "password": "p"}}
+        {
+            "base_url": "https://acme.service-now.com/",
+            "auth": {"type": "basic", "username": "u", "password": "p"},
+        }
     )
     assert settings.base_url == "https://acme.service-now.com"
     assert (settings.table, settings.page_size, settings.write) == ("incident", 100, "impact_urgency")
-    assert settings.writes_levels and not settings.writes_priority
+    assert settings.writes_levels
+    assert not settings.writes_priority
     assert settings.impact.level("1") == "high"
     assert settings.priority.level("5") == "P5"
     assert settings.pause_states == frozenset({"3"})

@@ -24,8 +24,8 @@ __all__ = [
     "RecordedRequest",
     "ServiceNowApi",
     "ServiceNowInstance",
-    "error_body",
     "TableApiDescription",
+    "error_body",
     "parse_encoded_query",
 ]
 

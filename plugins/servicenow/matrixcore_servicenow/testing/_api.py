@@ -90,7 +90,9 @@ class ServiceNowApi:
         if not rate.allowed:
             return _json(
                 429,
-                error_body("Rate limit exceeded", f"Rate limit rule {rate.headers['X-RateLimit-Rule']} exceeded"),
+                error_body(
+                    "Rate limit exceeded", f"Rate limit rule {rate.headers['X-RateLimit-Rule']} exceeded"
+                ),
                 rate.headers,
             )
         table, sys_id = match.group("table"), match.group("sys_id")
@@ -136,9 +138,13 @@ class ServiceNowApi:
             try:
                 values = json.loads(body or b"{}")
             except ValueError:
-                return _json(400, error_body("Exception while reading request", "The payload is not valid JSON."))
+                return _json(
+                    400, error_body("Exception while reading request", "The payload is not valid JSON.")
+                )
             if not isinstance(values, dict):
-                return _json(400, error_body("Exception while reading request", "The payload is not a JSON object."))
+                return _json(
+                    400, error_body("Exception while reading request", "The payload is not a JSON object.")
+                )
             if method == "POST":
                 row = instance.insert(table, values, user=user)
                 location = f"{instance.base_url}/api/now/table/{table}/{row['sys_id']}"
@@ -169,7 +175,9 @@ class ServiceNowApi:
 
             try:
                 matching = [
-                    r for r in rows if encoded.matches(r, lookup, strict=instance.invalid_query_returns_no_rows)
+                    r
+                    for r in rows
+                    if encoded.matches(r, lookup, strict=instance.invalid_query_returns_no_rows)
                 ]
             except InvalidQueryError:
                 matching = []
@@ -185,7 +193,13 @@ class ServiceNowApi:
         return _json(200, {"result": page}, headers)
 
     def _links(
-        self, path: str, query: Sequence[tuple[str, str]], offset: int, limit: int, total: int | None, size: int
+        self,
+        path: str,
+        query: Sequence[tuple[str, str]],
+        offset: int,
+        limit: int,
+        total: int | None,
+        size: int,
     ) -> str:
         def url(to: int) -> str:
             params = [(k, v) for k, v in query if k not in ("sysparm_offset", "sysparm_limit")]
@@ -258,7 +272,9 @@ class ServiceNowApi:
 
 
 def _not_found() -> ApiResponse:
-    return _json(404, error_body("No Record found", "Record doesn't exist or ACL restricts the record retrieval"))
+    return _json(
+        404, error_body("No Record found", "Record doesn't exist or ACL restricts the record retrieval")
+    )
 
 
 def _int(text: str | None, default: int, *, minimum: int) -> int:

@@ -88,7 +88,6 @@ _INCIDENT: Final = {
     "reopen_count": "integer",
     "child_incidents": "integer",
     "parent_incident": "reference:incident",
-    "problem_id": "reference:problem",
 }
 _REQUESTED_ITEM: Final = {
     **_TASK,
@@ -144,11 +143,29 @@ _LEVELS: Final = {"1": "1 - High", "2": "2 - Medium", "3": "3 - Low"}
 #: (table, column) -> value -> label; "*" for every task table.
 CHOICES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
     {
-        "state": {"1": "New", "2": "In Progress", "3": "On Hold", "6": "Resolved", "7": "Closed", "8": "Canceled"},
+        "state": {
+            "1": "New",
+            "2": "In Progress",
+            "3": "On Hold",
+            "6": "Resolved",
+            "7": "Closed",
+            "8": "Canceled",
+        },
         "impact": _LEVELS,
         "urgency": _LEVELS,
-        "priority": {"1": "1 - Critical", "2": "2 - High", "3": "3 - Moderate", "4": "4 - Low", "5": "5 - Planning"},
-        "hold_reason": {"1": "Awaiting Caller", "3": "Awaiting Problem", "4": "Awaiting Vendor", "5": "Awaiting Change"},
+        "priority": {
+            "1": "1 - Critical",
+            "2": "2 - High",
+            "3": "3 - Moderate",
+            "4": "4 - Low",
+            "5": "5 - Planning",
+        },
+        "hold_reason": {
+            "1": "Awaiting Caller",
+            "3": "Awaiting Problem",
+            "4": "Awaiting Vendor",
+            "5": "Awaiting Change",
+        },
         "contact_type": {
             "chat": "Chat",
             "email": "Email",
@@ -157,7 +174,13 @@ CHOICES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
             "virtual_agent": "Virtual Agent",
             "walk-in": "Walk-in",
         },
-        "preferred_language": {"en": "English", "nl": "Dutch", "de": "German", "fr": "French", "pb": "Portuguese (Brazil)"},
+        "preferred_language": {
+            "en": "English",
+            "nl": "Dutch",
+            "de": "German",
+            "fr": "French",
+            "pb": "Portuguese (Brazil)",
+        },
     }
 )
 #: The base system's Priority Lookup Rules (dl_u_priority): (impact, urgency) -> priority.

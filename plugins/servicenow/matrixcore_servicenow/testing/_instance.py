@@ -41,7 +41,15 @@ __all__ = [
 ]
 
 _READ_ONLY: Final = frozenset(
-    {"sys_id", "sys_created_on", "sys_created_by", "sys_updated_on", "sys_updated_by", "sys_mod_count", "number"}
+    {
+        "sys_id",
+        "sys_created_on",
+        "sys_created_by",
+        "sys_updated_on",
+        "sys_updated_by",
+        "sys_mod_count",
+        "number",
+    }
 )
 _JOURNAL_FIELDS: Final = frozenset({"comments", "work_notes"})
 _TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
@@ -182,12 +190,16 @@ class ServiceNowInstance:
             columns = TABLES[table]
             now = self.stamp()
             sys_id = str(values.get("sys_id") or uuid.uuid4().hex)
-            row = {name: "" for name in columns}
+            row = dict.fromkeys(columns, "")
             for name, value in values.items():
                 if name in columns and name not in _JOURNAL_FIELDS and name != "sys_id":
                     row[name] = _text(value)
             row.update(
-                sys_id=sys_id, sys_created_on=now, sys_created_by=user, sys_updated_on=now, sys_updated_by=user
+                sys_id=sys_id,
+                sys_created_on=now,
+                sys_created_by=user,
+                sys_updated_on=now,
+                sys_updated_by=user,
             )
             row["sys_mod_count"] = "0"
             if "number" in columns and not row["number"]:
