@@ -120,12 +120,18 @@ class WatermarkScan:
         self._total = None
         return True
 
-    def page(self, records: Sequence[Mapping[str, Any]], total: int | None) -> list[Mapping[str, Any]] | None:
-        """The records of this page not read before, or ``None`` if the window moved (restart).
+    def page(
+        self, records: Sequence[Mapping[str, Any]], total: int | None, date: datetime | None = None
+    ) -> list[Mapping[str, Any]] | None:
+        """The records of this page not read before, or ``None`` if the pass must restart.
 
         ``total`` is the page's ``X-Total-Count`` (``None`` when the server sent none: the check is
-        then skipped, which is only safe when nothing changes during the pass).
+        then skipped, which is only safe when nothing changes during the pass). ``date`` is the
+        server's clock (the ``Date`` header): a window that reaches past it was estimated from a
+        clock running ahead, and could let tickets updated during the pass in, so it restarts.
         """
+        if date is not None and format_glide_time(date - timedelta(seconds=1)) < self.until:
+            return None
         if total is not None:
             if self._total is None:
                 self._total = total
@@ -143,10 +149,11 @@ class WatermarkScan:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One Table API page: its records and its ``X-Total-Count`` (``None`` if absent)."""
+    """One Table API page: its records, its ``X-Total-Count`` and its ``Date`` (``None`` if absent)."""
 
     records: Sequence[Mapping[str, Any]]
     total: int | None
+    date: datetime | None = None
 
 
 def scan_changes(
@@ -158,16 +165,19 @@ def scan_changes(
     """Records changed since ``cursor``, page by page, each with the cursor that resumes after it.
 
     ``pages(query)`` runs an encoded query from offset 0 and yields its pages in order, following
-    ``rel="next"``; it is abandoned (closed) when a page shows the window moved.
+    ``rel="next"``; it is abandoned (closed) when a page shows the window moved. ``server_now``
+    estimates the server's clock (from the latest ``Date`` header and the time since).
     """
     scan = WatermarkScan(cursor, server_now(), extra)
     last = scan.cursor
     while True:
         moved = False
+        seen_date: datetime | None = None
         walk = iter(pages(scan.query))
         try:
             for page in walk:
-                fresh = scan.page(page.records, page.total)
+                seen_date = page.date or seen_date
+                fresh = scan.page(page.records, page.total, page.date)
                 if fresh is None:
                     moved = True
                     break
@@ -178,5 +188,5 @@ def scan_changes(
             close = getattr(walk, "close", None)
             if close is not None:
                 close()
-        if not moved or not scan.restart(server_now()):
+        if not moved or not scan.restart(seen_date or server_now()):
             return

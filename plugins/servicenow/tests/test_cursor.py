@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -45,7 +46,8 @@ def pages_over(
         while target:
             response = api.handle("GET", target, AUTH)
             assert response.status == 200, response.body
-            yield Page(response.json()["result"], int(response.headers["X-Total-Count"]))
+            date = parsedate_to_datetime(response.headers["Date"])
+            yield Page(response.json()["result"], int(response.headers["X-Total-Count"]), date)
             between()
             links = {link["rel"]: link["url"] for link in parse_header_links(response.headers["Link"])}
             target = None
@@ -62,8 +64,12 @@ def run(
     cursor: str | None,
     page_size: int,
     between: Callable[[], None] = lambda: None,
+    skew: float = 0.0,
 ) -> list[tuple[list[Version], str]]:
-    batches = scan_changes(cursor, pages_over(api, page_size, between), clock)
+    """One fetch; ``skew`` seconds: how far the adapter's estimate of the server clock is off."""
+    batches = scan_changes(
+        cursor, pages_over(api, page_size, between), lambda: clock() + timedelta(seconds=skew)
+    )
     return [([(r["sys_id"], r["sys_mod_count"]) for r in records], c) for records, c in batches]
 
 
@@ -213,3 +219,20 @@ def test_the_pass_budget_leaves_the_rest_for_the_next_run_without_skipping() -> 
         cursor = batches[-1][1] if batches else cursor
     assert current(instance) <= set(read)
     assert isinstance(clock(), datetime)
+
+
+def test_a_clock_estimate_running_ahead_is_corrected_by_the_servers_date() -> None:
+    instance, api, clock = emulator()
+    rows = [instance.insert("incident", {"short_description": f"T{n}"}) for n in range(4)]
+    clock.advance(2)
+    fresh = []
+
+    def a_ticket_changes_in_the_current_second() -> None:
+        if not fresh:
+            fresh.append(instance.update("incident", rows[0]["sys_id"], {"urgency": "1"}))
+
+    batches = run(api, clock, None, page_size=2, between=a_ticket_changes_in_the_current_second, skew=30)
+    read = [v for b, _ in batches for v in b]
+    # With a window reaching 30 s into the future, offset paging would have skipped a ticket.
+    assert {i for i, _ in read} == {r["sys_id"] for r in rows}
+    assert len(read) == len(set(read))

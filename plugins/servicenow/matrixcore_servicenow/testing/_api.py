@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -66,6 +67,12 @@ class ServiceNowApi:
         self.requests: list[RecordedRequest] = []
 
     def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes = b"") -> ApiResponse:
+        """Answer one request; the ``Date`` header is the instance's clock (whole seconds, as HTTP has it)."""
+        response = self._handle(method, target, headers, body)
+        stamped = {"Date": formatdate(self.instance.now().timestamp(), usegmt=True), **response.headers}
+        return ApiResponse(response.status, stamped, response.body)
+
+    def _handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> ApiResponse:
         method = method.upper()
         split = urlsplit(target)
         query = tuple(parse_qsl(split.query, keep_blank_values=True))
