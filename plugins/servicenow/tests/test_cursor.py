@@ -228,8 +228,9 @@ def test_a_clock_estimate_running_ahead_is_corrected_by_the_servers_date() -> No
     fresh = []
 
     def a_ticket_changes_in_the_current_second() -> None:
-        if not fresh:
-            fresh.append(instance.update("incident", rows[0]["sys_id"], {"urgency": "1"}))
+        if not fresh:  # the first ticket of the first page (same second: ordered by sys_id)
+            first = min(r["sys_id"] for r in rows)
+            fresh.append(instance.update("incident", first, {"urgency": "1"}))
 
     batches = run(api, clock, None, page_size=2, between=a_ticket_changes_in_the_current_second, skew=30)
     read = [v for b, _ in batches for v in b]
