@@ -74,9 +74,8 @@ def test_dry_run_writes_nothing_anywhere(tool, tmp_path, engine):
     StateStore(path).close()
     with StateStore(path, read_only=True) as frozen:
         before = frozen.counts()
-    report = sync_connection(
-        "mem", tool, _memory_copy(path), engine, at(23, 9, 5), options=SyncOptions(dry_run=True)
-    )
+    private = StateStore.private_copy(path)
+    report = sync_connection("mem", tool, private, engine, at(23, 9, 5), options=SyncOptions(dry_run=True))
     assert report.ok
     assert report.writes == 3  # what it would have written
     assert tool.writes == []
