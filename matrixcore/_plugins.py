@@ -64,6 +64,8 @@ _ONE_BY_ONE: Final = frozenset(
     ["matrixcore_adapters", "matrixcore_conditions", "matrixcore_report_formats", "matrixcore_enrich_ticket"]
 )
 
+_DECISION_HOOKS: Final = frozenset(["matrixcore_classify", "matrixcore_select_messages"])
+
 Kind = Literal["built-in", "entry point", "registered"]
 Status = Literal["loaded", "failed", "disabled", "blocked"]
 _Record = TypeVar("_Record", AdapterSpec, Operator, ReportFormat)
@@ -269,7 +271,7 @@ class Plugins:
         except ValueError as exc:  # the same object registered twice under two names
             raise error(str(exc).splitlines()[0]) from exc
         try:
-            hooks = self._check_hooks(plugin, error)
+            hooks = self._check_hooks(plugin, info.label, error)
             offers = _Offers(
                 self._records("matrixcore_adapters", plugin, AdapterSpec, error),
                 self._records("matrixcore_conditions", plugin, Operator, error),
@@ -302,7 +304,7 @@ class Plugins:
             for hook in ("matrixcore_classify", "matrixcore_select_messages")
         )
 
-    def _check_hooks(self, plugin: object, error: _ErrorFactory) -> tuple[str, ...]:
+    def _check_hooks(self, plugin: object, label: str, error: _ErrorFactory) -> tuple[str, ...]:
         """Unknown hooks fail at load time, with the closest real name; wrappers where none can run too."""
         names = []
         for caller in self._pm.get_hookcallers(plugin) or ():
@@ -315,6 +317,14 @@ class Plugins:
                 raise error(f"unknown hook {caller.name!r}{hint}")
             if caller.name in _ONE_BY_ONE and any(impl.wrapper or impl.hookwrapper for impl in mine):
                 raise error(f"{caller.name} cannot be a wrapper: its implementations are called one by one")
+            engine_decides = caller.name in _DECISION_HOOKS and "matrixcore.engine" in self._loaded
+            if engine_decides and any(impl.trylast for impl in mine):
+                logger.warning(
+                    "%s: its trylast %s runs after matrixcore's own, which always decides, so it never "
+                    "runs; drop trylast to decide first",
+                    label,
+                    caller.name,
+                )
             names.append(caller.name)
         return tuple(sorted(names))
 

@@ -18,9 +18,11 @@ Three kinds of hook:
   ``matrixcore_sync_start``, ``matrixcore_sync_finish``): every implementation is called. An
   exception in an implementation is not swallowed: it propagates to the caller as that step's failure.
 
-Order among implementations of one hook: ``tryfirst`` ones first, then the others with the plugin
-registered last first, then ``trylast`` ones. Built-in plugins are registered before entry-point
-plugins, which are registered in the order of their distribution and entry-point names.
+Order among implementations of one hook (pluggy's): ``tryfirst`` ones first, then plain ones, both
+with the plugin registered last first; then ``trylast`` ones, the plugin registered first first. So a
+``trylast`` decision hook of a plugin runs after matrixcore's own and never decides (a warning says
+so). Built-in plugins are registered first, then entry-point plugins in the order of their
+distribution and entry-point names.
 
 ``docs/plugin-hooks.md`` documents every hook with an example; a test keeps it in step with this file.
 """
