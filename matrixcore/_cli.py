@@ -153,7 +153,8 @@ def check(rules: str, fmt: str, no_examples: bool) -> None:
     Every error is reported at once with its file, line, column and dotted path: schema errors first,
     then the logical checks (every matrix cell filled, every calendar, level, template and placeholder
     known, every regex compiles). Then each entry under 'examples' is classified and compared with
-    what its author expects.
+    what its author expects. Conditions may use the operators of installed plugins, and examples are
+    classified through the plugins' decision hooks, as the daemon does ('matrixcore plugins' lists them).
 
     \b
     Exit codes: 0 valid and every example passes; 1 an example fails; 2 the file is invalid.

@@ -15,6 +15,7 @@ import importlib
 import inspect
 import logging
 import os
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -219,7 +220,7 @@ class Plugins:
 
     def register(self, plugin: object, name: str | None = None) -> str:
         """Register a plugin object (a module, a class instance) directly; raise ``PluginError`` if broken."""
-        name = name or self._pm.get_canonical_name(plugin)
+        name = name or getattr(plugin, "__name__", None) or type(plugin).__qualname__
         target = getattr(plugin, "__name__", None) or type(plugin).__qualname__
         self._register(plugin, PluginInfo(name, "registered", "loaded", target=target))
         return name
@@ -267,7 +268,7 @@ class Plugins:
         try:
             self._pm.register(plugin, info.name)
         except pluggy.PluginValidationError as exc:
-            raise error(" ".join(str(exc).split())) from exc
+            raise error(_validation_reason(exc)) from exc
         except ValueError as exc:  # the same object registered twice under two names
             raise error(str(exc).splitlines()[0]) from exc
         try:
@@ -571,6 +572,17 @@ def _check_offers(offers: _Offers, label: str, error: _ErrorFactory) -> None:
         OperatorRegistry((operator, label) for operator in offers.operators)
     except ValueError as exc:
         raise error(str(exc).removeprefix(f"{label}: ")) from None
+
+
+def _validation_reason(exc: pluggy.PluginValidationError) -> str:
+    """pluggy's message without its first line (which names the plugin again), plus what the hook passes."""
+    first, *rest = str(exc).splitlines()
+    reason = "; ".join(line.strip() for line in rest) or first
+    hook = re.search(r"for hook '(\w+)'", first)
+    if hook and hook.group(1) in HOOK_NAMES:
+        passes = ", ".join(inspect.signature(getattr(hookspecs, hook.group(1))).parameters) or "nothing"
+        reason += f" ({hook.group(1)} passes: {passes})"
+    return reason
 
 
 def _entry_point_order(ep: metadata.EntryPoint) -> tuple[str, str]:

@@ -204,7 +204,8 @@ def test_an_argument_the_hook_does_not_pass_is_refused():
     with pytest.raises(PluginError) as info:
         Plugins().register(WrongArgument(), "wrong")
     assert str(info.value).startswith("plugin 'wrong': ")
-    assert "'tiket'" in str(info.value)
+    assert "{'tiket'} are declared in the hookimpl" in str(info.value)
+    assert str(info.value).endswith("(matrixcore_enrich_ticket passes: ticket)")
 
 
 @pytest.mark.parametrize(
