@@ -3,6 +3,7 @@ error, overriding decisions, feeding operators, adapters and report formats into
 
 import io
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 
@@ -27,7 +28,7 @@ from matrixcore._config import ConnectionConfig
 from matrixcore._plugins import AUTOLOAD_ENV
 
 ACME = """\
-from matrixcore import AdapterSpec, hookimpl
+from matrixcore import AdapterError, AdapterSpec, hookimpl
 
 
 class AcmeAdapter:
@@ -517,6 +518,15 @@ def test_a_failing_factory_is_named_with_its_plugin(install_plugin):
     )
 
 
+def test_a_factory_saying_what_is_wrong_is_passed_through(install_plugin):
+    install_plugin(
+        "acme_plugin", ACME.replace("self.settings = connection.settings", "raise AdapterError('no url')")
+    )
+    plugins = Plugins.load()
+    with pytest.raises(AdapterError, match=r"^no url$"):
+        plugins.open_adapter(ConnectionConfig("main", "acme", {}))
+
+
 def test_a_factory_returning_no_adapter_is_refused():
     from matrixcore import AdapterSpec
 
@@ -578,3 +588,60 @@ def test_hookspec_arguments_are_documented_in_the_facade():
     for hook, method in facade.items():
         spec = list(inspect.signature(getattr(hookspecs, hook)).parameters)
         assert list(inspect.signature(method).parameters)[1:] == spec, hook
+
+
+@pytest.mark.parametrize(
+    ("hook", "body", "message"),
+    [
+        ("matrixcore_conditions", "[Operator('==', len)]", "operator '==' from plugin 'bad' clashes"),
+        ("matrixcore_conditions", "[Operator('', len)]", "operator name must be a non-empty string"),
+        (
+            "matrixcore_report_formats",
+            "[ReportFormat('md', None, '.md')]",
+            "report format 'md' is not callable",
+        ),
+        ("matrixcore_report_formats", "[ReportFormat(' md', print, '.md')]", "without surrounding spaces"),
+        (
+            "matrixcore_adapters",
+            "[AdapterSpec('acme', 'acme.Adapter', {})]",
+            "adapter 'acme' is not callable",
+        ),
+    ],
+)
+def test_bad_operators_formats_and_factories_fail_their_plugin(hook, body, message):
+    from matrixcore import AdapterSpec, Operator, ReportFormat
+
+    namespace = {"AdapterSpec": AdapterSpec, "Operator": Operator, "ReportFormat": ReportFormat}
+    plugin = type("Bad", (), {hook: staticmethod(hookimpl(lambda: eval(body, namespace)))})
+    with pytest.raises(PluginError, match=re.escape(message)):
+        Plugins().register(plugin, "bad")
+
+
+def test_optional_hooks_of_a_newer_matrixcore_are_allowed_and_empty_plugins_warned(caplog):
+    class Forward:
+        @hookimpl(optionalhook=True)
+        def matrixcore_from_the_future(self):
+            return None
+
+    with caplog.at_level(logging.WARNING, "matrixcore.plugins"):
+        Plugins().register(Forward(), "forward")
+        plugins = Plugins.load(block_external=True, disabled=["no_such_plugin"])
+    assert "plugin 'forward' implements no matrixcore hook" in caplog.text
+    assert "no plugin named 'no_such_plugin' to disable" in caplog.text
+    forward = Forward()
+    plugins.register(forward, "forward")
+    with pytest.raises(PluginError, match="plugin 'again': Plugin already registered under a different name"):
+        plugins.register(forward, "again")
+
+
+def test_decision_hooks_must_return_what_they_promise(engine):
+    class Sloppy:
+        @hookimpl
+        def matrixcore_select_messages(self):
+            return ["ack"]
+
+    plugins = Plugins()
+    plugins.register(Sloppy(), "sloppy")
+    decision = plugins.classify(engine, ticket(), NOW)
+    with pytest.raises(PluginError, match=r"matrixcore_select_messages returned \['ack'\], not DueMessages$"):
+        plugins.select_messages(engine, ticket(), decision, (), NOW)
