@@ -135,7 +135,7 @@ def test_a_plugin_can_be_disabled_by_name_builtin_ones_too(install_plugin):
     install_plugin("acme_plugin", ACME)
     plugins = Plugins.load(disabled=["acme_plugin", "matrixcore.operators"])
     assert "acme" not in plugins.adapters()
-    assert len(plugins.operators()) == 0
+    assert "matches" not in plugins.operators()
     assert {i.name: i.status for i in plugins.info()}["acme_plugin"] == "disabled"
 
 
@@ -503,7 +503,9 @@ def test_open_adapter_builds_the_connection_with_its_plugins_factory(install_plu
     connection = ConnectionConfig("main", "acme", {"url": "https://acme.example"})
     adapter = plugins.open_adapter(connection, AdapterContext(read_only=True))
     assert (adapter.name, adapter.read_only) == ("main", True)
-    with pytest.raises(PluginError, match="connection 'x': unknown adapter 'nope' \\(installed: acme\\)"):
+    with pytest.raises(
+        PluginError, match=r"connection 'x': unknown adapter 'nope' \(installed: (.*, )?acme[,)]"
+    ):
         plugins.open_adapter(ConnectionConfig("x", "nope", {}))
 
 
