@@ -21,7 +21,8 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 from tenacity.wait import wait_base
 
@@ -61,7 +62,8 @@ class RetryPolicy:
     def backoff(self) -> wait_base:
         """The wait without ``Retry-After``: exponential with jitter, capped."""
         jitter = self.backoff_base if self.jitter is None else self.jitter
-        return wait_exponential_jitter(initial=self.backoff_base, max=self.max_wait, jitter=jitter)
+        exponential = wait_exponential(multiplier=self.backoff_base, max=self.max_wait)
+        return exponential + wait_random(0, jitter) if jitter > 0 else exponential
 
     def retrying(
         self,
@@ -95,7 +97,7 @@ class _WaitRetryAfter(wait_base):
         retry_after = getattr(error, "retry_after", None)
         if isinstance(retry_after, int | float):
             return min(max(float(retry_after), 0.0), self.cap)
-        return float(self.fallback(retry_state))
+        return min(float(self.fallback(retry_state)), self.cap)
 
 
 def parse_retry_after(value: str | None, server_date: str | None = None) -> float | None:

@@ -1,29 +1,30 @@
 """``AdapterContractSuite``: the checks every matrixcore adapter must pass, as a pytest class to subclass.
 
-Point it at your adapter and an emulator of your tool's API on a ``LocalServer``::
+Point it at your adapter and at an emulator of your tool's API (a ``LocalServer`` subclass)::
 
-    class TestMyToolContract(AdapterContractSuite):
+    class TestMyToolContract(AdapterContractSuite[MyToolEmulator]):
         adapter_spec = MY_TOOL_SPEC
 
         @pytest.fixture
         def server(self):
             with MyToolEmulator() as emulator:
-                yield emulator.server
+                yield emulator
 
         def connection_settings(self, server):
-            return {"base_url": server.url, "auth": {"type": "bearer", "token": {"env": "MY_TOKEN"}}}
+            return {"base_url": server.url, "page_size": 3,
+                    "auth": {"type": "bearer", "token": {"env": "MY_TOKEN"}}}
 
         def environment(self, server):
-            return {"MY_TOKEN": "t0k3n"}
+            return {"MY_TOKEN": server.token}
 
         def seed_tickets(self, server, count): ...
         def update_ticket(self, server, ticket_id): ...
         def written_priority(self, server, ticket_id): ...
 
-Every ``test_*`` method is one promise matrixcore relies on (see the architecture's invariants:
-dry-run writes nothing, no message twice, no lost progress). The suite builds the adapter through
+Every ``test_*`` method is one promise matrixcore relies on (the architecture's invariants: dry-run
+writes nothing, no message twice, no lost progress). The suite builds the adapter through
 ``adapter_spec.factory`` from settings that pass the real config loader, with a ``FakeClock`` retry
-policy: retries cost no time, and the waits are checked.
+policy in ``AdapterContext.retry``: retries cost no time, and their waits are checked.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import pytest
 import requests
@@ -66,8 +67,16 @@ def _plain(text: str) -> str:
     return " ".join(_TAG.sub(" ", text).split())
 
 
-class AdapterContractSuite:
-    """Subclass as ``Test…``; set ``adapter_spec`` and implement the hook methods below."""
+#: The author's emulator: a ``LocalServer`` subclass that also holds the tool's state.
+ServerT = TypeVar("ServerT", bound=LocalServer)
+
+
+class AdapterContractSuite(Generic[ServerT]):
+    """Subclass as ``Test…(AdapterContractSuite[MyEmulator])``; set ``adapter_spec``, implement the hooks.
+
+    ``server`` is your emulator: a ``LocalServer`` subclass (or a plain one with your routes), so the
+    suite can script faults into it and read its request log, and your hooks can reach its state.
+    """
 
     # -- what the author sets ------------------------------------------------------------------------
 
@@ -87,33 +96,33 @@ class AdapterContractSuite:
     # -- hooks the author implements -----------------------------------------------------------------
 
     @pytest.fixture
-    def server(self) -> LocalServer:
+    def server(self) -> ServerT:
         """Your emulator's running ``LocalServer``; override this fixture."""
         raise NotImplementedError(
             f"{type(self).__name__} must define a `server` fixture yielding the emulator's LocalServer"
         )
 
-    def connection_settings(self, server: LocalServer) -> Mapping[str, Any]:
+    def connection_settings(self, server: ServerT) -> Mapping[str, Any]:
         """The connection's settings as a config file holds them (secrets as ``{env: NAME}``)."""
         raise NotImplementedError(f"{type(self).__name__} must implement connection_settings(server)")
 
-    def environment(self, server: LocalServer) -> Mapping[str, str]:
+    def environment(self, server: ServerT) -> Mapping[str, str]:
         """Environment variables the settings' secrets refer to."""
         return {}
 
-    def seed_tickets(self, server: LocalServer, count: int) -> Sequence[str]:
+    def seed_tickets(self, server: ServerT, count: int) -> Sequence[str]:
         """Create ``count`` tickets in the emulator, oldest first; return their ids (adapter's view)."""
         raise NotImplementedError(f"{type(self).__name__} must implement seed_tickets(server, count)")
 
-    def update_ticket(self, server: LocalServer, ticket_id: str) -> None:
+    def update_ticket(self, server: ServerT, ticket_id: str) -> None:
         """Change a ticket in the emulator the way an agent would, so the tool reports it as changed."""
         raise NotImplementedError(f"{type(self).__name__} must implement update_ticket(server, ticket_id)")
 
-    def written_priority(self, server: LocalServer, ticket_id: str) -> PriorityChange:
+    def written_priority(self, server: ServerT, ticket_id: str) -> PriorityChange:
         """What the emulator now holds for the ticket, in matrix names (to inspect ``set_priority``)."""
         raise NotImplementedError(f"{type(self).__name__} must implement written_priority(server, ticket_id)")
 
-    def future_cursor(self, server: LocalServer) -> str | None:
+    def future_cursor(self, server: ServerT) -> str | None:
         """A cursor from after every ticket (a watermark tomorrow); ``None``: use the last batch's cursor."""
         return None
 
@@ -130,7 +139,7 @@ class AdapterContractSuite:
 
     @pytest.fixture
     def make_adapter(
-        self, server: LocalServer, contract_clock: FakeClock, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+        self, server: ServerT, contract_clock: FakeClock, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     ) -> Iterator[Callable[..., Adapter]]:
         """``make_adapter(read_only=False, settings=None)``: a new adapter, closed after the test."""
         made: list[tuple[Adapter, requests.Session]] = []
@@ -168,7 +177,7 @@ class AdapterContractSuite:
         return make_adapter()
 
     def _connection(
-        self, server: LocalServer, tmp_path: Path, settings: Mapping[str, Any] | None = None
+        self, server: ServerT, tmp_path: Path, settings: Mapping[str, Any] | None = None
     ) -> ConnectionConfig:
         """Settings through the real config loader: schema-validated, secrets resolved."""
         raw = dict(settings if settings is not None else self.connection_settings(server))
@@ -203,7 +212,7 @@ class AdapterContractSuite:
     def _ids(batches: Sequence[Batch]) -> list[str]:
         return [t.id for b in batches for t in b.tickets]
 
-    def _seed_and_fetch(self, server: LocalServer, adapter: Adapter) -> tuple[list[str], list[Batch]]:
+    def _seed_and_fetch(self, server: ServerT, adapter: Adapter) -> tuple[list[str], list[Batch]]:
         seeded = [str(i) for i in self.seed_tickets(server, self.seed_count)]
         batches = self._fetch(adapter, None)
         assert len(batches) >= 2, (
@@ -212,7 +221,7 @@ class AdapterContractSuite:
         )
         return seeded, batches
 
-    def _first_ticket(self, server: LocalServer, adapter: Adapter) -> Ticket:
+    def _first_ticket(self, server: ServerT, adapter: Adapter) -> Ticket:
         self.seed_tickets(server, 2)
         batches = self._fetch(adapter, None)
         assert batches, "fetch(None) returned no batches after seeding 2 tickets"
@@ -222,7 +231,7 @@ class AdapterContractSuite:
     # -- the contract --------------------------------------------------------------------------------
 
     def test_config_schema_is_valid(
-        self, server: LocalServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+        self, server: ServerT, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     ) -> None:
         """The published settings schema is valid Draft 2020-12 and accepts the suite's settings."""
         schema = self.adapter_spec.config_schema
@@ -243,7 +252,7 @@ class AdapterContractSuite:
             pytest.fail(f"check() failed against a healthy emulator: {exc}")
 
     def test_check_reports_bad_credentials(
-        self, server: LocalServer, make_adapter: Callable[..., Adapter]
+        self, server: ServerT, make_adapter: Callable[..., Adapter]
     ) -> None:
         """``check()`` raises ``AdapterError`` when the server refuses the credentials."""
         broken = self.break_credentials(self.connection_settings(server))
@@ -256,7 +265,7 @@ class AdapterContractSuite:
             adapter.check()
         assert str(caught.value), "check() raised an AdapterError without a message"
 
-    def test_fetched_tickets_are_valid(self, server: LocalServer, adapter: Adapter) -> None:
+    def test_fetched_tickets_are_valid(self, server: ServerT, adapter: Adapter) -> None:
         """Every seeded ticket arrives once, as a valid ``Ticket``, oldest first, each batch with a cursor."""
         seeded, batches = self._seed_and_fetch(server, adapter)
         tickets = [t for b in batches for t in b.tickets]
@@ -277,7 +286,7 @@ class AdapterContractSuite:
         moments = [t.updated or t.created for t in tickets]
         assert moments == sorted(moments), f"tickets are not oldest first: {[m.isoformat() for m in moments]}"
 
-    def test_cursors_only_move_forward(self, server: LocalServer, adapter: Adapter) -> None:
+    def test_cursors_only_move_forward(self, server: ServerT, adapter: Adapter) -> None:
         """Resuming from a later batch's cursor never returns more than resuming from an earlier one."""
         _, batches = self._seed_and_fetch(server, adapter)
         resumed = [set(self._ids(self._fetch(adapter, b.cursor))) for b in batches]
@@ -289,7 +298,7 @@ class AdapterContractSuite:
                     f"earlier batch {earlier + 1} did not: the cursor moved backwards"
                 )
 
-    def test_resume_returns_nothing_older(self, server: LocalServer, adapter: Adapter) -> None:
+    def test_resume_returns_nothing_older(self, server: ServerT, adapter: Adapter) -> None:
         """Resuming from batch k's cursor skips no later ticket and returns no ticket from before batch k."""
         _, batches = self._seed_and_fetch(server, adapter)
         for k, batch in enumerate(batches):
@@ -301,7 +310,7 @@ class AdapterContractSuite:
             )
             assert later <= got, f"resuming after batch {k + 1} skipped tickets {sorted(later - got)}"
 
-    def test_changed_ticket_is_fetched_again(self, server: LocalServer, adapter: Adapter) -> None:
+    def test_changed_ticket_is_fetched_again(self, server: ServerT, adapter: Adapter) -> None:
         """A ticket changed after the last fetch comes again when resuming from the last cursor."""
         _, batches = self._seed_and_fetch(server, adapter)
         first = batches[0].tickets[0].id
@@ -311,7 +320,7 @@ class AdapterContractSuite:
             f"ticket {first} changed, but resuming from the last cursor returned only {again}"
         )
 
-    def test_future_cursor_returns_nothing(self, server: LocalServer, adapter: Adapter) -> None:
+    def test_future_cursor_returns_nothing(self, server: ServerT, adapter: Adapter) -> None:
         """A cursor from after every ticket returns nothing (without the hook: only the last batch again)."""
         _, batches = self._seed_and_fetch(server, adapter)
         future = self.future_cursor(server)
@@ -325,7 +334,7 @@ class AdapterContractSuite:
                 f"resuming from the last cursor returned unchanged older tickets {sorted(stale)}"
             )
 
-    def test_dry_run_sends_no_writes(self, server: LocalServer, make_adapter: Callable[..., Adapter]) -> None:
+    def test_dry_run_sends_no_writes(self, server: ServerT, make_adapter: Callable[..., Adapter]) -> None:
         """A read-only adapter reads, refuses every write with ``ReadOnlyError`` and sends no non-GET."""
         self.seed_tickets(server, 2)
         before = len(server.requests)
@@ -346,7 +355,7 @@ class AdapterContractSuite:
         ]
         assert not writes, f"a read-only adapter sent {writes}"
 
-    def test_set_priority_is_idempotent(self, server: LocalServer, adapter: Adapter) -> None:
+    def test_set_priority_is_idempotent(self, server: ServerT, adapter: Adapter) -> None:
         """Writing the same change twice leaves the same values and raises nothing."""
         ticket = self._first_ticket(server, adapter)
         expected = self.priority_change
@@ -362,7 +371,7 @@ class AdapterContractSuite:
                     )
 
     def test_429_is_retried_honouring_retry_after(
-        self, server: LocalServer, adapter: Adapter, contract_clock: FakeClock
+        self, server: ServerT, adapter: Adapter, contract_clock: FakeClock
     ) -> None:
         """Two 429s with ``Retry-After: 2`` are waited out (2 s each, on the fake clock), then success."""
         seeded = self.seed_tickets(server, 2)
@@ -376,7 +385,7 @@ class AdapterContractSuite:
             "(adapters must sleep through AdapterContext.retry)"
         )
 
-    def test_5xx_is_retried(self, server: LocalServer, adapter: Adapter) -> None:
+    def test_5xx_is_retried(self, server: ServerT, adapter: Adapter) -> None:
         """A 503 and a 500 in a row are retried and the fetch succeeds."""
         seeded = self.seed_tickets(server, 2)
         server.inject(Fault.server_error(503), times=1)
@@ -387,7 +396,7 @@ class AdapterContractSuite:
             "the scripted 5xx answers were not requested"
         )
 
-    def test_gives_up_with_clear_error(self, server: LocalServer, adapter: Adapter) -> None:
+    def test_gives_up_with_clear_error(self, server: ServerT, adapter: Adapter) -> None:
         """A server that keeps answering 500 gets ``max_attempts`` tries, then a clear ``AdapterError``."""
         self.seed_tickets(server, 2)
         server.inject(Fault.server_error(500), times=None)
@@ -397,7 +406,7 @@ class AdapterContractSuite:
         assert tries == self.max_attempts, f"expected {self.max_attempts} attempts, the server saw {tries}"
         assert "500" in str(caught.value), f"the error does not name the status: {caught.value}"
 
-    def test_client_error_fails_at_once(self, server: LocalServer, adapter: Adapter) -> None:
+    def test_client_error_fails_at_once(self, server: ServerT, adapter: Adapter) -> None:
         """A 4xx other than 429 is not retried: one request, an ``AdapterError`` naming the status."""
         self.seed_tickets(server, 2)
         server.inject(Fault.status_code(403, {"error": "forbidden by contract suite"}), times=None)
@@ -407,7 +416,7 @@ class AdapterContractSuite:
         assert tries == 1, f"a 403 was retried: the server saw {tries} requests"
         assert "403" in str(caught.value), f"the error does not name the status: {caught.value}"
 
-    def test_posted_message_shows_up(self, server: LocalServer, adapter: Adapter) -> None:
+    def test_posted_message_shows_up(self, server: ServerT, adapter: Adapter) -> None:
         """A reply and an internal note come back from ``list_messages`` with their text and visibility."""
         ticket = self._first_ticket(server, adapter)
         texts = {
