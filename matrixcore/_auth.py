@@ -8,6 +8,7 @@ expires, and when the server still answers 401 renews it once and resends the re
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 import time
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import requests
-from requests.auth import AuthBase, _basic_auth_str
+from requests.auth import AuthBase
 
 from ._adapter import AdapterError
 from ._config import Secret, resolve_secrets
@@ -104,7 +105,7 @@ def as_secret(
 
 
 class BasicAuth(AuthBase):
-    """HTTP Basic; the password is revealed per request, never stored in plain text."""
+    """HTTP Basic, UTF-8 (RFC 7617); the password is revealed per request, never kept in plain text."""
 
     def __init__(self, username: str, password: Secret | str, redactor: Redactor | None = None) -> None:
         self.username = username
@@ -112,7 +113,8 @@ class BasicAuth(AuthBase):
         (redactor or default_redactor).add_basic(username, self.password)
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["Authorization"] = _basic_auth_str(self.username, self.password.reveal())
+        login = f"{self.username}:{self.password.reveal()}".encode()
+        r.headers["Authorization"] = "Basic " + base64.b64encode(login).decode("ascii")
         return r
 
     def __repr__(self) -> str:

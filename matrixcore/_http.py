@@ -27,7 +27,7 @@ from ._adapter import AdapterContext, AdapterError, ReadOnlyError
 from ._auth import AUTH_SCHEMA, auth_from_settings
 from ._config import ConnectionConfig
 from ._ratelimit import RequestBudget
-from ._redact import RedactingFilter, Redactor, default_redactor, safe_url, truncate
+from ._redact import Redactor, default_redactor, guard_loggers, safe_url, truncate
 from ._retry import RetryPolicy, parse_retry_after
 
 __all__ = [
@@ -121,8 +121,7 @@ class HttpClient:
         self.read_only = read_only
         self.redactor = redactor or default_redactor
         self.logger = logger or logging.getLogger("matrixcore.http")
-        if not any(isinstance(f, RedactingFilter) for f in self.logger.filters):
-            self.logger.addFilter(RedactingFilter(self.redactor))
+        guard_loggers(self.logger, self.redactor)
         self.headers = {"User-Agent": user_agent, "Accept": "application/json", **(headers or {})}
         self.verify = verify
         self.max_body = max_body

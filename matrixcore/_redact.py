@@ -24,6 +24,7 @@ __all__ = [
     "RedactingFilter",
     "Redactor",
     "default_redactor",
+    "guard_loggers",
     "install_redaction",
     "safe_url",
     "truncate",
@@ -37,11 +38,16 @@ _AUTH_HEADER: Final = re.compile(
 )
 #: A bare scheme-and-credential pair in free text.
 _SCHEME_CREDENTIAL: Final = re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9._~+/=-]{8,}")
-#: Query or form parameters whose value is a credential by its name.
-_SECRET_PARAM: Final = re.compile(
-    r"(?i)^(.*[-_])?(token|access_token|refresh_token|id_token|api_?key|apikey|key|secret|client_secret|"
-    r"password|passwd|pwd|auth|signature|sig|code|session)$"
+#: Query or form parameter names whose value is a credential.
+_SECRET_NAME: Final = (
+    r"(?:[\w.-]*[-_])?(?:token|access_token|refresh_token|id_token|api_?key|apikey|key|secret|client_secret|"
+    r"password|passwd|pwd|auth|signature|sig|code|session)"
 )
+_SECRET_PARAM: Final = re.compile(rf"(?i)^{_SECRET_NAME}$")
+#: The same parameters inside free text (a URL in a library's log line, a form body).
+_SECRET_PARAM_IN_TEXT: Final = re.compile(rf"(?i)([?&]{_SECRET_NAME}=)[^&\s\"'#]+")
+#: Loggers of the HTTP stack that print URLs (urllib3 logs every request line at DEBUG).
+_LIBRARY_LOGGERS: Final = ("urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry", "requests")
 
 
 class Redactor:
@@ -85,6 +91,7 @@ class Redactor:
         if pattern is not None:
             text = pattern.sub(MASK, text)
         text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)}{m.group(2) + ' ' if m.group(2) else ''}{MASK}", text)
+        text = _SECRET_PARAM_IN_TEXT.sub(lambda m: f"{m.group(1)}{MASK}", text)
         return _SCHEME_CREDENTIAL.sub(lambda m: f"{m.group(1)} {MASK}", text)
 
     def __contains__(self, value: str) -> bool:
@@ -137,6 +144,18 @@ def install_redaction(logger: logging.Logger | None = None, redactor: Redactor |
     for holder in [target, *target.handlers]:
         if not any(isinstance(f, RedactingFilter) for f in holder.filters):
             holder.addFilter(RedactingFilter(redactor))
+
+
+def guard_loggers(logger: logging.Logger, redactor: Redactor | None = None) -> None:
+    """Filter ``logger`` and the HTTP libraries' loggers through ``redactor`` (once each).
+
+    Logger filters see only records made on that very logger, so each one that may print a URL or
+    a header gets its own; handler-wide filtering is ``install_redaction``.
+    """
+    redactor = redactor or default_redactor
+    for target in (logger, *(logging.getLogger(name) for name in _LIBRARY_LOGGERS)):
+        if not any(isinstance(f, RedactingFilter) and f.redactor is redactor for f in target.filters):
+            target.addFilter(RedactingFilter(redactor))
 
 
 def safe_url(url: str, redactor: Redactor | None = None) -> str:
