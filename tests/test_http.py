@@ -85,9 +85,9 @@ def test_backoff_jitter_stays_within_its_bounds(server: LocalServer, fake_clock:
     client = HttpClient(server.url, retry=fake_clock.retry_policy(max_attempts=4, jitter=0.25))
     server.inject(Fault.server_error(500), times=3)
     client.get("/items/1")
-    assert [
-        round(s - base, 6) >= 0 and s - base <= 0.25 for s, base in zip(fake_clock.sleeps, [0.5, 1, 2])
-    ] == [True] * 3
+    assert len(fake_clock.sleeps) == 3
+    for slept, base in zip(fake_clock.sleeps, [0.5, 1.0, 2.0], strict=True):
+        assert base <= slept <= base + 0.25
 
 
 def test_503_retry_after_is_honoured_too(
@@ -208,7 +208,7 @@ def test_read_only_refuses_writes_before_sending(server: LocalServer, fast_retry
 
 
 def test_credentials_never_leave_for_another_origin(client: HttpClient, server: LocalServer) -> None:
-    with pytest.raises(AdapterError, match="refusing to send credentials to http://127.0.0.2:9/x"):
+    with pytest.raises(AdapterError, match=r"refusing to send credentials to http://127\.0\.0\.2:9/x"):
         client.get("http://127.0.0.2:9/x")
     assert server.requests == []
     assert client.get_json(f"{server.url}/items/5")["id"] == "5"  # an absolute URL on the same origin is fine
