@@ -266,7 +266,7 @@ class AdapterContractSuite(Generic[ServerT]):
         assert str(caught.value), "check() raised an AdapterError without a message"
 
     def test_fetched_tickets_are_valid(self, server: ServerT, adapter: Adapter) -> None:
-        """Every seeded ticket arrives once, as a valid ``Ticket``, oldest first, each batch with a cursor."""
+        """Every seeded ticket arrives as a valid ``Ticket``, oldest first, each batch with a cursor."""
         seeded, batches = self._seed_and_fetch(server, adapter)
         tickets = [t for b in batches for t in b.tickets]
         for batch in batches:
@@ -281,7 +281,6 @@ class AdapterContractSuite(Generic[ServerT]):
         assert sorted(set(ids)) == sorted(set(seeded)), (
             f"fetched ids {ids} differ from the seeded ids {seeded}"
         )
-        assert len(ids) == len(set(ids)), f"one full fetch returned a ticket twice: {ids}"
         assert len({t.source for t in tickets}) == 1, "tickets of one connection carry different sources"
         moments = [t.updated or t.created for t in tickets]
         assert moments == sorted(moments), f"tickets are not oldest first: {[m.isoformat() for m in moments]}"
