@@ -54,7 +54,8 @@ class Redactor:
     """Remembers credential values and removes them (and their encodings) from text.
 
     Thread-safe; values only accumulate (a rotated token's old value stays masked). Empty values are
-    ignored, since masking an empty string would mask everything.
+    ignored, since masking an empty string would mask everything; values under six characters are
+    masked where they stand as a word of their own.
     """
 
     def __init__(self, secrets: Iterable[Secret | str] = ()) -> None:
@@ -74,9 +75,10 @@ class Redactor:
             if found <= self._values:
                 return
             self._values |= found
-            # Longest first, so a value that contains another is masked whole.
+            # Longest first, so a value that contains another is masked whole. Short values are
+            # masked only as whole words: a 2-letter secret must not blank every "ab" in a log.
             ordered = sorted(self._values, key=len, reverse=True)
-            self._pattern = re.compile("|".join(re.escape(v) for v in ordered))
+            self._pattern = re.compile("|".join(_as_pattern(v) for v in ordered))
 
     def add_basic(self, username: str, password: Secret | str) -> None:
         """Mask a Basic login: the password and the base64 of ``username:password`` as sent."""
@@ -96,6 +98,15 @@ class Redactor:
 
     def __contains__(self, value: str) -> bool:
         return value in self._values
+
+
+#: Values shorter than this are matched only between non-word characters.
+_SHORT: Final = 6
+
+
+def _as_pattern(value: str) -> str:
+    escaped = re.escape(value)
+    return escaped if len(value) >= _SHORT else rf"(?<!\w){escaped}(?!\w)"
 
 
 def _encodings(value: str) -> set[str]:

@@ -241,7 +241,7 @@ def test_auth_from_settings_resolves_env_and_file_secrets(
             "type": "oauth2",
             "token_url": f"{local_server.url}/t",
             "client_id": "c",
-            "client_secret": Secret("s"),
+            "client_secret": Secret("oauth-secret-abc"),
         }
     )
     assert isinstance(flow, OAuth2ClientCredentials)

@@ -9,9 +9,16 @@ from matrixcore._ratelimit import read_rate_limit
 from matrixcore.testing import FakeClock
 
 
-def budget(clock: FakeClock, per_minute: float | None = None, **kwargs: float) -> RequestBudget:
+def budget(
+    clock: FakeClock, per_minute: float | None = None, *, burst: float | None = None, max_pause: float = 300.0
+) -> RequestBudget:
     return RequestBudget(
-        per_minute, clock=clock.monotonic, sleep=clock.sleep, wall_clock=clock.time, **kwargs
+        per_minute,
+        burst=burst,
+        max_pause=max_pause,
+        clock=clock.monotonic,
+        sleep=clock.sleep,
+        wall_clock=clock.time,
     )
 
 

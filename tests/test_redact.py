@@ -39,10 +39,15 @@ def test_credential_query_parameters_are_masked_in_free_text() -> None:
 
 
 def test_empty_secrets_are_ignored_and_longest_values_win() -> None:
-    redactor = Redactor([Secret(""), "abcd", "abcdef"])
-    assert redactor.redact("x abcdef y abcd") == "x *** y ***"
-    assert "abcd" in redactor
+    redactor = Redactor([Secret(""), "abcdefgh", "abcdefghij"])
+    assert redactor.redact("x abcdefghij y abcdefgh") == "x *** y ***"
+    assert "abcdefgh" in redactor
     assert "" not in redactor
+
+
+def test_short_secrets_are_masked_only_as_words() -> None:
+    redactor = Redactor(["s", "pw12"])
+    assert redactor.redact("password: pw12, scripted s") == "password: ***, scripted ***"
 
 
 def test_safe_url_drops_userinfo_and_masks_credential_parameters() -> None:

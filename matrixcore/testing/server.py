@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Final
+from typing import Any, Final, Self
 from urllib.parse import parse_qs, urlsplit
 
 __all__ = ["Fault", "FaultRule", "Handler", "LocalServer", "RecordedRequest", "Reply"]
@@ -253,7 +253,7 @@ class LocalServer:
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
-    def start(self) -> LocalServer:
+    def start(self) -> Self:
         if self._server is None:
             server = _Server((self._host, 0), _RequestHandler)
             server.owner = self
@@ -273,7 +273,7 @@ class LocalServer:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> LocalServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:

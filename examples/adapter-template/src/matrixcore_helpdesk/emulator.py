@@ -196,9 +196,10 @@ class HelpdeskEmulator(LocalServer):
 
         @self._api("GET", "/tickets")
         def list_tickets(request: RecordedRequest) -> Reply:
+            cursor = request.arg("cursor")
             try:
                 limit = min(int(request.arg("limit") or 25), 100)
-                after = self._read_cursor(request.arg("cursor")) if request.arg("cursor") else ("", 0)
+                after = self._read_cursor(cursor) if cursor else ("", 0)
             except (ValueError, KeyError, binascii.Error, json.JSONDecodeError):
                 return Reply(400, {"error": "invalid cursor or limit"})
             if limit < 1:
