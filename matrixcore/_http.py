@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, Self
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -441,7 +441,7 @@ class HttpAdapter:
     def close(self) -> None:
         self.http.close()
 
-    def __enter__(self) -> HttpAdapter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

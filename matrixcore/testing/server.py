@@ -239,7 +239,7 @@ class LocalServer:
     """A threaded HTTP/1.1 server on 127.0.0.1 with an ephemeral port. Thread-safe."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
-        if host not in ("127.0.0.1", "localhost", "::1"):
+        if host not in ("127.0.0.1", "localhost"):
             raise ValueError("LocalServer listens on loopback only")
         self._host = host
         self._lock = threading.Lock()
