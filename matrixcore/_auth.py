@@ -215,7 +215,12 @@ class OAuth2ClientCredentials(AuthBase):
             auth = (self.client_id, self.client_secret.reveal())
         else:
             data |= {"client_id": self.client_id, "client_secret": self.client_secret.reveal()}
-        where = f"OAuth2 token request POST {safe_url(self.token_url, self._redactor)}"
+        from ._http import HttpError  # here: _http builds on this module
+
+        shown = safe_url(self.token_url, self._redactor)
+        where = f"OAuth2 token request POST {shown}"
+        # The API request waits for this token, so it was never sent: any retryable failure here
+        # may be retried, whatever the API request's method.
         try:
             response = self.session.post(
                 self.token_url,
@@ -225,13 +230,23 @@ class OAuth2ClientCredentials(AuthBase):
                 headers={"Accept": "application/json"},
             )
         except requests.RequestException as exc:
-            raise AdapterError(f"{where} failed: {self._redactor.redact(str(exc))}", retryable=True) from None
+            raise HttpError(
+                f"{where} failed: {self._redactor.redact(str(exc))}",
+                method="POST",
+                url=shown,
+                retryable=True,
+                sent=False,
+            ) from None
         if response.status_code != 200:
-            raise AdapterError(
-                f"{where} -> {response.status_code} {response.reason}: "
-                f"{self._redactor.redact(truncate(response.text))}",
-                retryable=response.status_code == 429 or response.status_code >= 500,
+            body_text = self._redactor.redact(truncate(response.text))
+            raise HttpError(
+                f"{where} -> {response.status_code} {response.reason}: {body_text}",
+                method="POST",
+                url=shown,
                 status=response.status_code,
+                body=body_text,
+                retryable=response.status_code in (408, 429) or response.status_code >= 500,
+                sent=False,
             )
         try:
             body = response.json()

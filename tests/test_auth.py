@@ -254,3 +254,17 @@ def test_auth_settings_errors_name_the_problem(monkeypatch: pytest.MonkeyPatch) 
         auth_from_settings({"type": "bearer", "token": {"env": "HD_MISSING"}})
     with pytest.raises(AdapterError, match="unknown 'digest'"):
         auth_from_settings({"type": "digest"})
+
+
+def test_a_failing_token_endpoint_is_retried_even_for_a_post(
+    tokens: TokenServer, local_server: LocalServer, fake_clock: FakeClock, fast_retry: RetryPolicy
+) -> None:
+    """The API POST waits for the token, so it was never sent: retrying cannot post twice."""
+    local_server.inject(Fault.server_error(500), path="/oauth/token")
+    client = HttpClient(local_server.url, auth=oauth(local_server, fake_clock), retry=fast_retry)
+    assert client.post("/api/thing", json={"x": 1}).json()["ok"] is True
+    assert [(r.method, r.path, r.fault) for r in local_server.requests] == [
+        ("POST", "/oauth/token", "500"),
+        ("POST", "/oauth/token", None),
+        ("POST", "/api/thing", None),
+    ]
