@@ -54,7 +54,7 @@ from matrixcore._errors import ConfigError
 from matrixcore._ticket import Ticket
 
 from .clock import FakeClock
-from .server import Fault, LocalServer
+from .server import Fault, LocalServer, compile_route
 
 __all__ = ["AdapterContractSuite"]
 
@@ -163,7 +163,7 @@ class AdapterContractSuite(Generic[ServerT]):
                 if not callable(getattr(adapter, m, None))
             ]
             assert not missing, f"the factory returned {adapter!r}, which lacks {', '.join(missing)}"
-            assert isinstance(adapter, Adapter), f"the factory returned {adapter!r}, not an Adapter"
+            assert isinstance(adapter, Adapter), f"the factory returned {adapter!r}, which has no `name`"
             made.append((adapter, session))
             return adapter
 
@@ -346,7 +346,7 @@ class AdapterContractSuite(Generic[ServerT]):
             adapter.set_priority(ticket, self.priority_change)
         with pytest.raises(ReadOnlyError):
             adapter.post_message(ticket, "dry run: must not be sent", True)
-        auth = [re.compile(re.sub(r"\\\{(\w+)\\\}", "[^/]+", re.escape(p))) for p in self.auth_paths]
+        auth = [compile_route(p) for p in self.auth_paths]
         writes = [
             f"{r.method} {r.path}"
             for r in server.requests[before:]

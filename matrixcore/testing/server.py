@@ -31,7 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final, Self
 from urllib.parse import parse_qs, urlsplit
 
-__all__ = ["Fault", "FaultRule", "Handler", "LocalServer", "RecordedRequest", "Reply"]
+__all__ = ["Fault", "FaultRule", "Handler", "LocalServer", "RecordedRequest", "Reply", "compile_route"]
 
 _LOG: Final = logging.getLogger("matrixcore.testing.server")
 
@@ -205,7 +205,7 @@ class FaultRule:
         )
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
+def compile_route(pattern: str) -> re.Pattern[str]:
     """``/api/tickets/{id}`` -> a regex with a named group per placeholder."""
     parts = re.split(r"\{(\w+)\}", pattern)
     regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+)" for i, p in enumerate(parts))
@@ -303,7 +303,7 @@ class LocalServer:
 
     def add_route(self, method: str, pattern: str, handler: Handler) -> None:
         with self._lock:
-            self._routes.append((method.upper(), _compile(pattern), handler))
+            self._routes.append((method.upper(), compile_route(pattern), handler))
 
     def inject(
         self, fault: Fault, *, path: str | None = None, method: str | None = None, times: int | None = 1
@@ -313,7 +313,9 @@ class LocalServer:
         ``path`` is a route pattern (``/api/tickets/{id}``) or ``None`` for any path. Faults apply
         in the order injected.
         """
-        rule = FaultRule(fault, None if path is None else _compile(path), method and method.upper(), times)
+        rule = FaultRule(
+            fault, None if path is None else compile_route(path), method and method.upper(), times
+        )
         with self._lock:
             self._faults.append(rule)
         return rule
@@ -332,7 +334,7 @@ class LocalServer:
 
     def requests_to(self, path: str | None = None, method: str | None = None) -> list[RecordedRequest]:
         """The requests whose path matches the pattern ``path`` and whose method is ``method``."""
-        pattern = None if path is None else _compile(path)
+        pattern = None if path is None else compile_route(path)
         return [
             r
             for r in self.requests
