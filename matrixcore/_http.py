@@ -175,7 +175,6 @@ class HttpClient:
             last = exc.last_attempt.exception()
             attempts = exc.last_attempt.attempt_number
             if isinstance(last, HttpError):
-                last.attempts = attempts
                 raise HttpError(
                     f"{last} (gave up after {attempts} attempts)",
                     method=last.method,
