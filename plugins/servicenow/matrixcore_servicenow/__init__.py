@@ -7,6 +7,7 @@ urgency (ServiceNow derives priority from them), posts requester-visible ``comme
 
 from __future__ import annotations
 
+from ._adapter import SPEC, ServiceNowAdapter
 from ._cursor import Page, Watermark, WatermarkScan, scan_changes, window_query
 from ._mapping import (
     format_glide_time,
@@ -21,8 +22,10 @@ from ._settings import LevelMap, Settings, connection_schema, parse_settings
 __version__ = "0.1.0"
 
 __all__ = [
+    "SPEC",
     "LevelMap",
     "Page",
+    "ServiceNowAdapter",
     "Settings",
     "Watermark",
     "WatermarkScan",

@@ -16,7 +16,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
-from matrixcore._config import Secret
+from matrixcore import Secret, http_settings_schema
 
 __all__ = [
     "DEFAULT_CHANNELS",
@@ -67,9 +67,16 @@ _EMPTY: Final[Mapping[str, str]] = MappingProxyType({})
 
 @cache
 def connection_schema() -> Mapping[str, Any]:
-    """The JSON Schema (Draft 2020-12) of a ServiceNow connection's settings."""
+    """The JSON Schema (Draft 2020-12) of a ServiceNow connection's settings: ServiceNow's own
+    (``connection.schema.json``) over matrixcore's common HTTP settings (timeout, retry, rate_limit,
+    ca_bundle), with ServiceNow's auth shapes instead of the generic ones."""
     text = resources.files(__package__).joinpath("connection.schema.json").read_text(encoding="utf-8")
-    schema: Mapping[str, Any] = json.loads(text)
+    own: Mapping[str, Any] = json.loads(text)
+    schema = http_settings_schema(
+        own["properties"], tuple(own["required"]), title=own["title"], description=own["description"]
+    )
+    schema["$id"] = own["$id"]
+    schema["$defs"] = own["$defs"]
     return schema
 
 
@@ -130,9 +137,6 @@ class Settings:
     table: str = "incident"
     filter: str = ""
     page_size: int = 100
-    timeout: float = 30.0
-    request_budget: int | None = None
-    verify_tls: bool = True
     write: Literal["impact_urgency", "priority", "all"] = "impact_urgency"
     impact: LevelMap = field(default_factory=lambda: LevelMap.build("impact", _DEFAULT_IMPACT))
     urgency: LevelMap = field(default_factory=lambda: LevelMap.build("urgency", _DEFAULT_IMPACT))
@@ -192,9 +196,6 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
         table=raw.get("table", "incident"),
         filter=raw.get("filter", ""),
         page_size=int(raw.get("page_size", 100)),
-        timeout=float(raw.get("timeout", 30)),
-        request_budget=raw.get("request_budget"),
-        verify_tls=bool(raw.get("verify_tls", True)),
         write=raw.get("write", "impact_urgency"),
         impact=LevelMap.build("impact", mapping.get("impact", _DEFAULT_IMPACT)),
         urgency=LevelMap.build("urgency", mapping.get("urgency", _DEFAULT_IMPACT)),

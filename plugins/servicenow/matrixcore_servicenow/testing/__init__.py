@@ -18,11 +18,14 @@ __all__ = [
     "ApiResponse",
     "AuthError",
     "EncodedQuery",
+    "Exchange",
     "InvalidQueryError",
     "ManualClock",
     "RateLimitRule",
+    "RealClock",
     "RecordedRequest",
     "ServiceNowApi",
+    "ServiceNowEmulator",
     "ServiceNowInstance",
     "TableApiDescription",
     "error_body",
@@ -31,9 +34,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    # openapi-core is a test extra: import it only when the validation helper is asked for.
+    # Imported on first use: the description check needs openapi-core (a test extra), the HTTP
+    # emulator matrixcore's test kit.
     if name == "TableApiDescription":
         from ._openapi import TableApiDescription
 
         return TableApiDescription
+    if name in ("ServiceNowEmulator", "Exchange", "RealClock"):
+        from . import _server
+
+        return getattr(_server, name)
     raise AttributeError(name)

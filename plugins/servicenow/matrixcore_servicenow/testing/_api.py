@@ -19,7 +19,7 @@ from email.utils import formatdate
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from ._catalog import CHOICES, DISPLAY_FIELDS, TABLES, reference_target
+from ._catalog import CHOICES, DISPLAY_FIELDS, reference_target
 from ._encoded_query import InvalidQueryError, parse_encoded_query
 from ._instance import AuthError, ServiceNowInstance
 
@@ -103,7 +103,7 @@ class ServiceNowApi:
                 rate.headers,
             )
         table, sys_id = match.group("table"), match.group("sys_id")
-        if table not in TABLES:
+        if table not in self.instance.columns:
             return _json(400, error_body(f"Invalid table {table}"), rate.headers)
         params = dict(query)
         response = self._table(method, split.path, query, params, table, sys_id, body, user)
@@ -227,7 +227,7 @@ class ServiceNowApi:
     ) -> dict[str, Any]:
         """A record as the Table API returns it for these ``sysparm_*`` parameters."""
         wanted = [f.strip() for f in params.get("sysparm_fields", "").split(",") if f.strip()]
-        names = wanted or list(TABLES[table])
+        names = wanted or list(self.instance.columns[table])
         mode = params.get("sysparm_display_value", "false").lower()
         links = params.get("sysparm_exclude_reference_link", "false").lower() != "true"
         out: dict[str, Any] = {}

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from ._catalog import NUMBER_PREFIXES, PRIORITY_LOOKUP, TABLES, column_kind, reference_target
+from ._catalog import NUMBER_PREFIXES, PRIORITY_LOOKUP, TABLES, reference_target
 
 __all__ = [
     "AuthError",
@@ -141,6 +141,8 @@ class ServiceNowInstance:
         self.client_credentials_enabled = client_credentials_enabled
         self.access_token_lifespan = access_token_lifespan
         self.refresh_token_lifespan = refresh_token_lifespan
+        #: table -> column -> kind; starts as the base system's, ``add_column`` adds custom ones.
+        self.columns: dict[str, dict[str, str]] = {name: dict(columns) for name, columns in TABLES.items()}
         self.tables: dict[str, dict[str, dict[str, str]]] = {name: {} for name in TABLES}
         self.passwords: dict[str, str] = {}
         self.clients: dict[str, OAuthClient] = {}
@@ -171,6 +173,13 @@ class ServiceNowInstance:
         self.clients[client_id] = client
         return client
 
+    def add_column(self, table: str, name: str, kind: str = "string") -> None:
+        """A custom field (``u_affected_users``), as an admin adds one; existing records get ""."""
+        with self.lock:
+            self.columns[table][name] = kind
+            for row in self.tables[table].values():
+                row.setdefault(name, "")
+
     def add_rate_limit(self, per_hour: int, **match: str) -> RateLimitRule:
         rule = RateLimitRule(uuid.uuid4().hex, per_hour, **match)
         self.rate_rules.append(rule)
@@ -187,7 +196,7 @@ class ServiceNowInstance:
         """Insert a record like a POST does (system fields stamped, priority derived, journal kept)."""
         with self.lock:
             rows = self.table(table)
-            columns = TABLES[table]
+            columns = self.columns[table]
             now = self.stamp()
             sys_id = str(values.get("sys_id") or uuid.uuid4().hex)
             row = dict.fromkeys(columns, "")
@@ -224,7 +233,7 @@ class ServiceNowInstance:
             row = self.table(table).get(sys_id)
             if row is None:
                 return None
-            columns = TABLES[table]
+            columns = self.columns[table]
             before = dict(row)
             for name, value in values.items():
                 if name not in columns or name in _READ_ONLY or name in _JOURNAL_FIELDS:
@@ -271,7 +280,7 @@ class ServiceNowInstance:
         }
 
     def _derive_priority(self, table: str, row: dict[str, str], *, force: bool) -> None:
-        if "priority" not in TABLES[table] or not force:
+        if "priority" not in self.columns[table] or not force:
             return
         derived = self.priority_lookup.get((row.get("impact") or "3", row.get("urgency") or "3"))
         if derived is not None:
@@ -285,7 +294,7 @@ class ServiceNowInstance:
     def lookup(self, table: str, row: Mapping[str, str], path: str) -> tuple[str, str] | None:
         """``(value, kind)`` of a possibly dot-walked field, ``None`` if the table has no such field."""
         head, _, rest = path.partition(".")
-        kind = column_kind(table, head)
+        kind = self.columns.get(table, {}).get(head)
         if kind is None:
             return None
         value = row.get(head, "")
@@ -296,7 +305,7 @@ class ServiceNowInstance:
             return None
         referenced = self.tables.get(target, {}).get(value)
         if referenced is None:
-            found = self.lookup(target, {}, rest) if target in TABLES else None
+            found = self.lookup(target, {}, rest) if target in self.columns else None
             return None if found is None else ("", found[1])
         return self.lookup(target, referenced, rest)
 

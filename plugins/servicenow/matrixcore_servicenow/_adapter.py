@@ -1,0 +1,262 @@
+"""The ServiceNow adapter: the Table API on matrixcore's HTTP base.
+
+Timeouts, retries on 429/5xx honouring ``Retry-After``, the request budget (tightened by
+``X-RateLimit-*``), redaction of credentials and the dry-run refusal of every non-GET come from
+``HttpAdapter``; paging follows the server's ``Link: rel="next"`` with ``paginate_links``. This
+module adds what is ServiceNow's own: the watermark scan (``_cursor``), the mapping (``_mapping``),
+the OAuth endpoint (``_auth``) and reading the journal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, Final
+
+import requests
+
+from matrixcore import (
+    AdapterContext,
+    AdapterError,
+    AdapterSpec,
+    Batch,
+    ConnectionConfig,
+    HttpAdapter,
+    HttpError,
+    PostedMessage,
+    PriorityChange,
+    Ticket,
+    paginate_links,
+)
+
+from ._auth import ServiceNowOAuth
+from ._cursor import Page, scan_changes
+from ._mapping import journal_message, parse_glide_time, requested_fields, to_ticket, value_of, write_payload
+from ._settings import Settings, connection_schema, parse_settings
+
+__all__ = ["SPEC", "ServiceNowAdapter"]
+
+_JOURNAL_FIELDS: Final = "sys_id,element,element_id,name,value,sys_created_on,sys_created_by"
+#: What a PATCH reads back: the written values as ServiceNow stored (or ignored) them.
+_WRITTEN_FIELDS: Final = "impact,urgency,priority,sys_updated_on,sys_mod_count"
+_ACTUAL: Final = {"sysparm_display_value": "false", "sysparm_exclude_reference_link": "true"}
+
+
+class ServiceNowAdapter(HttpAdapter):
+    """One connection to one ServiceNow instance (one task table)."""
+
+    def __init__(self, config: ConnectionConfig, context: AdapterContext) -> None:
+        self.options: Settings = parse_settings(config.settings)
+        # The base builds the client; ServiceNow's auth shapes are ours, so it gets none and we set it.
+        super().__init__(dataclasses.replace(config, settings={**config.settings, "auth": None}), context)
+        self.http.auth = self._auth()
+        self.table = self.options.table
+        #: Server clock minus ours, learned from each response's ``Date`` (whole seconds, so it lags).
+        self._clock_offset: timedelta | None = None
+
+    def _auth(self) -> requests.auth.AuthBase:
+        auth = self.options.auth
+        if auth.type == "basic":
+            from matrixcore import BasicAuth
+
+            assert auth.password is not None
+            return BasicAuth(auth.username, auth.password)
+        assert auth.client_secret is not None
+        return ServiceNowOAuth(
+            f"{self.options.base_url}/oauth_token.do",
+            auth.client_id,
+            auth.client_secret,
+            username=auth.username,
+            password=auth.password if auth.grant == "password" else None,
+            session=self.http.session,
+            timeout=self.http.timeout,
+            clock=self.http.retry.clock,
+            logger=self.logger,
+        )
+
+    # -- the Adapter protocol ---------------------------------------------------------------------
+    def check(self) -> None:
+        """Log in, read one ticket of the table, and one journal entry (list_messages needs them)."""
+        for table, what in (
+            (self.table, "tickets"),
+            ("sys_journal_field", "the journal (sys_journal_field)"),
+        ):
+            try:
+                response = self.http.get(
+                    f"api/now/table/{table}", params={"sysparm_limit": "1", "sysparm_fields": "sys_id"}
+                )
+            except HttpError as exc:
+                raise self._explain(exc, f"reading {what}") from None
+            self._observe(response)
+
+    def fetch(self, cursor: str | None) -> Iterator[Batch]:
+        params = {
+            "sysparm_fields": ",".join(requested_fields(self.options)),
+            "sysparm_limit": str(self.options.page_size),
+            **_ACTUAL,
+        }
+
+        def pages(query: str) -> Iterator[Page]:
+            path = f"api/now/table/{self.table}"
+            for page in paginate_links(
+                self.http, path, items="result", params={"sysparm_query": query, **params}
+            ):
+                total = page.response.headers.get("X-Total-Count")
+                yield Page(page.items, int(total) if total else None, self._observe(page.response))
+
+        try:
+            for records, resume in scan_changes(cursor, pages, self._server_now, self.options.filter):
+                tickets = [t for t in (self._ticket(r) for r in records) if t is not None]
+                yield Batch(tickets, resume)
+        except HttpError as exc:
+            raise self._explain(exc, f"reading {self.table}") from None
+
+    def set_priority(self, ticket: Ticket, change: PriorityChange) -> None:
+        """PATCH impact and urgency (and priority where allowed), only what differs; verify it took."""
+        try:
+            body = write_payload(ticket.raw, change, self.options)
+        except ValueError as exc:
+            raise AdapterError(f"{self.name}: {exc}") from None
+        only_priority = change.impact is None and change.urgency is None
+        if change.priority is not None and only_priority and not self.options.writes_priority:
+            self.logger.warning(
+                "%s: %s: priority %s comes without impact and urgency; with write: impact_urgency "
+                "ServiceNow derives priority itself, so it is not written",
+                self.name,
+                ticket.number or ticket.id,
+                change.priority,
+            )
+        if not body:
+            return
+        result = self._patch(ticket, body, "writing impact/urgency/priority", idempotent=True)
+        ignored = {name: value for name, value in body.items() if value_of(result, name) != value}
+        if ignored:
+            raise AdapterError(
+                f"{self.name}: {ticket.number or ticket.id}: ServiceNow did not store "
+                + ", ".join(f"{k}={v!r} (holds {value_of(result, k)!r})" for k, v in ignored.items())
+                + "; the field is read-only for the integration user (priority is, out of the box: "
+                "use write: impact_urgency)"
+            )
+        derived = self.options.priority.level(value_of(result, "priority"))
+        if change.priority is not None and derived != change.priority:
+            self.logger.warning(
+                "%s: %s: ServiceNow derived priority %s from impact %s and urgency %s, matrixcore decided "
+                "%s; align the Priority Lookup Rules (dl_u_priority) with the matrix",
+                self.name,
+                ticket.number or ticket.id,
+                derived or value_of(result, "priority"),
+                value_of(result, "impact"),
+                value_of(result, "urgency"),
+                change.priority,
+            )
+
+    def post_message(self, ticket: Ticket, text: str, visible_to_requester: bool) -> PostedMessage:
+        """Append an Additional comment (the caller sees it) or a Work note (agents only)."""
+        element = "comments" if visible_to_requester else "work_notes"
+        # Not idempotent (each PATCH appends): the base retries it only when it was surely not acted on.
+        result = self._patch(ticket, {element: text}, f"posting {element}", idempotent=False)
+        since = value_of(result, "sys_updated_on")
+        query = f"element_id={ticket.id}^element={element}^sys_created_on>={since}^ORDERBYDESCsys_created_on"
+        for entry in self._journal(query, limit=20):
+            if value_of(entry, "value").strip() == text.strip():
+                return journal_message(entry)
+        self.logger.warning(
+            "%s: %s: posted %s, but cannot find it in sys_journal_field (read access?)",
+            self.name,
+            ticket.number or ticket.id,
+            element,
+        )
+        return PostedMessage(
+            id=f"{ticket.id}:{element}:{value_of(result, 'sys_mod_count')}",
+            text=text,
+            visible_to_requester=visible_to_requester,
+            created=parse_glide_time(since) if since else None,
+        )
+
+    def list_messages(self, ticket: Ticket) -> Sequence[PostedMessage]:
+        """Comments and work notes on the ticket, oldest first, from the journal."""
+        query = f"element_id={ticket.id}^name={self.table}^elementINcomments,work_notes^ORDERBYsys_created_on"
+        return [journal_message(entry) for entry in self._journal(query)]
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def _ticket(self, record: Mapping[str, Any]) -> Ticket | None:
+        try:
+            return to_ticket(record, self.options, self.name)
+        except ValueError as exc:  # one unreadable record must not stop the sync of all others
+            self.logger.warning("%s: skipped a record of %s: %s", self.name, self.table, exc)
+            return None
+
+    def _patch(
+        self, ticket: Ticket, body: Mapping[str, str], what: str, *, idempotent: bool
+    ) -> Mapping[str, Any]:
+        try:
+            response = self.http.patch(
+                f"api/now/table/{self.table}/{ticket.id}",
+                json=dict(body),
+                params={"sysparm_fields": _WRITTEN_FIELDS, **_ACTUAL},
+                idempotent=idempotent,
+            )
+        except HttpError as exc:
+            raise self._explain(exc, f"{what} on {ticket.number or ticket.id}") from None
+        self._observe(response)
+        result: Mapping[str, Any] = self.http.json(response).get("result") or {}
+        return result
+
+    def _journal(self, query: str, limit: int | None = None) -> list[Mapping[str, Any]]:
+        params = {
+            "sysparm_query": query,
+            "sysparm_fields": _JOURNAL_FIELDS,
+            "sysparm_limit": str(limit or self.options.page_size),
+            **_ACTUAL,
+        }
+        entries: list[Mapping[str, Any]] = []
+        try:
+            for page in paginate_links(
+                self.http, "api/now/table/sys_journal_field", items="result", params=params
+            ):
+                entries.extend(page.items)
+                if limit is not None:
+                    break
+        except HttpError as exc:
+            raise self._explain(exc, "reading the journal (sys_journal_field)") from None
+        return entries
+
+    def _observe(self, response: requests.Response) -> datetime | None:
+        """The server's clock from a response's ``Date``; keeps the offset to ours up to date."""
+        try:
+            date = parsedate_to_datetime(response.headers["Date"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        self._clock_offset = date - datetime.now(UTC)
+        return date
+
+    def _server_now(self) -> datetime:
+        return datetime.now(UTC) + (self._clock_offset or timedelta(0))
+
+    def _explain(self, exc: HttpError, what: str) -> AdapterError:
+        """The base's error, with what it means in ServiceNow terms for the statuses people meet."""
+        hint = {
+            401: "the instance refused the credentials (user name, password, OAuth client or its token)",
+            403: "the integration user lacks a role or an ACL for this (see the README's set-up)",
+            404: "the record does not exist (deleted?) or an ACL hides it",
+            400: "the instance refused the request (is the table name right?)",
+            429: "a rate-limit rule of the instance is exhausted for this hour",
+        }.get(exc.status or 0)
+        message = f"{self.name}: {what}: {exc}" + (f" ({hint})" if hint else "")
+        error = AdapterError(message, retryable=exc.retryable, status=exc.status)
+        error.__cause__ = exc
+        return error
+
+
+def _factory(config: ConnectionConfig, context: AdapterContext) -> ServiceNowAdapter:
+    return ServiceNowAdapter(config, context)
+
+
+SPEC: Final = AdapterSpec(
+    name="servicenow",
+    factory=_factory,
+    config_schema=connection_schema(),
+    description="ServiceNow incidents (or any task table) through the Table API",
+)

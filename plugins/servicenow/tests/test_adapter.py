@@ -1,0 +1,347 @@
+"""The ServiceNow adapter over real HTTP against the emulator: auth flows, writes that ServiceNow
+may ignore, the journal, rate limits, faults, deleted tickets, other tables, secrets in logs, and
+every request checked against the Table API descriptions real instances export."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from matrixcore import AdapterContext, AdapterError, PriorityChange, Ticket
+from matrixcore._config import parse_config
+from matrixcore.testing import FakeClock, Fault
+from matrixcore_servicenow import SPEC, ServiceNowAdapter
+from matrixcore_servicenow.testing import ServiceNowEmulator, TableApiDescription
+
+from conftest import research_file
+
+Make = Callable[..., ServiceNowAdapter]
+BASIC = {"type": "basic", "username": "integration", "password": {"env": "SN_PASSWORD"}}
+OAUTH = {
+    "type": "oauth",
+    "grant": "password",
+    "client_id": "matrixcore",
+    "client_secret": {"env": "SN_CLIENT_SECRET"},
+    "username": "integration",
+    "password": {"env": "SN_PASSWORD"},
+}
+
+
+@pytest.fixture
+def server() -> Iterator[ServiceNowEmulator]:
+    with ServiceNowEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def make(
+    server: ServiceNowEmulator, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Make]:
+    monkeypatch.setenv("SN_PASSWORD", "integration")
+    monkeypatch.setenv("SN_CLIENT_SECRET", "matrixcore-secret")
+    made: list[ServiceNowAdapter] = []
+
+    def build(read_only: bool = False, **settings: Any) -> ServiceNowAdapter:
+        raw = {"base_url": server.url, "auth": BASIC, "page_size": 3, **settings}
+        document = {"rules": "rules.yaml", "connections": {"sn": {"adapter": "servicenow", **raw}}}
+        config = parse_config(json.dumps(document), "matrixcore.yaml", {"servicenow": SPEC.config_schema})
+        context = AdapterContext(
+            read_only=read_only,
+            session=requests.Session(),
+            logger=logging.getLogger("matrixcore.adapter.sn"),
+            retry=fake_clock.retry_policy(max_attempts=3),
+        )
+        adapter = SPEC.factory(config.connections["sn"], context)
+        assert isinstance(adapter, ServiceNowAdapter)
+        made.append(adapter)
+        return adapter
+
+    yield build
+    for adapter in made:
+        adapter.close()
+
+
+def seed(server: ServiceNowEmulator, count: int = 1, table: str = "incident", **values: Any) -> list[str]:
+    with server.past(2):
+        return [
+            server.instance.insert(table, {"short_description": f"T{n}", **values})["sys_id"]
+            for n in range(count)
+        ]
+
+
+def fetch_all(adapter: ServiceNowAdapter, cursor: str | None = None) -> list[Ticket]:
+    return [t for batch in adapter.fetch(cursor) for t in batch.tickets]
+
+
+def grants(server: ServiceNowEmulator) -> list[str]:
+    return [r.form["grant_type"] for r in server.requests_to("/oauth_token.do")]
+
+
+class TestAuth:
+    def test_oauth_password_grant_then_refresh_then_password_again(
+        self, server: ServiceNowEmulator, make: Make
+    ) -> None:
+        seed(server, 2)
+        adapter = make(auth=OAUTH)
+        adapter.check()
+        assert len(fetch_all(adapter)) == 2
+        assert grants(server) == ["password"]  # one token for all requests
+        server.instance.expire_tokens()
+        assert len(fetch_all(adapter)) == 2
+        assert grants(server) == ["password", "refresh_token"]  # the 401 renews it, without the password
+        server.instance.tokens.clear()  # refresh token revoked too
+        adapter.check()
+        assert grants(server) == ["password", "refresh_token", "refresh_token", "password"]
+
+    def test_client_credentials(self, server: ServiceNowEmulator, make: Make) -> None:
+        seed(server)
+        auth = {
+            "type": "oauth",
+            "grant": "client_credentials",
+            "client_id": "matrixcore",
+            "client_secret": {"env": "SN_CLIENT_SECRET"},
+        }
+        adapter = make(auth=auth)
+        ticket = fetch_all(adapter)[0]
+        adapter.post_message(ticket, "Hello", True)
+        assert grants(server) == ["client_credentials"]
+        assert server.instance.journal("incident", ticket.id)[0]["sys_created_by"] == "integration"
+
+    def test_bad_credentials_are_explained(self, make: Make, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("SN_PASSWORD", "wrong")
+        with pytest.raises(AdapterError, match="401") as caught:
+            make().check()
+        assert "refused the credentials" in str(caught.value)
+        assert caught.value.retryable is False
+
+    def test_no_secret_reaches_a_log_or_an_error(
+        self,
+        server: ServiceNowEmulator,
+        make: Make,
+        caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        caplog.set_level(logging.DEBUG)
+        seed(server)
+        adapter = make(auth=OAUTH)
+        ticket = fetch_all(adapter)[0]
+        adapter.post_message(ticket, "hi", False)
+        server.inject(Fault.status_code(500, {"error": "boom"}), times=None)
+        with pytest.raises(AdapterError) as caught:
+            fetch_all(adapter)
+        token = next(t.value for t in server.instance.tokens.values() if not t.refresh)
+        text = caplog.text + str(caught.value) + repr(adapter)
+        for secret in ("integration:integration", "matrixcore-secret", token):
+            assert secret not in text
+
+
+class TestFetch:
+    def test_tickets_with_requester_channel_and_levels(self, server: ServiceNowEmulator, make: Make) -> None:
+        caller = server.instance.add_user(
+            "anna",
+            name="Anna de Vries",
+            email="anna@example.nl",
+            preferred_language="nl",
+            vip="true",
+            time_zone="Europe/Amsterdam",
+        )
+        seed(
+            server,
+            caller_id=caller,
+            contact_type="self-service",
+            impact="1",
+            urgency="2",
+            state="3",
+            hold_reason="1",
+        )
+        (ticket,) = fetch_all(make())
+        assert ticket.requester.name == "Anna de Vries"
+        assert ticket.requester.address == "anna@example.nl"
+        assert ticket.requester.language == "nl"
+        assert ticket.requester.vip is True
+        assert ticket.channel == "portal"
+        assert (ticket.impact, ticket.urgency, ticket.priority) == ("high", "medium", "P2")
+        assert ticket.status == "On Hold"
+        assert ticket.paused_since is not None
+
+    def test_other_tables_and_filters(self, server: ServiceNowEmulator, make: Make) -> None:
+        seed(server, 2, table="sc_req_item", active="true")
+        seed(server, 1, table="sc_req_item", active="false")
+        seed(server, 4)
+        tickets = fetch_all(make(table="sc_req_item", filter="active=true"))
+        assert len(tickets) == 2
+        assert all(t.number.startswith("RITM") for t in tickets)
+
+    def test_empty_table_gives_no_batches(self, make: Make) -> None:
+        assert list(make().fetch(None)) == []
+
+    def test_a_429_is_waited_out_honouring_retry_after(
+        self, server: ServiceNowEmulator, make: Make, fake_clock: FakeClock
+    ) -> None:
+        seed(server, 2)
+        server.inject(Fault.too_many_requests(retry_after=7), times=1)
+        assert len(fetch_all(make())) == 2
+        assert 7.0 in fake_clock.sleeps
+
+    def test_an_exhausted_rate_limit_rule_is_a_clear_retryable_error(
+        self, server: ServiceNowEmulator, make: Make
+    ) -> None:
+        seed(server, 9)  # three pages of three
+        server.instance.add_rate_limit(2, user="integration")
+        with pytest.raises(AdapterError, match="rate-limit rule") as caught:
+            fetch_all(make())
+        assert caught.value.retryable is True
+        assert caught.value.status == 429
+        limited = [r for r in server.requests if r.path.startswith("/api/now/table/incident")]
+        assert len(limited) == 2 + 3  # two served, then three tries of the third page
+
+
+class TestWrites:
+    def test_impact_and_urgency_are_written_and_priority_derived(
+        self, server: ServiceNowEmulator, make: Make
+    ) -> None:
+        (sys_id,) = seed(server)
+        adapter = make()
+        ticket = fetch_all(adapter)[0]
+        adapter.set_priority(ticket, PriorityChange(impact="high", urgency="medium", priority="P2"))
+        row = server.instance.tables["incident"][sys_id]
+        assert (row["impact"], row["urgency"], row["priority"]) == ("1", "2", "2")
+        patch = server.requests_to(f"/api/now/table/incident/{sys_id}", "PATCH")[-1]
+        assert patch.json() == {"impact": "1", "urgency": "2"}
+
+    def test_writing_what_is_there_sends_nothing(self, server: ServiceNowEmulator, make: Make) -> None:
+        seed(server, impact="2", urgency="2")
+        adapter = make()
+        ticket = fetch_all(adapter)[0]
+        before = len(server.requests)
+        adapter.set_priority(ticket, PriorityChange(impact="medium", urgency="medium", priority="P3"))
+        assert len(server.requests) == before
+
+    def test_a_priority_servicenow_derives_differently_is_reported(
+        self, server: ServiceNowEmulator, make: Make, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        server.instance.priority_lookup[("1", "1")] = "2"  # a customised lookup table
+        seed(server)
+        adapter = make()
+        adapter.set_priority(
+            fetch_all(adapter)[0], PriorityChange(impact="high", urgency="high", priority="P1")
+        )
+        assert "derived priority P2" in caplog.text
+        assert "Priority Lookup Rules" in caplog.text
+
+    def test_a_priority_write_servicenow_ignores_is_an_error(
+        self, server: ServiceNowEmulator, make: Make
+    ) -> None:
+        seed(server)
+        adapter = make(write="priority")
+        with pytest.raises(AdapterError, match=r"did not store priority='1'"):
+            adapter.set_priority(fetch_all(adapter)[0], PriorityChange(priority="P1"))
+
+    def test_priority_is_written_where_the_instance_allows_it(
+        self, server: ServiceNowEmulator, make: Make
+    ) -> None:
+        server.instance.priority_writable = True
+        (sys_id,) = seed(server)
+        adapter = make(write="priority")
+        adapter.set_priority(
+            fetch_all(adapter)[0], PriorityChange(impact="high", urgency="high", priority="P1")
+        )
+        row = server.instance.tables["incident"][sys_id]
+        assert (row["impact"], row["priority"]) == ("3", "1")
+
+    def test_a_deleted_ticket_fails_at_once_and_says_so(self, server: ServiceNowEmulator, make: Make) -> None:
+        (sys_id,) = seed(server)
+        adapter = make()
+        ticket = fetch_all(adapter)[0]
+        server.instance.delete("incident", sys_id)
+        with pytest.raises(AdapterError, match="deleted") as caught:
+            adapter.set_priority(ticket, PriorityChange(impact="high"))
+        assert caught.value.status == 404
+        assert caught.value.retryable is False
+        assert len(server.requests_to(f"/api/now/table/incident/{sys_id}", "PATCH")) == 1
+
+    def test_a_5xx_on_a_comment_is_not_retried_so_it_cannot_post_twice(
+        self, server: ServiceNowEmulator, make: Make
+    ) -> None:
+        (sys_id,) = seed(server)
+        adapter = make()
+        ticket = fetch_all(adapter)[0]
+        server.inject(Fault.server_error(500), path="/api/now/table/incident/{sys_id}", times=1)
+        with pytest.raises(AdapterError, match="500"):
+            adapter.post_message(ticket, "We are on it", True)
+        assert len(server.requests_to(f"/api/now/table/incident/{sys_id}", "PATCH")) == 1
+
+
+class TestMessages:
+    def test_comments_reach_the_caller_and_work_notes_stay_internal(
+        self, server: ServiceNowEmulator, make: Make
+    ) -> None:
+        (sys_id,) = seed(server)
+        adapter = make()
+        ticket = fetch_all(adapter)[0]
+        reply = adapter.post_message(ticket, "We pakken je melding uiterlijk maandag 14:00 op. ✓", True)
+        note = adapter.post_message(ticket, "P2: VIP requester (rule vip-requester)", False)
+        entries = server.instance.journal("incident", sys_id)
+        assert [(e["element"], e["sys_id"]) for e in entries] == [
+            ("comments", reply.id),
+            ("work_notes", note.id),
+        ]
+        listed = adapter.list_messages(ticket)
+        assert [(m.id, m.visible_to_requester, m.author) for m in listed] == [
+            (reply.id, True, "integration"),
+            (note.id, False, "integration"),
+        ]
+        assert listed[0].text.endswith("✓")
+
+    def test_list_messages_pages_through_a_long_journal(self, server: ServiceNowEmulator, make: Make) -> None:
+        (sys_id,) = seed(server)
+        with server.past(2):
+            for n in range(25):
+                server.instance.update("incident", sys_id, {"comments": f"comment {n}"})
+        adapter = make(page_size=3)
+        (ticket,) = fetch_all(adapter)
+        assert [m.text for m in adapter.list_messages(ticket)] == [f"comment {n}" for n in range(25)]
+        journal = server.requests_to("/api/now/table/sys_journal_field")
+        assert len(journal) == 9  # pages of three, following Link rel="next"
+
+
+@pytest.mark.parametrize("description", ["now-Table_API.2026-03.json", "now-Table_API.australia.json"])
+def test_every_request_and_response_conforms_to_the_published_description(
+    description: str, server: ServiceNowEmulator, make: Make
+) -> None:
+    path = research_file(description)
+    seed(server, 5)
+    for auth in (BASIC, OAUTH):
+        adapter = make(auth=auth)
+        adapter.check()
+        tickets = fetch_all(adapter)
+        adapter.set_priority(tickets[0], PriorityChange(impact="high", urgency="high"))
+        adapter.post_message(tickets[0], "reply", True)
+        adapter.post_message(tickets[0], "note", False)
+        adapter.list_messages(tickets[0])
+    api = TableApiDescription.load(path, server.url)
+    checked = 0
+    for exchange in server.exchanges:
+        if exchange.target.startswith("/oauth_token.do"):
+            continue  # not part of the Table API; its form is checked by the emulator
+        url = server.url.rstrip("/") + exchange.target
+        method, response = exchange.method, exchange.response
+        assert (
+            api.request_problems(method, url, exchange.body, exchange.content_type or "application/json")
+            == []
+        )
+        if api.describes_responses(method, url):
+            kind = response.headers.get("Content-Type", "")
+            assert api.response_problems(method, url, response.status, response.body, kind) == []
+        checked += 1
+    assert checked >= 14
