@@ -68,7 +68,7 @@ def test_quickstart_rules_on_servicenow(server: ServiceNowEmulator, adapter: Ser
     sn.add_column("incident", "u_affected_users", "integer")
     anna = sn.add_user("anna", name="Anna de Vries", email="anna@example.nl", preferred_language="nl")
     bob = sn.add_user("bob", name="Bob Smith", email="bob@example.com", preferred_language="en", vip="true")
-    with server.past(2):
+    with server.past(6):  # opened a little before the first sync
         outage = sn.insert(
             "incident",
             {
@@ -103,7 +103,7 @@ def test_quickstart_rules_on_servicenow(server: ServiceNowEmulator, adapter: Ser
     batches = list(adapter.fetch(None))
     tickets = {t.id: t for b in batches for t in b.tickets}
     assert set(tickets) == {outage, password, printers}
-    with server.past(3):  # the next sync runs a few seconds later
+    with server.past(3):  # matrixcore writes a few seconds before its next sync
         for ticket in tickets.values():
             decision = engine.classify(ticket, NOW)
             adapter.set_priority(ticket, PriorityChange(decision.impact, decision.urgency, decision.priority))
