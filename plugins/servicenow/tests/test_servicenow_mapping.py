@@ -20,7 +20,7 @@ from matrixcore_servicenow import (
     write_payload,
 )
 
-from conftest import research_json
+from servicenow_support import research_json
 
 
 def quickstart_settings(**mapping: Any) -> Settings:

@@ -13,7 +13,7 @@ from requests.utils import parse_header_links
 
 from matrixcore_servicenow.testing import ManualClock, ServiceNowApi, ServiceNowInstance
 
-from conftest import basic, research_json
+from servicenow_support import basic, research_json
 
 
 def get(api: ServiceNowApi, path: str, auth: dict[str, str], **params: str) -> Any:

@@ -18,7 +18,7 @@ from requests.utils import parse_header_links
 from matrixcore_servicenow import Page, Watermark, scan_changes, window_query
 from matrixcore_servicenow.testing import ManualClock, ServiceNowApi, ServiceNowInstance
 
-from conftest import basic
+from servicenow_support import basic
 
 AUTH = basic("admin", "pw")
 Version = tuple[str, str]

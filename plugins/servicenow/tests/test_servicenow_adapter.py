@@ -18,7 +18,7 @@ from matrixcore.testing import FakeClock, Fault
 from matrixcore_servicenow import SPEC, ServiceNowAdapter
 from matrixcore_servicenow.testing import ServiceNowEmulator, TableApiDescription
 
-from conftest import research_file
+from servicenow_support import research_file
 
 Make = Callable[..., ServiceNowAdapter]
 BASIC = {"type": "basic", "username": "integration", "password": {"env": "SN_PASSWORD"}}

@@ -11,7 +11,7 @@ import pytest
 from matrixcore_servicenow import requested_fields, window_query
 from matrixcore_servicenow.testing import TABLES, ManualClock, ServiceNowApi, ServiceNowInstance
 
-from conftest import research_file, research_json
+from servicenow_support import research_file, research_json
 
 DESCRIPTIONS = ["now-Table_API.2026-03.json", "now-Table_API.australia.json"]
 BASE = "http://127.0.0.1:8080"
