@@ -159,11 +159,16 @@ class ServiceNowAdapter(HttpAdapter):
         result = self._patch(ticket, {element: text}, f"posting {element}", idempotent=False)
         since = value_of(result, "sys_updated_on")
         query = f"element_id={ticket.id}^element={element}^sys_created_on>={since}^ORDERBYDESCsys_created_on"
-        for entry in self._journal(query, limit=20):
+        try:  # the entry's own sys_id, so the ledger and list_messages agree
+            entries = self._journal(query, limit=20)
+        except AdapterError as exc:  # posted all the same: failing now would invite a second post
+            self.logger.warning("%s: %s", self.name, exc)
+            entries = []
+        for entry in entries:
             if value_of(entry, "value").strip() == text.strip():
                 return journal_message(entry)
         self.logger.warning(
-            "%s: %s: posted %s, but cannot find it in sys_journal_field (read access?)",
+            "%s: %s: posted %s, but cannot read it back from sys_journal_field (read access?)",
             self.name,
             ticket.number or ticket.id,
             element,

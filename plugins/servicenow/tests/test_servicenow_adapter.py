@@ -87,6 +87,14 @@ def grants(server: ServiceNowEmulator) -> list[str]:
     return [r.form["grant_type"] for r in server.requests_to("/oauth_token.do")]
 
 
+def test_installed_as_a_matrixcore_plugin() -> None:
+    from matrixcore._plugins import Plugins
+
+    plugins = Plugins.load()
+    assert plugins.adapters()["servicenow"] is SPEC
+    assert "matrixcore-servicenow" in plugins.owner("adapter", "servicenow")
+
+
 class TestAuth:
     def test_oauth_password_grant_then_refresh_then_password_again(
         self, server: ServiceNowEmulator, make: Make
@@ -302,6 +310,33 @@ class TestMessages:
             (note.id, False, "integration"),
         ]
         assert listed[0].text.endswith("✓")
+
+    def test_a_journal_the_user_cannot_read_does_not_fail_a_posted_message(
+        self, server: ServiceNowEmulator, make: Make, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        (sys_id,) = seed(server)
+        adapter = make()
+        ticket = fetch_all(adapter)[0]
+        server.instance.hidden["integration"] = {"sys_journal_field"}
+        posted = adapter.post_message(ticket, "We are on it", True)
+        assert posted.id.startswith(f"{sys_id}:comments:")
+        assert "cannot read it back" in caplog.text
+        server.inject(
+            Fault.status_code(403, {"error": {"message": "User Not Authorized"}}),
+            path="/api/now/table/sys_journal_field",
+        )
+        again = adapter.post_message(ticket, "Still on it", False)
+        assert again.visible_to_requester is False
+        assert [e["value"] for e in server.instance.journal("incident", sys_id)] == [
+            "We are on it",
+            "Still on it",
+        ]
+        server.inject(
+            Fault.status_code(403, {"error": {"message": "User Not Authorized"}}),
+            path="/api/now/table/sys_journal_field",
+        )
+        with pytest.raises(AdapterError, match="lacks a role or an ACL"):
+            adapter.check()
 
     def test_list_messages_pages_through_a_long_journal(self, server: ServiceNowEmulator, make: Make) -> None:
         (sys_id,) = seed(server)

@@ -132,10 +132,11 @@ class ServiceNowApi:
         user: str,
     ) -> ApiResponse:
         instance = self.instance
+        hidden = table in instance.hidden.get(user, ())
         if method == "GET" and sys_id is None:
-            return self._list(path, query, params, table)
+            return self._list(path, query, params, table, hidden)
         if method == "GET":
-            row = instance.tables[table].get(sys_id or "")
+            row = None if hidden else instance.tables[table].get(sys_id or "")
             if row is None:
                 return _not_found()
             return _json(200, {"result": self.render(table, row, params, dot_walk=True)})
@@ -165,7 +166,12 @@ class ServiceNowApi:
         return _json(405, error_body("Method not Supported", f"{method} method not supported for API"))
 
     def _list(
-        self, path: str, query: Sequence[tuple[str, str]], params: Mapping[str, str], table: str
+        self,
+        path: str,
+        query: Sequence[tuple[str, str]],
+        params: Mapping[str, str],
+        table: str,
+        hidden: bool = False,
     ) -> ApiResponse:
         instance = self.instance
         try:
@@ -175,7 +181,7 @@ class ServiceNowApi:
         limit = _int(params.get("sysparm_limit"), _DEFAULT_LIMIT, minimum=1)
         offset = _int(params.get("sysparm_offset"), 0, minimum=0)
         with instance.lock:
-            rows = list(instance.tables[table].values())
+            rows = [] if hidden else list(instance.tables[table].values())
 
             def lookup(row: Mapping[str, Any], name: str) -> tuple[str, str] | None:
                 return instance.lookup(table, row, name)

@@ -148,6 +148,8 @@ class ServiceNowInstance:
         self.clients: dict[str, OAuthClient] = {}
         self.tokens: dict[str, Token] = {}
         self.rate_rules: list[RateLimitRule] = []
+        #: user -> tables whose records read ACLs hide from them (lists come back without them).
+        self.hidden: dict[str, set[str]] = {}
         self._rate_counts: dict[tuple[str, str, int], int] = {}
         self._numbers: dict[str, int] = {}
         self.lock = threading.RLock()
