@@ -4,6 +4,7 @@ line numbers, and parsed into defaults the adapter can rely on."""
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -103,3 +104,16 @@ def test_defaults() -> None:
 def test_a_level_mapped_to_two_values_is_refused() -> None:
     with pytest.raises(ValueError, match="level 'high' is mapped to both '1' and '2'"):
         LevelMap.build("impact", {"1": "high", "2": ["high", "medium"]})
+
+
+def test_the_readme_configuration_example_is_valid(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("## Configuration", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "sn-password").write_text("password-from-file\n")
+    example = example.replace("/run/secrets/sn-password", str(tmp_path / "sn-password"))
+    monkeypatch.setenv("SN_CLIENT_SECRET", "x")
+    config = parse_config(example, str(tmp_path / "matrixcore.yaml"), SCHEMAS)
+    settings = parse_settings(config.connections["servicenow-prod"].settings)
+    assert settings.auth.password is not None
+    assert settings.auth.password.reveal() == "password-from-file"
+    assert settings.channels["u_twitter"] == "twitter"
