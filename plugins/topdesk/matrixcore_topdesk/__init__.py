@@ -1,0 +1,29 @@
+"""matrixcore adapter for TOPdesk: incidents in; impact, urgency, priority and actions out.
+
+Installed, it registers the ``topdesk`` adapter through the ``matrixcore`` entry-point group.
+"""
+
+from __future__ import annotations
+
+from ._checks import TopdeskDuration, duration_of, ruleset_problems
+from ._cursor import Cursor, PageWalker
+from ._mapping import FETCH_FIELDS, IncidentMappingError, incident_to_ticket, write_payload
+from ._settings import LevelMap, TopdeskSettings, connection_schema
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FETCH_FIELDS",
+    "Cursor",
+    "IncidentMappingError",
+    "LevelMap",
+    "PageWalker",
+    "TopdeskDuration",
+    "TopdeskSettings",
+    "__version__",
+    "connection_schema",
+    "duration_of",
+    "incident_to_ticket",
+    "ruleset_problems",
+    "write_payload",
+]

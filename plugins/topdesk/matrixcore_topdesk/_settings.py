@@ -1,0 +1,157 @@
+"""A TOPdesk connection's settings as typed values, read once from the validated config section.
+
+The JSON Schema (``connection.schema.json``) has already rejected wrong shapes with file and line;
+this module only turns the plain data into records the mapping and the adapter use without
+re-checking, and supplies the defaults the schema documents.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
+from typing import Any, Final
+
+from matrixcore._config import ConnectionConfig, Secret
+
+__all__ = ["DEFAULT_CHANNELS", "LevelMap", "TopdeskSettings", "connection_schema"]
+
+DIMENSIONS: Final = ("impact", "urgency", "priority")
+
+#: TOPdesk's usual entry types ("Aanmeldingswijze") in Dutch and English -> matrixcore channels.
+#: Entry types are a search list each desk names itself, so the config's ``mappings.channels`` wins.
+DEFAULT_CHANNELS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "e-mail": "email",
+        "email": "email",
+        "mail": "email",
+        "telefoon": "phone",
+        "telefonisch": "phone",
+        "telephone": "phone",
+        "phone": "phone",
+        "self-service portal": "portal",
+        "selfservice portal": "portal",
+        "zelfbedieningsportaal": "portal",
+        "portal": "portal",
+        "ssp": "portal",
+        "chat": "chat",
+        "twitter": "twitter",
+        "x": "twitter",
+        "facebook": "facebook",
+        "balie": "walk-in",
+        "counter": "walk-in",
+        "walk-in": "walk-in",
+    }
+)
+
+
+@cache
+def connection_schema() -> Mapping[str, Any]:
+    """The JSON Schema of a TOPdesk connection section (shipped beside this module)."""
+    text = resources.files(__package__).joinpath("connection.schema.json").read_text(encoding="utf-8")
+    return MappingProxyType(json.loads(text))
+
+
+@dataclass(frozen=True, slots=True)
+class LevelMap:
+    """Ruleset level names <-> TOPdesk lookup names for one dimension, matched without regard to case.
+
+    A level may have several TOPdesk names: the first is written, all are read as that level, so a
+    desk that renamed "Persoon" to "Eén persoon" can map both while old incidents still carry the old.
+    """
+
+    #: level -> TOPdesk name written for it.
+    to_vendor: Mapping[str, str] = field(default_factory=dict)
+    #: casefolded TOPdesk name -> level.
+    from_vendor: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, raw: Mapping[str, Any] | None) -> LevelMap:
+        to_vendor: dict[str, str] = {}
+        from_vendor: dict[str, str] = {}
+        for level, names in (raw or {}).items():
+            listed = [names] if isinstance(names, str) else list(names)
+            to_vendor[str(level)] = str(listed[0])
+            for name in listed:
+                from_vendor.setdefault(str(name).casefold(), str(level))
+        return cls(MappingProxyType(to_vendor), MappingProxyType(from_vendor))
+
+    def level(self, vendor_name: str | None) -> str | None:
+        """The ruleset level for a TOPdesk name; ``None`` when unset or not mapped."""
+        return self.from_vendor.get(vendor_name.casefold()) if vendor_name else None
+
+    def vendor(self, level: str) -> str | None:
+        return self.to_vendor.get(level)
+
+    def __bool__(self) -> bool:
+        return bool(self.to_vendor)
+
+
+def _casefolded(items: Iterable[tuple[str, str]]) -> Mapping[str, str]:
+    return MappingProxyType({k.casefold(): v for k, v in items})
+
+
+@dataclass(frozen=True, slots=True)
+class TopdeskSettings:
+    """Everything the TOPdesk adapter reads from its config section."""
+
+    name: str
+    url: str
+    username: str
+    password: Secret
+    page_size: int = 200
+    request_budget: int = 600
+    timeout: float = 30.0
+    verify_tls: bool = True
+    write: frozenset[str] = frozenset(DIMENSIONS)
+    levels: Mapping[str, LevelMap] = field(default_factory=dict)
+    #: casefolded entry type name -> channel.
+    channels: Mapping[str, str] = field(default_factory=lambda: DEFAULT_CHANNELS)
+    #: casefolded processing status names that pause the clock.
+    pause_statuses: frozenset[str] = frozenset()
+    language_field: str | None = None
+    default_language: str = ""
+    vip_field: str | None = None
+    #: custom ticket field name -> dotted incident path.
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def api_url(self) -> str:
+        """The REST API root: ``https://host/tas/api``."""
+        return self.url.rstrip("/") + "/tas/api"
+
+    @classmethod
+    def from_connection(cls, connection: ConnectionConfig) -> TopdeskSettings:
+        return cls.from_mapping(connection.settings, name=connection.name)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], *, name: str = "topdesk") -> TopdeskSettings:
+        """Settings from a schema-valid section (secrets already resolved to ``Secret``)."""
+        mappings: Mapping[str, Any] = data.get("mappings") or {}
+        password = data["password"]
+        return cls(
+            name=name,
+            url=str(data["url"]),
+            username=str(data["username"]),
+            password=password if isinstance(password, Secret) else Secret(str(password)),
+            page_size=int(data.get("page_size", 200)),
+            request_budget=int(data.get("request_budget", 600)),
+            timeout=float(data.get("timeout", 30)),
+            verify_tls=bool(data.get("verify_tls", True)),
+            write=frozenset(data.get("write", DIMENSIONS)),
+            levels=MappingProxyType({d: LevelMap.from_config(mappings.get(d)) for d in DIMENSIONS}),
+            channels=_casefolded(
+                [*DEFAULT_CHANNELS.items(), *((k, str(v)) for k, v in (mappings.get("channels") or {}).items())]
+            ),
+            pause_statuses=frozenset(str(s).casefold() for s in mappings.get("pause_statuses") or ()),
+            language_field=mappings.get("language_field"),
+            default_language=str(mappings.get("default_language") or ""),
+            vip_field=mappings.get("vip_field"),
+            fields=MappingProxyType({str(k): str(v) for k, v in (mappings.get("fields") or {}).items()}),
+        )
+
+    def level_map(self, dimension: str) -> LevelMap:
+        return self.levels.get(dimension) or LevelMap()
