@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from ._store import IncidentStore, Operator, StoreError
 
@@ -165,7 +165,8 @@ class TopdeskEmulator:
                 return EmulatorResponse(429, response.body, {**response.headers, "Retry-After": str(wait)})
         handler, match = route
         try:
-            return handler(operator=operator, query=query, body=body, path=split.path, **match.groupdict())
+            params = {k: unquote(v) for k, v in match.groupdict().items()}
+            return handler(operator=operator, query=query, body=body, path=split.path, **params)
         except StoreError as exc:
             return _error(exc.status, exc.message)
 

@@ -9,7 +9,8 @@ The description (``shared/research-data/topdesk/incident-4.2.6.openapi.json``) i
 so it is adjusted on load, each adjustment backed by TOPdesk's own text or recorded payloads:
 
 - servers: any host under ``/tas/api`` (the emulator runs on loopback, over http);
-- ``*/*`` media types are JSON (the reconstruction lost the media type; TOPdesk speaks JSON);
+- ``*/*`` media types are JSON (the reconstruction lost the media type; TOPdesk speaks JSON), and
+  an empty ``content`` map means no body (as for 204);
 - responses: every property may be ``null`` (the recorded incident has ``null`` for most lookups
   the description types as objects), and ``date-time`` accepts TOPdesk's default
   ``2024-01-01T10:00:00.000+0000`` (documented under ``dateFormat``);
@@ -64,32 +65,48 @@ def _is_topdesk_time(value: object) -> bool:
     return not isinstance(value, str) or bool(_TOPDESK_TIME.match(value))
 
 
-def _walk(node: Any) -> Iterable[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _walk(value)
+def _schemas(schema: Any) -> Iterable[dict[str, Any]]:
+    """Every schema object inside ``schema``, following the schema structure (a property may be
+    called ``type``, so keys alone do not tell a schema from a ``properties`` map)."""
+    if not isinstance(schema, dict):
+        return
+    yield schema
+    for prop in (schema.get("properties") or {}).values():
+        yield from _schemas(prop)
+    for key in ("items", "additionalProperties", "not"):
+        yield from _schemas(schema.get(key))
+    for key in ("allOf", "anyOf", "oneOf"):
+        for sub in schema.get(key) or ():
+            yield from _schemas(sub)
+
+
+def _response_schemas(doc: Mapping[str, Any]) -> Iterable[dict[str, Any]]:
+    for schema in doc["components"]["schemas"].values():
+        yield from _schemas(schema)
+    for operations in doc["paths"].values():
+        for operation in operations.values():
+            for response in (operation.get("responses") or {}).values():
+                for media in (response.get("content") or {}).values():
+                    yield from _schemas(media.get("schema"))
 
 
 def _prepared(raw: Mapping[str, Any], *, nullable: bool) -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(json.dumps(raw).replace('"*/*"', '"application/json"'))
     doc["servers"] = [{"url": _BASE}]
+    for operations in doc["paths"].values():
+        for operation in operations.values():
+            for response in (operation.get("responses") or {}).values():
+                if response.get("content") == {}:
+                    del response["content"]  # "content": {} means no body, as for 204
     update_body = doc["components"]["schemas"].get("IncidentUpdateBody")
     if update_body is not None:
         update_body["additionalProperties"] = False
     if nullable:
-        for node in _walk(doc["components"]["schemas"]):
-            if "type" in node or "$ref" in node or "allOf" in node:
-                node["nullable"] = True
-            if isinstance(node.get("enum"), list) and None not in node["enum"]:
-                node["enum"] = [*node["enum"], None]
-        for node in _walk(doc["paths"]):
-            for prop in (node.get("properties") or {}).values():
-                if isinstance(prop, dict):
-                    prop["nullable"] = True
+        for schema in _response_schemas(doc):
+            if "$ref" not in schema:
+                schema["nullable"] = True
+            if isinstance(schema.get("enum"), list) and None not in schema["enum"]:
+                schema["enum"] = [*schema["enum"], None]
     return doc
 
 
