@@ -90,7 +90,9 @@ def _problem(ruleset: Ruleset, path: tuple[str | int, ...], message: str, severi
     return Problem(path, message, ruleset.file, severity=severity)
 
 
-def _config_problem(settings: TopdeskSettings, tail: tuple[str | int, ...], message: str, severity: str) -> Problem:
+def _config_problem(
+    settings: TopdeskSettings, tail: tuple[str | int, ...], message: str, severity: str
+) -> Problem:
     return Problem(("connections", settings.name, "mappings", *tail), message, severity=severity)
 
 
@@ -117,7 +119,7 @@ def _mapping_problems(
                     )
                 )
             continue
-        for level, name in mapping.to_vendor.items():
+        for level in mapping.to_vendor:
             if level not in levels[dimension]:
                 problems.append(
                     _config_problem(
@@ -170,7 +172,9 @@ def _duration_problems(
         reference = record.get("firstLineDuration")
         if not isinstance(reference, Mapping):
             continue
-        raw = by_id.get(str(reference.get("id"))) or by_duration_name.get((lookup_name(reference) or "").casefold())
+        raw = by_id.get(str(reference.get("id"))) or by_duration_name.get(
+            (lookup_name(reference) or "").casefold()
+        )
         duration = duration_of(raw)
         if duration is None:
             if raw is not None or lookup_name(reference):

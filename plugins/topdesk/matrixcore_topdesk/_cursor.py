@@ -36,7 +36,7 @@ from typing import Any, Final
 
 from ._mapping import parse_time
 
-__all__ = ["SORT", "Cursor", "PageWalker", "fiql_time", "fingerprint"]
+__all__ = ["SORT", "Cursor", "PageWalker", "fingerprint", "fiql_time"]
 
 #: Total order the walk relies on: time first, id as the tie-break.
 SORT: Final = "modificationDate:asc,id:asc"
@@ -68,7 +68,9 @@ class Cursor:
     def encode(self) -> str:
         """Opaque to matrixcore, readable to an operator: ``{"v":1,"since":"...","seen":{...}}``."""
         since = self.since.isoformat() if self.since is not None else None
-        return json.dumps({"v": 1, "since": since, "seen": dict(sorted(self.seen.items()))}, separators=(",", ":"))
+        return json.dumps(
+            {"v": 1, "since": since, "seen": dict(sorted(self.seen.items()))}, separators=(",", ":")
+        )
 
     @classmethod
     def decode(cls, text: str | None) -> Cursor:

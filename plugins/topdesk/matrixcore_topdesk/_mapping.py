@@ -204,7 +204,8 @@ def incident_to_ticket(payload: Mapping[str, Any], settings: TopdeskSettings) ->
     if created is None:
         raise IncidentMappingError(f"incident {incident_id}: no callDate, creationDate or modificationDate")
     status = lookup_name(payload.get("processingStatus")) or ""
-    caller = payload.get("caller") if isinstance(payload.get("caller"), Mapping) else {}
+    raw_caller = payload.get("caller")
+    caller: Mapping[str, Any] = raw_caller if isinstance(raw_caller, Mapping) else {}
     language = language_tag(get_path(payload, settings.language_field)) if settings.language_field else ""
     responded = payload.get("responded") is True
     first_response = parse_time(payload.get("responseDate"))
@@ -212,7 +213,9 @@ def incident_to_ticket(payload: Mapping[str, Any], settings: TopdeskSettings) ->
         first_response = updated or created
     resolved = None
     if payload.get("completed") is True or payload.get("closed") is True:
-        resolved = parse_time(payload.get("completedDate")) or parse_time(payload.get("closedDate")) or updated
+        resolved = (
+            parse_time(payload.get("completedDate")) or parse_time(payload.get("closedDate")) or updated
+        )
     on_hold_minutes = payload.get("onHoldDuration")
     levels = {d: settings.level_map(d).level(lookup_name(payload.get(d))) for d in DIMENSIONS}
     channel_name = lookup_name(payload.get("entryType")) or ""
@@ -289,4 +292,3 @@ def _vendor_name(settings: TopdeskSettings, dimension: str, level: str) -> str:
             f"add it under mappings.{dimension} in the connection's config"
         )
     return name
-

@@ -144,7 +144,10 @@ class TopdeskSettings:
             write=frozenset(data.get("write", DIMENSIONS)),
             levels=MappingProxyType({d: LevelMap.from_config(mappings.get(d)) for d in DIMENSIONS}),
             channels=_casefolded(
-                [*DEFAULT_CHANNELS.items(), *((k, str(v)) for k, v in (mappings.get("channels") or {}).items())]
+                [
+                    *DEFAULT_CHANNELS.items(),
+                    *((k, str(v)) for k, v in (mappings.get("channels") or {}).items()),
+                ]
             ),
             pause_statuses=frozenset(str(s).casefold() for s in mappings.get("pause_statuses") or ()),
             language_field=mappings.get("language_field"),

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from matrixcore import Ruleset, load_ruleset
-from matrixcore._config import Secret
 from matrixcore_topdesk import TopdeskSettings
 from matrixcore_topdesk.testing import EmulatorResponse, ManualClock, TopdeskEmulator
 from matrixcore_topdesk.testing.openapi import find_research_data
+
+from matrixcore import Ruleset, load_ruleset
+from matrixcore._config import Secret
 
 REPO = Path(__file__).resolve().parents[3]
 QUICKSTART_RULES = REPO / "examples" / "quickstart" / "rules.yaml"
@@ -101,10 +101,10 @@ def call(
 
 
 @pytest.fixture
-def api() -> Iterator[Any]:
+def api() -> Any:
     from matrixcore_topdesk.testing.openapi import TopdeskOpenAPI, spec_path
 
     path = spec_path()
     if path is None:
         pytest.skip("TOPdesk API description not found in the research data")
-    yield TopdeskOpenAPI.load(path)
+    return TopdeskOpenAPI.load(path)

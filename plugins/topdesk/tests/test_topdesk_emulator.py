@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import AUTH, call
-
 from matrixcore_topdesk.testing import (
     ManualClock,
     Operator,
@@ -47,7 +46,8 @@ def test_list_pages_with_206_until_the_last_page(emulator: TopdeskEmulator, cloc
     assert [i["briefDescription"] for i in first.body] == ["incident 0", "incident 1"]
     assert "pageStart=2" in first.headers["x-next-page-url"]
     last = call(emulator, "GET", "/tas/api/incidents?pageSize=2&pageStart=4&sort=creationDate:asc")
-    assert last.status == 200 and len(last.body) == 1
+    assert last.status == 200
+    assert len(last.body) == 1
     assert call(emulator, "GET", "/tas/api/incidents?pageSize=2&pageStart=6").status == 204
     assert len(call(emulator, "GET", "/tas/api/incidents").body) == 5  # default page size 10
 
@@ -71,10 +71,18 @@ def test_fiql_query_sort_and_fields(emulator: TopdeskEmulator, clock: ManualCloc
     )
     assert response.status == 200
     assert response.body == [
-        {"id": response.body[0]["id"], "briefDescription": "new",
-         "impact": {"id": fixed_id("impact", "Afdeling"), "name": "Afdeling"}}
+        {
+            "id": response.body[0]["id"],
+            "briefDescription": "new",
+            "impact": {"id": fixed_id("impact", "Afdeling"), "name": "Afdeling"},
+        }
     ]
-    assert call(emulator, "GET", "/tas/api/incidents?query=impact.name%3D%3DAfdeling").body[0]["briefDescription"] == "new"
+    assert (
+        call(emulator, "GET", "/tas/api/incidents?query=impact.name%3D%3DAfdeling").body[0][
+            "briefDescription"
+        ]
+        == "new"
+    )
     assert call(emulator, "GET", "/tas/api/incidents?query=bogus%3D%3D1").status == 400
     assert call(emulator, "GET", "/tas/api/incidents?fields=nonsense").status == 400
     assert call(emulator, "GET", "/tas/api/incidents?sort=action:asc").status == 400
@@ -105,7 +113,10 @@ def test_times_in_topdesk_format_or_iso8601(emulator: TopdeskEmulator, clock: Ma
     assert default["modificationDate"] == "2026-11-23T09:00:00.000+0000"  # whole seconds
     iso = call(emulator, "GET", f"/tas/api/incidents/id/{record['id']}?dateFormat=iso8601").body
     assert iso["callDate"] == "2026-11-23T09:00:00Z"
-    assert topdesk_time(datetime(2024, 1, 1, 11, tzinfo=UTC) + timedelta(hours=0)) == "2024-01-01T11:00:00.000+0000"
+    assert (
+        topdesk_time(datetime(2024, 1, 1, 11, tzinfo=UTC) + timedelta(hours=0))
+        == "2024-01-01T11:00:00.000+0000"
+    )
 
 
 def test_archived_and_partial_incidents_only_with_all(emulator: TopdeskEmulator) -> None:
@@ -126,7 +137,9 @@ def test_single_incident_by_id_and_number(emulator: TopdeskEmulator) -> None:
     assert call(emulator, "GET", "/tas/api/incidents/id/not-a-uuid").status == 400
 
 
-def test_partial_update_by_id_or_name_bumps_the_modification(emulator: TopdeskEmulator, clock: ManualClock) -> None:
+def test_partial_update_by_id_or_name_bumps_the_modification(
+    emulator: TopdeskEmulator, clock: ManualClock
+) -> None:
     record = emulator.store.add_incident("x", impact="Persoon", urgency="Laag")
     clock.advance(minutes=3)
     url = f"/tas/api/incidents/id/{record['id']}"
@@ -160,7 +173,9 @@ def test_refused_updates(emulator: TopdeskEmulator, body: object, status: int) -
 
 def test_bad_json_archived_and_read_only_operators(clock: ManualClock) -> None:
     reader = Operator("reader", "pw", "Reader", can_write=False)
-    emulator = TopdeskEmulator(clock=clock, operators=[Operator("matrixcore", "app-password-1234", "m"), reader])
+    emulator = TopdeskEmulator(
+        clock=clock, operators=[Operator("matrixcore", "app-password-1234", "m"), reader]
+    )
     record = emulator.store.add_incident("x")
     url = f"/tas/api/incidents/id/{record['id']}"
     assert emulator.handle("PUT", url, AUTH, b"{not json").status == 400
@@ -179,7 +194,9 @@ def test_topdesk_fills_in_the_priority_from_its_matrix(emulator: TopdeskEmulator
     assert derived["priority"]["name"] == "P1 Kritiek"
     assert derived["duration"]["name"] == "4 uur"
     assert derived["targetDate"] == topdesk_time(record["callDate"] + timedelta(hours=4))
-    explicit = call(emulator, "PUT", url, {"impact": {"name": "Persoon"}, "priority": {"name": "P2 Hoog"}}).body
+    explicit = call(
+        emulator, "PUT", url, {"impact": {"name": "Persoon"}, "priority": {"name": "P2 Hoog"}}
+    ).body
     assert explicit["priority"]["name"] == "P2 Hoog"  # a priority in the same request wins
 
 
@@ -187,10 +204,12 @@ def test_on_hold_and_response(emulator: TopdeskEmulator, clock: ManualClock) -> 
     record = emulator.store.add_incident("x")
     url = f"/tas/api/incidents/id/{record['id']}"
     held = call(emulator, "PUT", url, {"onHold": True}).body
-    assert held["onHold"] is True and held["onHoldDate"] == "2026-11-23T09:00:00.000+0000"
+    assert held["onHold"] is True
+    assert held["onHoldDate"] == "2026-11-23T09:00:00.000+0000"
     clock.advance(minutes=45)
     released = call(emulator, "PUT", url, {"onHold": False}).body
-    assert released["onHold"] is False and released["onHoldDate"] is None
+    assert released["onHold"] is False
+    assert released["onHoldDate"] is None
     assert released["onHoldDuration"] == 45
     responded = call(emulator, "PUT", url, {"responded": True}).body
     assert responded["responseDate"] == "2026-11-23T09:45:00.000+0000"
@@ -198,11 +217,18 @@ def test_on_hold_and_response(emulator: TopdeskEmulator, clock: ManualClock) -> 
     assert status["onHold"] is True  # that status is flagged "on hold"
 
 
-def test_actions_visible_and_internal_newest_first_and_paged(emulator: TopdeskEmulator, clock: ManualClock) -> None:
+def test_actions_visible_and_internal_newest_first_and_paged(
+    emulator: TopdeskEmulator, clock: ManualClock
+) -> None:
     record = emulator.store.add_incident("x")
     url = f"/tas/api/incidents/id/{record['id']}"
     assert call(emulator, "GET", f"{url}/actions").status == 204
-    call(emulator, "PUT", url, {"action": "Bedankt &amp; tot <b>snel</b><br>Groet", "actionInvisibleForCaller": False})
+    call(
+        emulator,
+        "PUT",
+        url,
+        {"action": "Bedankt &amp; tot <b>snel</b><br>Groet", "actionInvisibleForCaller": False},
+    )
     clock.advance(seconds=1)
     call(emulator, "PUT", url, {"action": "internal", "actionInvisibleForCaller": True})
     actions = call(emulator, "GET", f"{url}/actions").body
@@ -211,7 +237,8 @@ def test_actions_visible_and_internal_newest_first_and_paged(emulator: TopdeskEm
     assert actions[1]["entryDate"] == "2026-11-23T09:00:00.000Z"
     assert actions[1]["operator"]["name"] == "matrixcore (API)"
     page = call(emulator, "GET", f"{url}/actions?page_size=1")
-    assert page.status == 206 and page.body[0]["memoText"] == "internal"
+    assert page.status == 206
+    assert page.body[0]["memoText"] == "internal"
     assert call(emulator, "GET", f"{url}/actions?page_size=101").status == 400
 
 
@@ -224,7 +251,11 @@ def test_search_lists(emulator: TopdeskEmulator) -> None:
     assert priorities[0]["firstLineDuration"]["name"] == "4 uur"
     durations = call(emulator, "GET", "/tas/api/incidents/durations").body
     assert {"basicPeriods", "timeSpanType"} <= set(durations[0])
-    assert [i["name"] for i in call(emulator, "GET", "/tas/api/incidents/urgencies").body] == ["Hoog", "Normaal", "Laag"]
+    assert [i["name"] for i in call(emulator, "GET", "/tas/api/incidents/urgencies").body] == [
+        "Hoog",
+        "Normaal",
+        "Laag",
+    ]
 
 
 def test_rate_limit_answers_429_with_retry_after(clock: ManualClock) -> None:

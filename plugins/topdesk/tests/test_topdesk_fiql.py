@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-
 from matrixcore_topdesk.testing import FiqlError, parse_fiql
 
 KINDS = {
@@ -67,7 +66,7 @@ def test_null_matches_missing_and_empty() -> None:
 
 
 def test_backslash_escapes_inside_quotes() -> None:
-    item = {"briefDescription": "it's \"broken\""}
+    item = {"briefDescription": 'it\'s "broken"'}
     assert parse_fiql(r"briefDescription=='it\'s \"broken\"'", KINDS)(item)
 
 

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 from conftest import make_settings, recorded
-
-from matrixcore import Engine, Ruleset
-from matrixcore._adapter import AdapterError, PriorityChange
 from matrixcore_topdesk import IncidentMappingError, incident_to_ticket, write_payload
 from matrixcore_topdesk._mapping import fetch_fields, language_tag
 from matrixcore_topdesk.testing import TopdeskEmulator, fixed_id
 from matrixcore_topdesk.testing._emulator import _render
+
+from matrixcore import Engine, Ruleset
+from matrixcore._adapter import AdapterError, PriorityChange
 
 
 def _payload(emulator: TopdeskEmulator, **fields: Any) -> dict[str, Any]:
@@ -27,15 +27,20 @@ def test_recorded_incident_maps_with_its_nulls_and_plus0000_times() -> None:
     ticket = incident_to_ticket(payload, make_settings())
     assert ticket.id == "some-test-id-1"
     assert ticket.number == "TEST-1"
-    assert ticket.created == datetime(2021, 2, 11, 6, 32, 36, 303000, tzinfo=UTC)  # callDate, not creationDate
+    assert ticket.created == datetime(
+        2021, 2, 11, 6, 32, 36, 303000, tzinfo=UTC
+    )  # callDate, not creationDate
     assert ticket.updated == datetime(2021, 2, 11, 6, 32, 36, tzinfo=UTC)
     assert ticket.channel == "automation"  # unmapped entry types pass through in lower case
     assert ticket.requester.name == "testing"
     assert ticket.requester.address == ""
     assert (ticket.impact, ticket.urgency, ticket.priority) == (None, None, None)
     assert ticket.status == "Logged"
-    assert ticket.first_response is None and ticket.resolved is None and ticket.paused_since is None
-    assert ticket.subject == "" and ticket.description == ""
+    assert ticket.first_response is None
+    assert ticket.resolved is None
+    assert ticket.paused_since is None
+    assert ticket.subject == ""
+    assert ticket.description == ""
     assert ticket.custom["affected_users"] == 0.0  # optionalFields1.number1
     assert ticket.raw["number"] == "TEST-1"
 
@@ -94,8 +99,18 @@ def test_channel_requester_language_vip_and_custom_fields(emulator: TopdeskEmula
 
 @pytest.mark.parametrize(
     ("value", "tag"),
-    [("nl", "nl"), ("en-GB", "en-GB"), ("nl_NL", "nl_NL"), ("Nederlands", "nl"), ("English", "en"),
-     ("Deutsch", "de"), ({"id": "1", "name": "Français"}, "fr"), ("", ""), (None, ""), ("Klingon?", "")],
+    [
+        ("nl", "nl"),
+        ("en-GB", "en-GB"),
+        ("nl_NL", "nl_NL"),
+        ("Nederlands", "nl"),
+        ("English", "en"),
+        ("Deutsch", "de"),
+        ({"id": "1", "name": "Français"}, "fr"),
+        ("", ""),
+        (None, ""),
+        ("Klingon?", ""),
+    ],
 )
 def test_language_names_become_tags(value: Any, tag: str) -> None:
     assert language_tag(value) == tag
@@ -119,7 +134,9 @@ def test_a_configured_pause_status_pauses_even_without_on_hold(emulator: Topdesk
     payload["onHold"] = False
     ticket = incident_to_ticket(payload, make_settings())
     assert ticket.paused_since == ticket.updated
-    assert incident_to_ticket(_payload(emulator, status="In behandeling"), make_settings()).paused_since is None
+    assert (
+        incident_to_ticket(_payload(emulator, status="In behandeling"), make_settings()).paused_since is None
+    )
 
 
 def test_response_and_completion(emulator: TopdeskEmulator) -> None:
@@ -130,9 +147,10 @@ def test_response_and_completion(emulator: TopdeskEmulator) -> None:
     assert ticket.first_response == responded
     assert ticket.resolved == done
     payload = _payload(emulator, responded=True)  # responded without a date: bounded by the last change
-    assert incident_to_ticket(payload, make_settings()).first_response == incident_to_ticket(
-        payload, make_settings()
-    ).updated
+    assert (
+        incident_to_ticket(payload, make_settings()).first_response
+        == incident_to_ticket(payload, make_settings()).updated
+    )
 
 
 def test_tolerates_garbage_and_iso8601_times() -> None:
@@ -151,7 +169,8 @@ def test_tolerates_garbage_and_iso8601_times() -> None:
     assert ticket.created == datetime(2024, 3, 1, 8, 0, tzinfo=UTC)
     assert ticket.updated is None
     assert ticket.impact == "person"
-    assert ticket.requester.name == "" and ticket.channel == ""
+    assert ticket.requester.name == ""
+    assert ticket.channel == ""
 
 
 def test_an_incident_without_id_or_any_time_is_refused() -> None:
@@ -163,7 +182,8 @@ def test_an_incident_without_id_or_any_time_is_refused() -> None:
 
 def test_fetch_fields_add_the_roots_of_configured_paths() -> None:
     fields = fetch_fields(make_settings())
-    assert "optionalFields1" in fields and "modificationDate" in fields
+    assert "optionalFields1" in fields
+    assert "modificationDate" in fields
     assert len(fields) == len(set(fields))
 
 
@@ -181,7 +201,9 @@ def test_write_payload_sends_only_what_differs_by_id(emulator: TopdeskEmulator) 
     assert body == {"priority": {"id": fixed_id("priority", "P3 Normaal")}}
 
 
-def test_priority_goes_along_with_impact_so_topdesks_matrix_cannot_override_it(emulator: TopdeskEmulator) -> None:
+def test_priority_goes_along_with_impact_so_topdesks_matrix_cannot_override_it(
+    emulator: TopdeskEmulator,
+) -> None:
     ticket = incident_to_ticket(
         _payload(emulator, impact="Persoon", urgency="Normaal", priority="P4 Laag"), make_settings()
     )
@@ -192,7 +214,9 @@ def test_priority_goes_along_with_impact_so_topdesks_matrix_cannot_override_it(e
         "priority": {"id": fixed_id("priority", "P4 Laag")},
     }
     without = make_settings(write=["impact", "urgency"])
-    assert write_payload(ticket, change, without, _resolver) == {"impact": {"id": fixed_id("impact", "Afdeling")}}
+    assert write_payload(ticket, change, without, _resolver) == {
+        "impact": {"id": fixed_id("impact", "Afdeling")}
+    }
 
 
 def test_an_unmapped_level_is_a_clear_error(emulator: TopdeskEmulator) -> None:

@@ -40,8 +40,14 @@ DEFAULT_ENTRY_TYPES: Final = _items(
 
 #: name, basicPeriods, timeSpanType.
 DEFAULT_DURATIONS: Final = [
-    {"id": fixed_id("duration", name), "name": name, "basicPeriods": periods, "timeSpanType": unit,
-     "inFirstLine": True, "inSecondLine": True}
+    {
+        "id": fixed_id("duration", name),
+        "name": name,
+        "basicPeriods": periods,
+        "timeSpanType": unit,
+        "inFirstLine": True,
+        "inSecondLine": True,
+    }
     for name, periods, unit in (
         ("4 uur", 4, "hours"),
         ("8 uur", 8, "hours"),
@@ -90,8 +96,14 @@ DEFAULT_MATRIX: Final = {
 
 #: Processing statuses with the ``onHold`` flag TOPdesk's status list carries.
 DEFAULT_STATUSES: Final = [
-    {"id": fixed_id("status", name), "name": name, "onHold": on_hold, "processingState": state,
-     "response": "", "default": name == "Aangemeld"}
+    {
+        "id": fixed_id("status", name),
+        "name": name,
+        "onHold": on_hold,
+        "processingState": state,
+        "response": "",
+        "default": name == "Aangemeld",
+    }
     for name, on_hold, state in (
         ("Aangemeld", "false", "open"),
         ("In behandeling", "false", "open"),

@@ -146,8 +146,11 @@ class TopdeskEmulator:
         split = urlsplit(target)
         query = parse_qs(split.query, keep_blank_values=True)
         method = method.upper()
-        matched = [(m, handler, match) for m, pattern, handler in self._routes
-                   if (match := pattern.fullmatch(split.path))]
+        matched = [
+            (m, handler, match)
+            for m, pattern, handler in self._routes
+            if (match := pattern.fullmatch(split.path))
+        ]
         if not matched:
             return _error(404, f"no such resource: {split.path}")
         route = next(((handler, match) for m, handler, match in matched if m == method), None)
@@ -156,8 +159,11 @@ class TopdeskEmulator:
             return EmulatorResponse(405, [{"message": "method not allowed"}], {"Allow": allowed})
         operator = self._authenticate(headers)
         if operator is None:
-            return EmulatorResponse(401, [{"message": "No (valid) authentication provided"}],
-                                    {"WWW-Authenticate": 'Basic realm="TOPdesk"'})
+            return EmulatorResponse(
+                401,
+                [{"message": "No (valid) authentication provided"}],
+                {"WWW-Authenticate": 'Basic realm="TOPdesk"'},
+            )
         if self.rate_limit is not None:
             wait = self.rate_limit.retry_after(operator.login, self.store.clock().timestamp())
             if wait is not None:
@@ -188,8 +194,9 @@ class TopdeskEmulator:
         size = _int_param(query, "pageSize", 10, 1, 10000)
         include_all = query.get("all", ["false"])[-1] in ("", "true")
         iso8601 = query.get("dateFormat", [""])[-1] == "iso8601"
-        records = self.store.select(query.get("query", [""])[-1] or None, query.get("sort", [""])[-1] or None,
-                                    include_all)
+        records = self.store.select(
+            query.get("query", [""])[-1] or None, query.get("sort", [""])[-1] or None, include_all
+        )
         page = records[start : start + size]
         if not page:
             return EmulatorResponse(204)
@@ -197,8 +204,11 @@ class TopdeskEmulator:
         body = [_render(_pick(r, wanted), iso8601) for r in page]
         if start + size < len(records):
             following = {k: v[-1] for k, v in query.items()} | {"pageStart": str(start + size)}
-            return EmulatorResponse(206, body, {"Content-Type": "application/json",
-                                                "x-next-page-url": f"{path}?{urlencode(following)}"})
+            return EmulatorResponse(
+                206,
+                body,
+                {"Content-Type": "application/json", "x-next-page-url": f"{path}?{urlencode(following)}"},
+            )
         return _json(200, body)
 
     def _fields(self, query: Mapping[str, list[str]]) -> set[str] | None:

@@ -195,7 +195,7 @@ def _normal(value: Any) -> Any:
 
 
 def _equal(stored: Any, wanted: Any) -> bool:
-    return _normal(stored) == _normal(wanted)
+    return bool(_normal(stored) == _normal(wanted))
 
 
 def _compare(field: str, op: str, literal: Any) -> Predicate:

@@ -47,12 +47,52 @@ LOOKUP_FIELDS: Final = {
 }
 #: Fields of ``IncidentUpdateBody`` (4.2.6). Anything else is a 400, as TOPdesk documents.
 UPDATE_FIELDS: Final = frozenset(
-    "action actionInvisibleForCaller branch branchExtraFieldA branchExtraFieldB briefDescription "
-    "callDate callType caller callerLookup category closed closedDate closureCode completed "
-    "completedDate costs duration entryType externalLink externalNumber feedbackMessage "
-    "feedbackRating impact location majorCall majorCallObject object onHold operator operatorGroup "
-    "optionalFields1 optionalFields2 priority processingStatus publishToSsd request responded "
-    "responseDate sla subcategory supplier targetDate urgency".split()
+    [
+        "action",
+        "actionInvisibleForCaller",
+        "branch",
+        "branchExtraFieldA",
+        "branchExtraFieldB",
+        "briefDescription",
+        "callDate",
+        "callType",
+        "caller",
+        "callerLookup",
+        "category",
+        "closed",
+        "closedDate",
+        "closureCode",
+        "completed",
+        "completedDate",
+        "costs",
+        "duration",
+        "entryType",
+        "externalLink",
+        "externalNumber",
+        "feedbackMessage",
+        "feedbackRating",
+        "impact",
+        "location",
+        "majorCall",
+        "majorCallObject",
+        "object",
+        "onHold",
+        "operator",
+        "operatorGroup",
+        "optionalFields1",
+        "optionalFields2",
+        "priority",
+        "processingStatus",
+        "publishToSsd",
+        "request",
+        "responded",
+        "responseDate",
+        "sla",
+        "subcategory",
+        "supplier",
+        "targetDate",
+        "urgency",
+    ]
 )
 #: What FIQL may filter on, by kind (the tutorial restricts operators per kind).
 QUERY_FIELDS: Final[FieldKind] = {
@@ -63,21 +103,45 @@ QUERY_FIELDS: Final[FieldKind] = {
     "request": "memo",
     "externalNumber": "text",
     **dict.fromkeys(
-        ("callDate", "creationDate", "modificationDate", "targetDate", "closedDate", "completedDate",
-         "responseDate", "onHoldDate"),
+        (
+            "callDate",
+            "creationDate",
+            "modificationDate",
+            "targetDate",
+            "closedDate",
+            "completedDate",
+            "responseDate",
+            "onHoldDate",
+        ),
         "date",
     ),
     **dict.fromkeys(("onHold", "closed", "completed", "responded", "majorCall"), "boolean"),
     **dict.fromkeys(("timeSpent", "onHoldDuration"), "number"),
-    **{f"{lookup}.{part}": "id" if part == "id" else "text"
-       for lookup in ("impact", "urgency", "priority", "entryType", "processingStatus", "category",
-                      "subcategory", "callType", "operator", "operatorGroup", "caller", "duration")
-       for part in ("id", "name")},
+    **{
+        f"{lookup}.{part}": "id" if part == "id" else "text"
+        for lookup in (
+            "impact",
+            "urgency",
+            "priority",
+            "entryType",
+            "processingStatus",
+            "category",
+            "subcategory",
+            "callType",
+            "operator",
+            "operatorGroup",
+            "caller",
+            "duration",
+        )
+        for part in ("id", "name")
+    },
     "caller.dynamicName": "text",
     "caller.email": "text",
 }
 #: Fields ``sort`` refuses (4.2.6 description).
-UNSORTABLE: Final = frozenset({"externalLinks", "escalationStatus", "action", "attachments", "partialIncidents"})
+UNSORTABLE: Final = frozenset(
+    {"externalLinks", "escalationStatus", "action", "attachments", "partialIncidents"}
+)
 _ARCHIVED: Final = ("firstLineArchived", "secondLineArchived", "partialArchived")
 _VISIBLE_BY_DEFAULT: Final = ("firstLine", "secondLine")
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -113,8 +177,12 @@ def _second(instant: datetime) -> datetime:
 
 def _span(duration: Mapping[str, Any]) -> timedelta:
     unit = str(duration.get("timeSpanType") or "hours")
-    size = {"minutes": timedelta(minutes=1), "hours": timedelta(hours=1), "days": timedelta(days=1),
-            "weeks": timedelta(weeks=1)}.get(unit, timedelta(hours=1))
+    size = {
+        "minutes": timedelta(minutes=1),
+        "hours": timedelta(hours=1),
+        "days": timedelta(days=1),
+        "weeks": timedelta(weeks=1),
+    }.get(unit, timedelta(hours=1))
     return size * float(duration.get("basicPeriods") or 0)
 
 
@@ -326,7 +394,7 @@ class IncidentStore:
         for name, descending in reversed(_sort_keys(sort)):
             present = [r for r in out if _path(r, name) is not None]
             missing = [r for r in out if _path(r, name) is None]
-            present.sort(key=lambda r, n=name: _sort_value(_path(r, n), n), reverse=descending)
+            present.sort(key=_sort_key(name), reverse=descending)
             out = present + missing  # unset values last, either direction
         return out
 
@@ -356,8 +424,11 @@ class IncidentStore:
                 raise StoreError(400, "briefDescription can only be 80 characters long")
             changes["briefDescription"] = text
         now = self.clock()
-        for flag, date_key in (("responded", "responseDate"), ("completed", "completedDate"),
-                               ("closed", "closedDate")):
+        for flag, date_key in (
+            ("responded", "responseDate"),
+            ("completed", "completedDate"),
+            ("closed", "closedDate"),
+        ):
             if flag in body:
                 changes[flag] = bool(body[flag])
                 changes[date_key] = (_parse(body.get(date_key)) or now) if body[flag] else None
@@ -378,14 +449,17 @@ class IncidentStore:
         if "priority" in changes or ("impact" in body or "urgency" in body):
             self._apply_duration(record)
         if action:
-            self.add_action(record["id"], action, invisible=bool(body.get("actionInvisibleForCaller")),
-                            operator=operator)
+            self.add_action(
+                record["id"], action, invisible=bool(body.get("actionInvisibleForCaller")), operator=operator
+            )
         self._touch(record, operator)
         return record
 
     def agent_update(self, incident_id: str, **changes: Any) -> dict[str, Any]:
-        """A change made by a person in TOPdesk (lookups by name): ``agent_update(id, priority="P1 Kritiek")``."""
-        body = {k: {"name": v} if k in LOOKUP_FIELDS and isinstance(v, str) else v for k, v in changes.items()}
+        """A change made by a person in TOPdesk, lookups by name: ``agent_update(id, priority="P2 Hoog")``."""
+        body = {
+            k: {"name": v} if k in LOOKUP_FIELDS and isinstance(v, str) else v for k, v in changes.items()
+        }
         return self.update(incident_id, body, self.agent)
 
     def _derive_priority(self, record: dict[str, Any]) -> None:
@@ -425,7 +499,9 @@ class IncidentStore:
         record["modifier"] = operator.ref()
 
     # -- actions ------------------------------------------------------------------------------------
-    def add_action(self, incident_id: str, memo: str, *, invisible: bool, operator: Operator) -> dict[str, Any]:
+    def add_action(
+        self, incident_id: str, memo: str, *, invisible: bool, operator: Operator
+    ) -> dict[str, Any]:
         now = self.clock()
         action = {
             "id": str(uuid.uuid4()),
@@ -484,6 +560,10 @@ def _sort_value(value: Any, name: str) -> Any:
     if isinstance(value, str):
         return value.casefold()
     return value
+
+
+def _sort_key(name: str) -> Callable[[Mapping[str, Any]], Any]:
+    return lambda record: _sort_value(_path(record, name), name)
 
 
 def _sort_keys(sort: str | None) -> Sequence[tuple[str, bool]]:

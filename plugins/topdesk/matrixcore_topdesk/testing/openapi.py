@@ -135,14 +135,18 @@ class TopdeskOpenAPI:
         for template, operations in document["paths"].items():
             pattern = re.compile(_BASE + re.sub(r"\{[^/}]+\}", "[^/]+", template))
             for method, operation in operations.items():
-                names = frozenset(p["name"] for p in operation.get("parameters", ()) if p.get("in") == "query")
+                names = frozenset(
+                    p["name"] for p in operation.get("parameters", ()) if p.get("in") == "query"
+                )
                 out.append((pattern, method.upper(), _Operation(names)))
         return out
 
     @staticmethod
     def _request(method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> MockRequest:
         split = urlsplit(url)
-        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "application/json")
+        content_type = next(
+            (v for k, v in headers.items() if k.lower() == "content-type"), "application/json"
+        )
         return MockRequest(
             f"{split.scheme or 'http'}://{split.netloc or 'localhost'}",
             method.lower(),
@@ -200,4 +204,3 @@ def _problems(check: Any) -> list[str]:
             messages.append(f"  cause: {cause}")
         return messages
     return []
-
