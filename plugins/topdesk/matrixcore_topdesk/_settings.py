@@ -1,7 +1,9 @@
-"""A TOPdesk connection's settings as typed values, read once from the validated config section.
+"""A TOPdesk connection's settings: the schema, and the mapping part as typed values.
 
-The JSON Schema (``connection.schema.json``) has already rejected wrong shapes with file and line;
-this module only turns the plain data into records the mapping and the adapter use without
+The connection section is matrixcore's common HTTP settings (``base_url``, ``auth``, ``timeout``,
+``retry``, ``rate_limit``, ``ca_bundle``: read by the HTTP base) plus TOPdesk's own (``page_size``,
+``write``, ``mappings``: read here). The JSON Schema has already rejected wrong shapes with file and
+line; this module turns the plain data into records the mapping and the adapter use without
 re-checking, and supplies the defaults the schema documents.
 """
 
@@ -15,9 +17,10 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, Final
 
-from matrixcore._config import ConnectionConfig, Secret
+from matrixcore._config import ConnectionConfig
+from matrixcore._http import http_settings_schema
 
-__all__ = ["DEFAULT_CHANNELS", "LevelMap", "TopdeskSettings", "connection_schema"]
+__all__ = ["DEFAULT_CHANNELS", "LevelMap", "TopdeskSettings", "api_root", "connection_schema"]
 
 DIMENSIONS: Final = ("impact", "urgency", "priority")
 
@@ -49,10 +52,31 @@ DEFAULT_CHANNELS: Final[Mapping[str, str]] = MappingProxyType(
 
 
 @cache
-def connection_schema() -> Mapping[str, Any]:
-    """The JSON Schema of a TOPdesk connection section (shipped beside this module)."""
+def connection_schema() -> dict[str, Any]:
+    """The JSON Schema of a TOPdesk connection section: the common HTTP settings, Basic auth only,
+    and TOPdesk's own (``connection.schema.json`` beside this module)."""
     text = resources.files(__package__).joinpath("connection.schema.json").read_text(encoding="utf-8")
-    return MappingProxyType(json.loads(text))
+    own = json.loads(text)
+    schema = http_settings_schema(
+        own["properties"],
+        title="TOPdesk connection",
+        description="A TOPdesk connection: where, as whom, how fast, and how TOPdesk's values map to the ruleset's.",
+    )
+    schema["properties"]["base_url"] = {
+        "type": "string",
+        "pattern": "^https?://[^/?#]+(/[^?#]*)?$",
+        "description": "The TOPdesk address, e.g. https://yourcompany.topdesk.net (the API lives under /tas/api).",
+    }
+    schema["$defs"] = own["$defs"]
+    return schema
+
+
+def api_root(base_url: str) -> str:
+    """``https://host/tas/api/`` from the TOPdesk address, with or without the API path given."""
+    root = base_url.rstrip("/")
+    if not root.endswith("/tas/api"):
+        root += "/tas/api"
+    return root + "/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,13 +123,7 @@ class TopdeskSettings:
     """Everything the TOPdesk adapter reads from its config section."""
 
     name: str
-    url: str
-    username: str
-    password: Secret
     page_size: int = 200
-    request_budget: int = 600
-    timeout: float = 30.0
-    verify_tls: bool = True
     write: frozenset[str] = frozenset(DIMENSIONS)
     levels: Mapping[str, LevelMap] = field(default_factory=dict)
     #: casefolded entry type name -> channel.
@@ -118,29 +136,17 @@ class TopdeskSettings:
     #: custom ticket field name -> dotted incident path.
     fields: Mapping[str, str] = field(default_factory=dict)
 
-    @property
-    def api_url(self) -> str:
-        """The REST API root: ``https://host/tas/api``."""
-        return self.url.rstrip("/") + "/tas/api"
-
     @classmethod
     def from_connection(cls, connection: ConnectionConfig) -> TopdeskSettings:
         return cls.from_mapping(connection.settings, name=connection.name)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, name: str = "topdesk") -> TopdeskSettings:
-        """Settings from a schema-valid section (secrets already resolved to ``Secret``)."""
+        """The TOPdesk part of a schema-valid section (the HTTP settings are the base's)."""
         mappings: Mapping[str, Any] = data.get("mappings") or {}
-        password = data["password"]
         return cls(
             name=name,
-            url=str(data["url"]),
-            username=str(data["username"]),
-            password=password if isinstance(password, Secret) else Secret(str(password)),
             page_size=int(data.get("page_size", 200)),
-            request_budget=int(data.get("request_budget", 600)),
-            timeout=float(data.get("timeout", 30)),
-            verify_tls=bool(data.get("verify_tls", True)),
             write=frozenset(data.get("write", DIMENSIONS)),
             levels=MappingProxyType({d: LevelMap.from_config(mappings.get(d)) for d in DIMENSIONS}),
             channels=_casefolded(

@@ -59,14 +59,66 @@ def recorded(name: str) -> Any:
 
 
 def make_settings(**overrides: Any) -> TopdeskSettings:
-    data: dict[str, Any] = {
-        "url": "https://example.topdesk.net",
-        "username": LOGIN,
-        "password": Secret(PASSWORD, "env:TOPDESK_PASSWORD"),
+    data: dict[str, Any] = {"mappings": QUICKSTART_MAPPINGS, **overrides}
+    return TopdeskSettings.from_mapping(data, name="topdesk-test")
+
+
+PASSWORD_ENV = "TOPDESK_TEST_PASSWORD"
+
+
+def connection_settings(topdesk: TopdeskServer, **overrides: Any) -> dict[str, Any]:
+    """A connection section as a config file holds it, for the emulator on ``topdesk``."""
+    return {
+        "base_url": topdesk.url,
+        "auth": dict(topdesk.auth_settings(PASSWORD_ENV)),
+        "page_size": 3,
         "mappings": QUICKSTART_MAPPINGS,
         **overrides,
     }
-    return TopdeskSettings.from_mapping(data, name="topdesk-test")
+
+
+def open_adapter(
+    settings: Mapping[str, Any], *, read_only: bool = False, clock: FakeClock | None = None, name: str = "td"
+) -> TopdeskAdapter:
+    """The adapter as matrixcore builds it: through the config loader (schema, secrets) and the spec."""
+    document = {"rules": "rules.yaml", "connections": {name: {"adapter": "topdesk", **settings}}}
+    config = parse_config(json.dumps(document), "matrixcore.yaml", {"topdesk": TOPDESK_ADAPTER.config_schema})
+    context = AdapterContext(
+        read_only=read_only,
+        session=requests.Session(),
+        retry=(clock or FakeClock()).retry_policy(max_attempts=3),
+        user_agent="matrixcore-tests",
+    )
+    adapter = TOPDESK_ADAPTER.factory(config.connections[name], context)
+    assert isinstance(adapter, TopdeskAdapter)
+    return adapter
+
+
+def conformance_problems(topdesk: TopdeskServer, api: Any) -> list[str]:
+    """Every request received and every emulator answer, checked against TOPdesk's description."""
+    problems = []
+    for request in topdesk.server.requests:
+        target = request.path + ("?" + urlencode(request.query, doseq=True) if request.query else "")
+        found = api.request_problems(request.method, topdesk.url + target, request.headers, request.body or None)
+        problems += [f"{request.method} {target}: {p}" for p in found]
+    for exchange in topdesk.exchanges:
+        request = exchange.request
+        found = api.response_problems(
+            request.method, topdesk.url + exchange.target, request.headers, exchange.status, exchange.body,
+            exchange.headers,
+        )
+        problems += [f"{request.method} {exchange.target} -> {exchange.status}: {p}" for p in found]
+    return problems
+
+
+@pytest.fixture
+def topdesk(monkeypatch: pytest.MonkeyPatch) -> Iterator[TopdeskServer]:
+    """The emulator on a real loopback HTTP server; the test fails if the emulator raised."""
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+    with TopdeskServer() as server:
+        yield server
+        if server.server.errors:
+            pytest.fail("the emulator raised:\n" + "\n".join(server.server.errors), pytrace=False)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 from ._store import IncidentStore, Operator, StoreError
 
-__all__ = ["EmulatorResponse", "RateLimit", "TopdeskEmulator", "topdesk_time"]
+__all__ = ["ROUTES", "EmulatorResponse", "RateLimit", "TopdeskEmulator", "topdesk_time"]
 
 API: Final = "/tas/api"
 _CATALOG_PATHS: Final = {
@@ -38,7 +38,21 @@ _CATALOG_PATHS: Final = {
     "entry_types": "entry_types",
     "statuses": "statuses",
 }
-_ID: Final = r"(?P<id>[^/]+)"
+#: (method, path template, handler): everything the emulator answers; an HTTP server routes these.
+ROUTES: Final = (
+    ("GET", f"{API}/incidents", "_list"),
+    ("GET", f"{API}/incidents/id/{{id}}", "_get"),
+    ("GET", f"{API}/incidents/number/{{number}}", "_get_number"),
+    ("PUT", f"{API}/incidents/id/{{id}}", "_update"),
+    ("PATCH", f"{API}/incidents/id/{{id}}", "_update"),
+    ("GET", f"{API}/incidents/id/{{id}}/actions", "_actions"),
+    *(("GET", f"{API}/incidents/{name}", "_catalog") for name in _CATALOG_PATHS),
+)
+
+
+def _compile(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+)" for i, p in enumerate(parts)))
 
 
 def topdesk_time(instant: datetime, iso8601: bool = False) -> str:
@@ -129,14 +143,8 @@ class TopdeskEmulator:
         default = [Operator("matrixcore", "app-password-1234", "matrixcore (API)")]
         self.operators = {op.login: op for op in (operators or default)}
         self.rate_limit = rate_limit
-        self._routes: list[tuple[str, re.Pattern[str], Callable[..., EmulatorResponse]]] = [
-            ("GET", re.compile(rf"{API}/incidents"), self._list),
-            ("GET", re.compile(rf"{API}/incidents/id/{_ID}"), self._get),
-            ("GET", re.compile(rf"{API}/incidents/number/(?P<number>[^/]+)"), self._get_number),
-            ("PUT", re.compile(rf"{API}/incidents/id/{_ID}"), self._update),
-            ("PATCH", re.compile(rf"{API}/incidents/id/{_ID}"), self._update),
-            ("GET", re.compile(rf"{API}/incidents/id/{_ID}/actions"), self._actions),
-            ("GET", re.compile(rf"{API}/incidents/(?P<catalog>{'|'.join(_CATALOG_PATHS)})"), self._catalog),
+        self._routes = [
+            (method, _compile(template), getattr(self, handler)) for method, template, handler in ROUTES
         ]
 
     def handle(
@@ -246,8 +254,9 @@ class TopdeskEmulator:
         body = [{k: _action_time(v) if isinstance(v, datetime) else v for k, v in a.items()} for a in page]
         return _json(206 if start + size < len(actions) else 200, body)
 
-    def _catalog(self, catalog: str, **_: Any) -> EmulatorResponse:
-        return _json(200, _render(self.store.catalog[_CATALOG_PATHS[catalog]], False))
+    def _catalog(self, path: str, **_: Any) -> EmulatorResponse:
+        name = path.rsplit("/", 1)[-1]
+        return _json(200, _render(self.store.catalog[_CATALOG_PATHS[name]], False))
 
 
 def _pick(record: Mapping[str, Any], wanted: set[str] | None) -> Mapping[str, Any]:
