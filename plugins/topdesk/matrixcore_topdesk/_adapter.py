@@ -16,15 +16,23 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Final
 
+from matrixcore._http import HttpAdapter, HttpError
+
 from matrixcore import Problem, Ruleset, Ticket
 from matrixcore._adapter import AdapterContext, AdapterError, Batch, PostedMessage, PriorityChange
 from matrixcore._config import ConnectionConfig
-from matrixcore._http import HttpAdapter, HttpError
 
 from ._checks import ruleset_problems
 from ._cursor import Cursor, PageWalker
 from ._lookups import LookupCache
-from ._mapping import IncidentMappingError, fetch_fields, incident_to_ticket, lookup_name, parse_time, write_payload
+from ._mapping import (
+    IncidentMappingError,
+    fetch_fields,
+    incident_to_ticket,
+    lookup_name,
+    parse_time,
+    write_payload,
+)
 from ._settings import DIMENSIONS, TopdeskSettings, api_root
 
 __all__ = ["TopdeskAdapter", "html_action", "plain_action"]
@@ -128,7 +136,9 @@ class TopdeskAdapter(HttpAdapter):
             start += len(page)
         messages = [self._message(a) for a in actions]
         # TOPdesk lists the newest first; the protocol wants the oldest first (stable for equal times).
-        order = sorted(range(len(messages)), key=lambda i: (messages[i].created is None, messages[i].created, -i))
+        order = sorted(
+            range(len(messages)), key=lambda i: (messages[i].created is None, messages[i].created, -i)
+        )
         return [messages[i] for i in order]
 
     # -- checks against the live TOPdesk --------------------------------------------------------------
@@ -183,5 +193,4 @@ class TopdeskAdapter(HttpAdapter):
         hint = hints.get(exc.status or 0)
         if hint is None:
             return exc
-        error = AdapterError(f"{self.name}: {hint}: {exc}", retryable=exc.retryable, status=exc.status)
-        return error
+        return AdapterError(f"{self.name}: {hint}: {exc}", retryable=exc.retryable, status=exc.status)

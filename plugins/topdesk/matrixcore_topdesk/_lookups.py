@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from matrixcore._adapter import AdapterError
 from matrixcore._http import HttpClient
+
+from matrixcore._adapter import AdapterError
 
 from ._mapping import lookup_name
 
@@ -51,7 +52,7 @@ class LookupCache:
         )
 
     def resolve(self, dimension: str, name: str) -> str:
-        """The id of the entry named ``name`` (case-insensitive); raises ``AdapterError`` if TOPdesk has none."""
+        """The id of the entry named ``name`` (any case); ``AdapterError`` when TOPdesk has none."""
         found = self._find(dimension, name)
         if found is None:
             self.items(dimension, refresh=True)

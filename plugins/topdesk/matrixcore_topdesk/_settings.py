@@ -17,8 +17,9 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, Final
 
-from matrixcore._config import ConnectionConfig
 from matrixcore._http import http_settings_schema
+
+from matrixcore._config import ConnectionConfig
 
 __all__ = ["DEFAULT_CHANNELS", "LevelMap", "TopdeskSettings", "api_root", "connection_schema"]
 
@@ -60,12 +61,12 @@ def connection_schema() -> dict[str, Any]:
     schema = http_settings_schema(
         own["properties"],
         title="TOPdesk connection",
-        description="A TOPdesk connection: where, as whom, how fast, and how TOPdesk's values map to the ruleset's.",
+        description="Where TOPdesk is, as whom to log in, how fast to go, how its values map to the rules.",
     )
     schema["properties"]["base_url"] = {
         "type": "string",
         "pattern": "^https?://[^/?#]+(/[^?#]*)?$",
-        "description": "The TOPdesk address, e.g. https://yourcompany.topdesk.net (the API lives under /tas/api).",
+        "description": "The TOPdesk address, e.g. https://yourcompany.topdesk.net (the API is under /tas/api).",
     }
     schema["$defs"] = own["$defs"]
     return schema

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
-from matrixcore_topdesk import TopdeskSettings
+import requests
+from matrixcore.testing import FakeClock
+from matrixcore_topdesk import TOPDESK_ADAPTER, TopdeskAdapter, TopdeskSettings
 from matrixcore_topdesk.testing import EmulatorResponse, ManualClock, TopdeskEmulator
 from matrixcore_topdesk.testing.openapi import find_research_data
+from matrixcore_topdesk.testing.server import TopdeskServer
 
 from matrixcore import Ruleset, load_ruleset
-from matrixcore._config import Secret
+from matrixcore._adapter import AdapterContext
+from matrixcore._config import parse_config
 
 REPO = Path(__file__).resolve().parents[3]
 QUICKSTART_RULES = REPO / "examples" / "quickstart" / "rules.yaml"
@@ -99,12 +104,18 @@ def conformance_problems(topdesk: TopdeskServer, api: Any) -> list[str]:
     problems = []
     for request in topdesk.server.requests:
         target = request.path + ("?" + urlencode(request.query, doseq=True) if request.query else "")
-        found = api.request_problems(request.method, topdesk.url + target, request.headers, request.body or None)
+        found = api.request_problems(
+            request.method, topdesk.url + target, request.headers, request.body or None
+        )
         problems += [f"{request.method} {target}: {p}" for p in found]
     for exchange in topdesk.exchanges:
         request = exchange.request
         found = api.response_problems(
-            request.method, topdesk.url + exchange.target, request.headers, exchange.status, exchange.body,
+            request.method,
+            topdesk.url + exchange.target,
+            request.headers,
+            exchange.status,
+            exchange.body,
             exchange.headers,
         )
         problems += [f"{request.method} {exchange.target} -> {exchange.status}: {p}" for p in found]

@@ -7,18 +7,20 @@ from typing import Any, ClassVar
 
 import pytest
 from conftest import PASSWORD, PASSWORD_ENV, connection_settings, make_settings
-
-from matrixcore._adapter import PriorityChange
 from matrixcore.testing import AdapterContractSuite, LocalServer
 from matrixcore_topdesk import TOPDESK_ADAPTER
 from matrixcore_topdesk.testing.server import TopdeskServer
+
+from matrixcore._adapter import PriorityChange
 
 MAPPED = make_settings()
 
 
 class TestTopdeskContract(AdapterContractSuite):
     adapter_spec = TOPDESK_ADAPTER
-    priority_change: ClassVar[PriorityChange] = PriorityChange(impact="department", urgency="high", priority="P2")
+    priority_change: ClassVar[PriorityChange] = PriorityChange(
+        impact="department", urgency="high", priority="P2"
+    )
 
     @pytest.fixture
     def server(self) -> Iterator[LocalServer]:
@@ -40,7 +42,10 @@ class TestTopdeskContract(AdapterContractSuite):
 
     def written_priority(self, server: LocalServer, ticket_id: str) -> PriorityChange:
         record = TopdeskServer.of(server).store.get(ticket_id)
-        levels = {d: MAPPED.level_map(d).level((record.get(d) or {}).get("name")) for d in ("impact", "urgency", "priority")}
+        levels = {
+            d: MAPPED.level_map(d).level((record.get(d) or {}).get("name"))
+            for d in ("impact", "urgency", "priority")
+        }
         return PriorityChange(**levels)
 
     def future_cursor(self, server: LocalServer) -> str | None:

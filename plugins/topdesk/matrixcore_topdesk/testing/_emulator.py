@@ -180,7 +180,10 @@ class TopdeskEmulator:
         handler, match = route
         try:
             params = {k: unquote(v) for k, v in match.groupdict().items()}
-            return handler(operator=operator, query=query, body=body, path=split.path, **params)
+            answer: EmulatorResponse = handler(
+                operator=operator, query=query, body=body, path=split.path, **params
+            )
+            return answer
         except StoreError as exc:
             return _error(exc.status, exc.message)
 
