@@ -66,7 +66,7 @@ def connection_schema() -> dict[str, Any]:
     schema["properties"]["base_url"] = {
         "type": "string",
         "pattern": "^https?://[^/?#]+(/[^?#]*)?$",
-        "description": "The TOPdesk address, e.g. https://yourcompany.topdesk.net (the API is under /tas/api).",
+        "description": "The TOPdesk address, e.g. https://yourcompany.topdesk.net (API under /tas/api).",
     }
     schema["$defs"] = own["$defs"]
     return schema
