@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, PASSWORD_ENV, conformance_problems, connection_settings, open_adapter
 from matrixcore.testing import FakeClock, Fault
 from matrixcore_topdesk import TopdeskAdapter
 from matrixcore_topdesk.testing import RateLimit, fixed_id
 from matrixcore_topdesk.testing.server import TopdeskServer
+from topdesk_support import PASSWORD, PASSWORD_ENV, conformance_problems, connection_settings, open_adapter
 
 from matrixcore import Ruleset, Ticket
 from matrixcore._adapter import AdapterError, PriorityChange, ReadOnlyError

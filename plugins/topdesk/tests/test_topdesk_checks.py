@@ -6,9 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import call, make_settings
 from matrixcore_topdesk import TopdeskSettings, duration_of, ruleset_problems
 from matrixcore_topdesk.testing import TopdeskEmulator, fixed_id
+from topdesk_support import call, make_settings
 
 from matrixcore import Problem, Ruleset
 

@@ -6,10 +6,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import pytest
-from conftest import PASSWORD, PASSWORD_ENV, connection_settings, make_settings
 from matrixcore.testing import AdapterContractSuite, LocalServer
 from matrixcore_topdesk import TOPDESK_ADAPTER
 from matrixcore_topdesk.testing.server import TopdeskServer
+from topdesk_support import PASSWORD, PASSWORD_ENV, connection_settings, make_settings
 
 from matrixcore._adapter import PriorityChange
 

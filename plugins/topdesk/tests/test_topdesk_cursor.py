@@ -8,12 +8,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from conftest import call
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from matrixcore_topdesk import Cursor, PageWalker
 from matrixcore_topdesk._cursor import fingerprint
 from matrixcore_topdesk.testing import ManualClock, TopdeskEmulator
+from topdesk_support import call
 
 Item = Mapping[str, Any]
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, PASSWORD_ENV, connection_settings, open_adapter
 from matrixcore_topdesk import TopdeskAdapter
 from matrixcore_topdesk.testing import ManualClock, fixed_id
 from matrixcore_topdesk.testing.server import TopdeskServer
+from topdesk_support import PASSWORD, PASSWORD_ENV, connection_settings, open_adapter
 
 from matrixcore import Engine, Ruleset, SentMessage, Ticket
 from matrixcore._adapter import PriorityChange

@@ -7,7 +7,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import AUTH, call
 from matrixcore_topdesk.testing import (
     ManualClock,
     Operator,
@@ -18,6 +17,7 @@ from matrixcore_topdesk.testing import (
     sqlserver_uuid_key,
     topdesk_time,
 )
+from topdesk_support import AUTH, call
 
 
 def test_requests_need_basic_auth_with_the_application_password(emulator: TopdeskEmulator) -> None:

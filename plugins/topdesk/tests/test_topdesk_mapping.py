@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import make_settings, recorded
 from matrixcore_topdesk import IncidentMappingError, incident_to_ticket, write_payload
 from matrixcore_topdesk._mapping import fetch_fields, language_tag
 from matrixcore_topdesk.testing import TopdeskEmulator, fixed_id
 from matrixcore_topdesk.testing._emulator import _render
+from topdesk_support import make_settings, recorded
 
 from matrixcore import Engine, Ruleset
 from matrixcore._adapter import AdapterError, PriorityChange

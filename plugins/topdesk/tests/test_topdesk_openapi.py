@@ -7,10 +7,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from conftest import AUTH, recorded
 from matrixcore_topdesk import FETCH_FIELDS, Cursor, PageWalker
 from matrixcore_topdesk.testing import ManualClock, TopdeskEmulator, fixed_id
 from matrixcore_topdesk.testing.openapi import TopdeskOpenAPI
+from topdesk_support import AUTH, recorded
 
 BASE = "http://127.0.0.1:8080"
 
