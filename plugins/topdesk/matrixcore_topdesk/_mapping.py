@@ -271,16 +271,14 @@ def write_payload(
     it is sent along with any impact or urgency change, changed or not.
     """
     body: dict[str, Any] = {}
-    wanted = {"impact": change.impact, "urgency": change.urgency, "priority": change.priority}
-    for dimension in DIMENSIONS:
-        level = wanted[dimension]
-        if level is None or dimension not in settings.write:
-            continue
-        needed = level != getattr(ticket, dimension)
-        if dimension == "priority" and body:
-            needed = True
-        if needed:
+    for dimension in ("impact", "urgency"):
+        level = getattr(change, dimension)
+        if level is not None and dimension in settings.write and level != getattr(ticket, dimension):
             body[dimension] = {"id": resolve(dimension, _vendor_name(settings, dimension, level))}
+    # The sync sends only what changed, so "priority unchanged" arrives as None: pin the current one.
+    priority = change.priority if change.priority is not None else (ticket.priority if body else None)
+    if priority is not None and "priority" in settings.write and (body or priority != ticket.priority):
+        body["priority"] = {"id": resolve("priority", _vendor_name(settings, "priority", priority))}
     return body
 
 

@@ -113,6 +113,12 @@ def test_priority_is_kept_when_topdesks_matrix_disagrees(
     (ticket,), _ = fetch_all(adapter)
     adapter.set_priority(ticket, PriorityChange(impact="organisation", urgency="high", priority="P1"))
     assert topdesk.store.get(record["id"])["priority"]["name"] == "P1 Kritiek"
+    # As the sync writes: only what changed, here the impact; TOPdesk's matrix says P5 for it.
+    topdesk.store.matrix[("Groep", "Hoog")] = "P5 Planning"
+    (ticket,), _ = fetch_all(adapter, None)
+    adapter.set_priority(ticket, PriorityChange(impact="group"))
+    stored = topdesk.store.get(record["id"])
+    assert (stored["impact"]["name"], stored["priority"]["name"]) == ("Groep", "P1 Kritiek")
 
 
 def test_lookups_are_cached_and_reread_when_a_name_is_missing(topdesk: TopdeskServer) -> None:

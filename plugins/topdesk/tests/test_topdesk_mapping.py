@@ -219,6 +219,22 @@ def test_priority_goes_along_with_impact_so_topdesks_matrix_cannot_override_it(
     }
 
 
+def test_an_unchanged_priority_is_pinned_when_only_impact_changes(emulator: TopdeskEmulator) -> None:
+    # The sync sends only what changed; TOPdesk would otherwise re-derive the priority from its matrix.
+    ticket = incident_to_ticket(
+        _payload(emulator, impact="Groep", urgency="Hoog", priority="P2 Hoog"), make_settings()
+    )
+    body = write_payload(ticket, PriorityChange(impact="department"), make_settings(), _resolver)
+    assert body == {
+        "impact": {"id": fixed_id("impact", "Afdeling")},
+        "priority": {"id": fixed_id("priority", "P2 Hoog")},
+    }
+    unset = incident_to_ticket(_payload(emulator, impact="Groep"), make_settings())
+    assert write_payload(unset, PriorityChange(impact="person"), make_settings(), _resolver) == {
+        "impact": {"id": fixed_id("impact", "Persoon")}
+    }
+
+
 def test_an_unmapped_level_is_a_clear_error(emulator: TopdeskEmulator) -> None:
     ticket = incident_to_ticket(_payload(emulator), make_settings())
     with pytest.raises(AdapterError, match="no TOPdesk priority is mapped for 'P9'"):
