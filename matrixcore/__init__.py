@@ -6,18 +6,36 @@ modules behind it (``matrixcore._engine`` and friends) may change without notice
 
 from __future__ import annotations
 
+from ._adapter import (
+    Adapter,
+    AdapterContext,
+    AdapterError,
+    AdapterSpec,
+    Batch,
+    PostedMessage,
+    PriorityChange,
+    ReadOnlyError,
+)
 from ._calendar import BusinessCalendar
 from ._decision import Decision, DueMessages, Evaluation, Message, SentMessage, TraceStep
 from ._durations import format_duration, parse_duration
 from ._engine import Engine
 from ._errors import ConfigError, MatrixcoreError, Problem, RulesetError
 from ._operators import CompileContext, DuplicateOperatorError, Operator, OperatorRegistry
+from ._plugins import PluginError, PluginInfo, Plugins
+from ._report_format import ReportFormat
 from ._ruleset import Ruleset, load_ruleset, parse_ruleset
 from ._ticket import Requester, Ticket
+from .hookspecs import hookimpl
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Adapter",
+    "AdapterContext",
+    "AdapterError",
+    "AdapterSpec",
+    "Batch",
     "BusinessCalendar",
     "CompileContext",
     "ConfigError",
@@ -30,7 +48,14 @@ __all__ = [
     "Message",
     "Operator",
     "OperatorRegistry",
+    "PluginError",
+    "PluginInfo",
+    "Plugins",
+    "PostedMessage",
+    "PriorityChange",
     "Problem",
+    "ReadOnlyError",
+    "ReportFormat",
     "Requester",
     "Ruleset",
     "RulesetError",
@@ -39,6 +64,7 @@ __all__ = [
     "TraceStep",
     "__version__",
     "format_duration",
+    "hookimpl",
     "load_ruleset",
     "parse_duration",
     "parse_ruleset",

@@ -21,59 +21,20 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from ._adapter import Adapter, AdapterError, PriorityChange
-from ._decision import Decision, DueMessages, Evaluation, SentMessage
+from ._decision import Decision, Evaluation, SentMessage
 from ._engine import Engine
+from ._plugins import Plugins
 from ._state import LedgerEntry, StateStore, TicketState
 from ._ticket import Ticket
 
-__all__ = ["CycleReport", "Decider", "EngineDecider", "SyncOptions", "sync_connection"]
+__all__ = ["CycleReport", "SyncOptions", "sync_connection"]
 
 _DIMENSIONS = ("impact", "urgency", "priority")
 _TAGS = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
-
-
-class Decider(Protocol):
-    """How decisions are made; the plugin facade implements this through the decision hooks."""
-
-    def enrich(self, ticket: Ticket) -> Ticket: ...
-
-    def classify(
-        self, engine: Engine, ticket: Ticket, now: datetime, evaluation: Evaluation | None
-    ) -> Decision: ...
-
-    def select_messages(
-        self, engine: Engine, ticket: Ticket, decision: Decision, sent: list[SentMessage], now: datetime
-    ) -> DueMessages: ...
-
-    def decision_recorded(
-        self, connection: str, ticket: Ticket, decision: Decision, written: dict[str, Any]
-    ) -> None: ...
-
-
-class EngineDecider:
-    """The built-in decider: the engine alone, no plugins."""
-
-    def enrich(self, ticket: Ticket) -> Ticket:
-        return ticket
-
-    def classify(
-        self, engine: Engine, ticket: Ticket, now: datetime, evaluation: Evaluation | None
-    ) -> Decision:
-        return engine.classify(ticket, now, evaluation)
-
-    def select_messages(
-        self, engine: Engine, ticket: Ticket, decision: Decision, sent: list[SentMessage], now: datetime
-    ) -> DueMessages:
-        return engine.due_messages(ticket, decision, sent, now)
-
-    def decision_recorded(
-        self, connection: str, ticket: Ticket, decision: Decision, written: dict[str, Any]
-    ) -> None:
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +84,14 @@ class _Cycle:
         adapter: Adapter,
         store: StateStore,
         engine: Engine,
-        decider: Decider,
+        plugins: Plugins,
         options: SyncOptions,
         now: datetime,
         log: logging.LoggerAdapter[logging.Logger],
         report: CycleReport,
     ) -> None:
         self.name, self.adapter, self.store, self.engine = name, adapter, store, engine
-        self.decider, self.options, self.now, self.log, self.report = decider, options, now, log, report
+        self.plugins, self.options, self.now, self.log, self.report = plugins, options, now, log, report
         self.seen: set[str] = set()
 
     # -- invariant 2: reconcile before anything is sent --------------------------------------------
@@ -186,13 +147,15 @@ class _Cycle:
         return Evaluation(impact, -1, urgency, -1, priority, -1)
 
     def process(self, ticket: Ticket) -> None:
-        ticket = self.decider.enrich(ticket)
+        ticket = self.plugins.enrich(ticket)
         self.seen.add(ticket.id)
         state = self.store.ticket(self.name, ticket.id)
         self.reconcile(ticket)
         agent = self.agent_values(ticket, state)
-        evaluation = self.agent_evaluation(ticket, agent) if agent else None
-        decision = self.decider.classify(self.engine, ticket, self.now, evaluation)
+        if agent:  # the agent's choice wins over rules and plugins alike
+            decision = self.engine.classify(ticket, self.now, self.agent_evaluation(ticket, agent))
+        else:
+            decision = self.plugins.classify(self.engine, ticket, self.now)
         written: dict[str, Any] = {}
         note = ""
         if agent:
@@ -209,7 +172,7 @@ class _Cycle:
             else:
                 self.report.unchanged += 1
         self.deliver(ticket, decision, written)
-        due = self.decider.select_messages(self.engine, ticket, decision, self.sent(ticket), self.now)
+        due = self.plugins.select_messages(self.engine, ticket, decision, self.sent(ticket), self.now)
         for key in due.superseded:
             self.store.record_pending(self.entry(ticket, key, "superseded", "", False, None))
         for message in due.messages:
@@ -248,7 +211,13 @@ class _Cycle:
             written,
             note,
         )
-        self.decider.decision_recorded(self.name, ticket, decision, written)
+        self.plugins.decision_recorded(
+            connection=self.name,
+            ticket=ticket,
+            decision=decision,
+            change=PriorityChange(**written) if written else None,
+            dry_run=self.options.dry_run,
+        )
         self.report.decisions += 1
 
     def deliver(self, ticket: Ticket, decision: Decision, written: dict[str, Any]) -> None:
@@ -314,7 +283,7 @@ def sync_connection(
     now: datetime,
     *,
     options: SyncOptions = SyncOptions(),
-    decider: Decider | None = None,
+    plugins: Plugins | None = None,
     logger: logging.Logger | None = None,
     cycle: str | None = None,
 ) -> CycleReport:
@@ -324,9 +293,22 @@ def sync_connection(
     log = logging.LoggerAdapter(
         logger or logging.getLogger("matrixcore.sync"), {"connection": name, "cycle": cycle}
     )
+    plugins = plugins or Plugins()
+    plugins.sync_start(connection=name, cursor=store.cursor(name), dry_run=options.dry_run)
+    error: Exception | None = None
     try:
-        _Cycle(name, adapter, store, engine, decider or EngineDecider(), options, now, log, report).run()
+        _Cycle(name, adapter, store, engine, plugins, options, now, log, report).run()
     except AdapterError as exc:
+        error = exc
         report.error = str(exc)
         log.warning("cycle stopped, cursor kept: %s", exc)
+    plugins.sync_finish(
+        connection=name,
+        cursor=store.cursor(name),
+        tickets=report.tickets,
+        changed=report.writes,
+        messages=sum(report.messages.values()),
+        error=error,
+        dry_run=options.dry_run,
+    )
     return report
