@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ._adapter import Adapter, AdapterContext, AdapterError, RulesetChecker
 from ._config import Config, ConnectionConfig
 from ._errors import MatrixcoreError, Problem
 from ._ruleset import Ruleset
 
-__all__ = ["ConnectionCheck", "check_connections"]
+__all__ = ["ConnectionCheck", "check_connections", "problem_dict"]
 
 Opener = Callable[[ConnectionConfig, AdapterContext], Adapter]
 
@@ -37,6 +38,28 @@ class ConnectionCheck:
     @property
     def failed(self) -> bool:
         return self.error is not None or any(p.severity == "error" for p in self.problems)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "connection": self.connection,
+            "adapter": self.adapter,
+            "reachable": self.error is None,
+            "error": self.error,
+            "checks_rules": self.checks_rules,
+            "problems": [problem_dict(p) for p in self.problems],
+        }
+
+
+def problem_dict(problem: Problem) -> dict[str, Any]:
+    """A problem as JSON for scripts and editors."""
+    return {
+        "file": problem.file,
+        "path": problem.dotted_path,
+        "line": problem.line,
+        "column": problem.column,
+        "message": problem.message,
+        "severity": problem.severity,
+    }
 
 
 def _locate(problem: Problem, config: Config) -> Problem:
