@@ -189,14 +189,17 @@ def _duration_problems(
                     )
                 )
             continue
-        for target_name, target in (("pickup", level.pickup), ("resolve", level.resolve)):
+        for target_name, noun, target in (
+            ("pickup", "pickup", level.pickup),
+            ("resolve", "resolution", level.resolve),
+        ):
             limit = duration.business_time(ruleset.calendars.get(target.calendar))
             if target.within > limit:
                 problems.append(
                     _problem(
                         ruleset,
                         ("priorities", name, target_name, "within"),
-                        f"promises {target_name} within {format_duration(target.within)}, but TOPdesk's "
+                        f"promises {noun} within {format_duration(target.within)}, but TOPdesk's "
                         f"own duration for priority {vendor_name!r} is {duration} = "
                         f"{format_duration(limit)} on calendar {target.calendar!r}: TOPdesk will show "
                         "the incident overdue before this promise is due",
