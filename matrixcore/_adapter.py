@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from ._config import ConnectionConfig
     from ._errors import Problem
+    from ._retry import RetryPolicy
     from ._ruleset import Ruleset
 
 __all__ = [
@@ -140,6 +141,9 @@ class AdapterContext:
     session: requests.Session | None = None
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("matrixcore.adapter"))
     user_agent: str = "matrixcore"
+    #: Overrides the connection's retry settings, including how waits are slept (tests pass a fake
+    #: clock's); ``None``: the adapter's settings or defaults.
+    retry: RetryPolicy | None = None
 
 
 @dataclass(frozen=True, slots=True)

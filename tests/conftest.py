@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+#: The adapter authors' test kit (local_server, fake_clock, fast_retry, adapter_context), used as they use it.
+pytest_plugins = ["matrixcore.testing.plugin"]
+
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "examples" / "quickstart"
 
