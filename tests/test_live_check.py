@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from conftest import QUICKSTART
 
 from matrixcore import Problem, Ruleset, Ticket, load_ruleset
 from matrixcore._adapter import (
@@ -21,6 +20,8 @@ from matrixcore._adapter import (
 from matrixcore._config import Config, ConnectionConfig, load_config
 from matrixcore._errors import ConfigError
 from matrixcore._live_check import check_connections
+
+QUICKSTART = Path(__file__).resolve().parents[1] / "examples" / "quickstart"
 
 
 class ToolAdapter:

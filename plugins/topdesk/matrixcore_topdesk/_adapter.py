@@ -16,11 +16,19 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Final
 
-from matrixcore._http import HttpAdapter, HttpError
-
-from matrixcore import Problem, Ruleset, Ticket
-from matrixcore._adapter import AdapterContext, AdapterError, Batch, PostedMessage, PriorityChange
-from matrixcore._config import ConnectionConfig
+from matrixcore import (
+    AdapterContext,
+    AdapterError,
+    Batch,
+    ConnectionConfig,
+    HttpAdapter,
+    HttpError,
+    PostedMessage,
+    PriorityChange,
+    Problem,
+    Ruleset,
+    Ticket,
+)
 
 from ._checks import ruleset_problems
 from ._cursor import Cursor, PageWalker

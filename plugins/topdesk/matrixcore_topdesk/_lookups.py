@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from matrixcore._http import HttpClient
-
-from matrixcore._adapter import AdapterError
+from matrixcore import AdapterError, HttpClient
 
 from ._mapping import lookup_name
 

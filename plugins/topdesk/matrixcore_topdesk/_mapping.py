@@ -17,9 +17,7 @@ from functools import cache
 from types import MappingProxyType
 from typing import Any, Final
 
-from matrixcore import Requester, Ticket
-from matrixcore._adapter import AdapterError, PriorityChange
-from matrixcore._ticket import parse_instant
+from matrixcore import AdapterError, PriorityChange, Requester, Ticket, parse_instant
 
 from ._settings import DIMENSIONS, TopdeskSettings
 

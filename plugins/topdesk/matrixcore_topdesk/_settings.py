@@ -17,9 +17,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, Final
 
-from matrixcore._http import http_settings_schema
-
-from matrixcore._config import ConnectionConfig
+from matrixcore import ConnectionConfig, http_settings_schema
 
 __all__ = ["DEFAULT_CHANNELS", "LevelMap", "TopdeskSettings", "api_root", "connection_schema"]
 

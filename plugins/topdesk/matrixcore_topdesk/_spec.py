@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from matrixcore._adapter import AdapterContext, AdapterSpec
-from matrixcore._config import ConnectionConfig
+from matrixcore import AdapterContext, AdapterSpec, ConnectionConfig
 
 from ._adapter import TopdeskAdapter
 from ._settings import connection_schema

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from matrixcore import hookimpl
-from matrixcore._adapter import AdapterSpec
+from matrixcore import AdapterSpec, hookimpl
 
 from ._spec import TOPDESK_ADAPTER
 

@@ -21,8 +21,8 @@ def topdesk(monkeypatch: pytest.MonkeyPatch) -> Iterator[TopdeskServer]:
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
     with TopdeskServer() as server:
         yield server
-        if server.server.errors:
-            pytest.fail("the emulator raised:\n" + "\n".join(server.server.errors), pytrace=False)
+        if server.errors:
+            pytest.fail("the emulator raised:\n" + "\n".join(server.errors), pytrace=False)
 
 
 @pytest.fixture

@@ -7,14 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from matrixcore.testing import FakeClock, Fault
 from matrixcore_topdesk import TopdeskAdapter
 from matrixcore_topdesk.testing import RateLimit, fixed_id
 from matrixcore_topdesk.testing.server import TopdeskServer
 from topdesk_support import PASSWORD, PASSWORD_ENV, conformance_problems, connection_settings, open_adapter
 
-from matrixcore import Ruleset, Ticket
-from matrixcore._adapter import AdapterError, PriorityChange, ReadOnlyError
+from matrixcore import AdapterError, PriorityChange, ReadOnlyError, Ruleset, Ticket
+from matrixcore.testing import FakeClock, Fault
 
 
 def fetch_all(adapter: TopdeskAdapter, cursor: str | None = None) -> tuple[list[Ticket], str | None]:
@@ -56,7 +55,7 @@ def test_fetch_maps_incidents_and_asks_only_for_the_fields_it_reads(
     )
     assert ticket.requester.language == "nl"
     assert ticket.custom["affected_users"] == 4.0
-    (listing,) = topdesk.server.requests_to("/tas/api/incidents", "GET")
+    (listing,) = topdesk.requests_to("/tas/api/incidents", "GET")
     assert listing.arg("sort") == "modificationDate:asc,id:asc"
     assert "optionalFields1" in (listing.arg("fields") or "").split(",")
     assert listing.basic_auth == ("matrixcore", "app-password-1234")
@@ -75,7 +74,7 @@ def test_fetch_resumes_and_sees_changes_including_its_own_once(
     assert [t.id for t in again] == [first[0].id]  # our own write comes back once...
     assert (again[0].impact, again[0].priority) == ("person", "P5")
     adapter.set_priority(again[0], PriorityChange(impact="person", urgency="low", priority="P5"))
-    assert not topdesk.server.requests_to("/tas/api/incidents/id/{id}", "PUT")[1:]  # ...and causes no write
+    assert not topdesk.requests_to("/tas/api/incidents/id/{id}", "PUT")[1:]  # ...and causes no write
     assert fetch_all(adapter, cursor)[0] == []
 
 
@@ -90,7 +89,7 @@ def test_set_priority_writes_only_changes_by_lookup_id(
     record = topdesk.store.add_incident("x", impact="Persoon", urgency="Normaal", priority="P4 Laag")
     (ticket,), _ = fetch_all(adapter)
     adapter.set_priority(ticket, PriorityChange(impact="department", urgency="normal", priority="P3"))
-    (put,) = topdesk.server.requests_to("/tas/api/incidents/id/{id}", "PUT")
+    (put,) = topdesk.requests_to("/tas/api/incidents/id/{id}", "PUT")
     assert put.json() == {
         "impact": {"id": fixed_id("impact", "Afdeling")},
         "priority": {"id": fixed_id("priority", "P3 Normaal")},
@@ -102,7 +101,7 @@ def test_set_priority_writes_only_changes_by_lookup_id(
         "P3 Normaal",
     )
     adapter.set_priority(ticket.evolve(impact="department", priority="P3"), PriorityChange(priority="P3"))
-    assert len(topdesk.server.requests_to("/tas/api/incidents/id/{id}", "PUT")) == 1  # nothing differed
+    assert len(topdesk.requests_to("/tas/api/incidents/id/{id}", "PUT")) == 1  # nothing differed
 
 
 def test_priority_is_kept_when_topdesks_matrix_disagrees(
@@ -130,15 +129,15 @@ def test_lookups_are_cached_and_reread_when_a_name_is_missing(topdesk: TopdeskSe
     tickets, _ = fetch_all(adapter)
     adapter.set_priority(tickets[0], PriorityChange(impact="group"))
     adapter.set_priority(tickets[1], PriorityChange(impact="group"))
-    assert len(topdesk.server.requests_to("/tas/api/incidents/impacts")) == 1  # read once, then cached
+    assert len(topdesk.requests_to("/tas/api/incidents/impacts")) == 1  # read once, then cached
     topdesk.store.catalog["impacts"].append({"id": fixed_id("impact", "Keten"), "name": "Keten"})
     adapter.set_priority(tickets[0], PriorityChange(impact="person"))  # not cached: read again, found
     assert topdesk.store.get(tickets[0].id)["impact"]["name"] == "Keten"
-    assert len(topdesk.server.requests_to("/tas/api/incidents/impacts")) == 2
+    assert len(topdesk.requests_to("/tas/api/incidents/impacts")) == 2
     unknown = open_adapter(connection_settings(topdesk, mappings={"impact": {"person": "Niemand"}}))
     with pytest.raises(AdapterError, match="TOPdesk has no impact named 'Niemand'"):
         unknown.set_priority(tickets[1], PriorityChange(impact="person"))
-    assert len(topdesk.server.requests_to("/tas/api/incidents/id/{id}", "PUT")) == 3  # none for it
+    assert len(topdesk.requests_to("/tas/api/incidents/id/{id}", "PUT")) == 3  # none for it
     adapter.close()
     unknown.close()
 
@@ -148,7 +147,7 @@ def test_messages_visible_and_internal_round_trip(topdesk: TopdeskServer, adapte
     (ticket,), _ = fetch_all(adapter)
     reply = adapter.post_message(ticket, "Beste Piet,\nwe pakken dit op <vandaag> & morgen.", True)
     note = adapter.post_message(ticket, "Waarom: regel 'cannot-work' zette urgency high", False)
-    bodies = [r.json() for r in topdesk.server.requests_to("/tas/api/incidents/id/{id}", "PUT")]
+    bodies = [r.json() for r in topdesk.requests_to("/tas/api/incidents/id/{id}", "PUT")]
     assert bodies[0] == {
         "action": "Beste Piet,<br>we pakken dit op &lt;vandaag&gt; &amp; morgen.",
         "actionInvisibleForCaller": False,
@@ -171,7 +170,7 @@ def test_list_messages_pages_through_more_than_a_hundred(
     (ticket,), _ = fetch_all(adapter)
     messages = adapter.list_messages(ticket)
     assert [m.text for m in messages] == [f"note {i}" for i in range(105)]
-    pages = topdesk.server.requests_to("/tas/api/incidents/id/{id}/actions")
+    pages = topdesk.requests_to("/tas/api/incidents/id/{id}/actions")
     assert [p.arg("start") for p in pages] == ["0", "100"]
 
 
@@ -180,11 +179,11 @@ def test_a_message_is_not_posted_twice_when_the_connection_drops(
 ) -> None:
     record = topdesk.store.add_incident("x")
     (ticket,), _ = fetch_all(adapter)
-    topdesk.server.inject(Fault.drop_connection(), path="/tas/api/incidents/id/{id}", method="PUT")
+    topdesk.inject(Fault.drop_connection(), path="/tas/api/incidents/id/{id}", method="PUT")
     with pytest.raises(AdapterError):
         adapter.post_message(ticket, "hello", True)
-    assert len(topdesk.server.requests_to("/tas/api/incidents/id/{id}", "PUT")) == 1
-    topdesk.server.inject(Fault.server_error(503), path="/tas/api/incidents/id/{id}", method="PUT")
+    assert len(topdesk.requests_to("/tas/api/incidents/id/{id}", "PUT")) == 1
+    topdesk.inject(Fault.server_error(503), path="/tas/api/incidents/id/{id}", method="PUT")
     adapter.post_message(ticket, "hello", True)  # 503: TOPdesk did not act, so it is sent again
     assert [a["plainText"] for a in topdesk.store.actions[record["id"]]] == ["hello"]
 
@@ -243,7 +242,7 @@ def test_read_only_sends_nothing_but_gets(topdesk: TopdeskServer) -> None:
         adapter.set_priority(ticket, PriorityChange(impact="organisation"))
     with pytest.raises(ReadOnlyError):
         adapter.post_message(ticket, "x", False)
-    assert {r.method for r in topdesk.server.requests} == {"GET"}
+    assert {r.method for r in topdesk.requests} == {"GET"}
 
 
 def test_live_ruleset_problems(topdesk: TopdeskServer, adapter: TopdeskAdapter, quickstart: Ruleset) -> None:
@@ -273,8 +272,8 @@ def test_every_request_and_answer_conforms_to_topdesks_description(
     topdesk.store.remove(tickets[2].id)
     with pytest.raises(AdapterError):
         adapter.set_priority(tickets[2], PriorityChange(impact="group"))
-    methods = {(r.method, r.path.rsplit("/", 1)[-1]) for r in topdesk.server.requests}
-    assert len(topdesk.server.requests) >= 12
+    methods = {(r.method, r.path.rsplit("/", 1)[-1]) for r in topdesk.requests}
+    assert len(topdesk.requests) >= 12
     assert ("PUT", tickets[0].id) in methods
     problems = conformance_problems(topdesk, api)
     assert problems == [], json.dumps(problems, indent=1)

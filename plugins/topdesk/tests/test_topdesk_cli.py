@@ -30,7 +30,7 @@ def test_a_consistent_desk_passes(tmp_path: Path, topdesk: TopdeskServer) -> Non
     result = run("check", "--config", str(write_config(tmp_path, topdesk)))
     assert result.exit_code == 0, result.output
     assert "desk (topdesk): reachable, the ruleset checked against it" in result.output
-    assert {r.method for r in topdesk.server.requests} == {"GET"}  # a check never writes
+    assert {r.method for r in topdesk.requests} == {"GET"}  # a check never writes
 
 
 def test_topdesks_shorter_duration_is_a_warning_with_its_line(tmp_path: Path, topdesk: TopdeskServer) -> None:
@@ -70,7 +70,7 @@ def test_an_invalid_connection_section_is_reported_before_anything_is_sent(
     result = run("check", "--config", str(write_config(tmp_path, topdesk, page_size=1)))
     assert result.exit_code == 2, result.output
     assert "connections.desk.page_size" in result.output
-    assert topdesk.server.requests == []
+    assert topdesk.requests == []
 
 
 @pytest.fixture(autouse=True)

@@ -11,8 +11,7 @@ from matrixcore_topdesk.testing import ManualClock, fixed_id
 from matrixcore_topdesk.testing.server import TopdeskServer
 from topdesk_support import PASSWORD, PASSWORD_ENV, connection_settings, open_adapter
 
-from matrixcore import Engine, Ruleset, SentMessage, Ticket
-from matrixcore._adapter import PriorityChange
+from matrixcore import Engine, PriorityChange, Ruleset, SentMessage, Ticket
 
 MONDAY_0900_AMSTERDAM = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
@@ -122,7 +121,7 @@ def test_quickstart_rules_against_a_seeded_topdesk(desk: Any, quickstart: Rulese
     (ack,) = topdesk.store.actions[printer["id"]]  # already right: acknowledged, not rewritten
     assert ack["invisibleForCaller"] is False
     assert ack["plainText"].startswith(f"Bedankt voor je melding {printer['number']}.")
-    puts = topdesk.server.requests_to("/tas/api/incidents/id/{id}", "PUT")
+    puts = topdesk.requests_to("/tas/api/incidents/id/{id}", "PUT")
     assert not [r for r in puts if r.params["id"] == printer["id"] and "action" not in r.json()]
 
     # The next run: matrixcore's own writes were already seen again in the walk above, so nothing
@@ -131,7 +130,7 @@ def test_quickstart_rules_against_a_seeded_topdesk(desk: Any, quickstart: Rulese
     writes_before = len(puts)
     cursor, again = sync_once(adapter, engine, cursor, clock.now, sent)
     assert again == []
-    assert len(topdesk.server.requests_to("/tas/api/incidents/id/{id}", "PUT")) == writes_before
+    assert len(topdesk.requests_to("/tas/api/incidents/id/{id}", "PUT")) == writes_before
 
     # An agent overrules a priority in TOPdesk: the next fetch reads it back as it now is.
     topdesk.store.agent_update(outage["id"], priority="P2 Hoog")

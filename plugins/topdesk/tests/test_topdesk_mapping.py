@@ -12,8 +12,7 @@ from matrixcore_topdesk.testing import TopdeskEmulator, fixed_id
 from matrixcore_topdesk.testing._emulator import _render
 from topdesk_support import make_settings, recorded
 
-from matrixcore import Engine, Ruleset
-from matrixcore._adapter import AdapterError, PriorityChange
+from matrixcore import AdapterError, Engine, PriorityChange, Ruleset
 
 
 def _payload(emulator: TopdeskEmulator, **fields: Any) -> dict[str, Any]:

@@ -11,14 +11,14 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
-from matrixcore.testing import FakeClock
 from matrixcore_topdesk import TOPDESK_ADAPTER, TopdeskAdapter, TopdeskSettings
 from matrixcore_topdesk.testing import EmulatorResponse, TopdeskEmulator
 from matrixcore_topdesk.testing.openapi import find_research_data
 from matrixcore_topdesk.testing.server import TopdeskServer
 
-from matrixcore._adapter import AdapterContext
+from matrixcore import AdapterContext
 from matrixcore._config import parse_config
+from matrixcore.testing import FakeClock
 
 REPO = Path(__file__).resolve().parents[3]
 QUICKSTART_RULES = REPO / "examples" / "quickstart" / "rules.yaml"
@@ -100,7 +100,7 @@ def open_adapter(
 def conformance_problems(topdesk: TopdeskServer, api: Any) -> list[str]:
     """Every request received and every emulator answer, checked against TOPdesk's description."""
     problems = []
-    for request in topdesk.server.requests:
+    for request in topdesk.requests:
         target = request.path + ("?" + urlencode(request.query, doseq=True) if request.query else "")
         found = api.request_problems(
             request.method, topdesk.url + target, request.headers, request.body or None

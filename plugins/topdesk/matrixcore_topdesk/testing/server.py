@@ -1,24 +1,24 @@
-"""The emulated TOPdesk on a real HTTP server (matrixcore's ``LocalServer``, loopback only).
+"""The emulated TOPdesk on a real HTTP server: matrixcore's ``LocalServer`` (loopback only).
 
     with TopdeskServer() as topdesk:
         incident = topdesk.store.add_incident("Printer kapot", impact="Persoon")
         settings = {"base_url": topdesk.url, "auth": topdesk.auth_settings("TOPDESK_PASSWORD"), ...}
         ...
-        topdesk.server.inject(Fault.too_many_requests(retry_after=2), path="/tas/api/incidents")
-        assert [r.method for r in topdesk.server.requests] == [...]
+        topdesk.inject(Fault.too_many_requests(retry_after=2), path="/tas/api/incidents")
+        assert [r.method for r in topdesk.requests] == [...]
 
-Every request goes through ``TopdeskEmulator.handle``; the server adds sockets, scripted faults and
-the request log.
+Every request goes through ``TopdeskEmulator.handle``; ``LocalServer`` adds the sockets, the
+scripted faults and the request log, and ``exchanges`` keeps each emulator answer beside its request
+so tests can check both against TOPdesk's API description.
 """
 
 from __future__ import annotations
 
 import threading
-import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlencode
 
 from matrixcore.testing import LocalServer, RecordedRequest, Reply
@@ -40,10 +40,8 @@ class Exchange:
     headers: Mapping[str, str]
 
 
-class TopdeskServer:
+class TopdeskServer(LocalServer):
     """A ``TopdeskEmulator`` served on ``127.0.0.1``; a context manager."""
-
-    _by_server: ClassVar[weakref.WeakKeyDictionary[LocalServer, TopdeskServer]] = weakref.WeakKeyDictionary()
 
     def __init__(
         self,
@@ -51,25 +49,18 @@ class TopdeskServer:
         clock: Callable[[], datetime] | None = None,
         operators: Iterable[Operator] | None = None,
         rate_limit: RateLimit | None = None,
-        server: LocalServer | None = None,
     ) -> None:
+        super().__init__()
         self.emulator = TopdeskEmulator(clock=clock, operators=operators, rate_limit=rate_limit)
-        self.server = server or LocalServer()
         #: Every request the emulator answered, with the answer, in order.
         self.exchanges: list[Exchange] = []
-        self._lock = threading.Lock()
+        self._emulator_lock = threading.Lock()
         for method, template, _ in ROUTES:
-            self.server.add_route(method, template, self._answer)
-        TopdeskServer._by_server[self.server] = self
-
-    @classmethod
-    def of(cls, server: LocalServer) -> TopdeskServer:
-        """The ``TopdeskServer`` serving on ``server`` (suites hand hooks only the ``LocalServer``)."""
-        return cls._by_server[server]
+            self.add_route(method, template, self._answer)
 
     def _answer(self, request: RecordedRequest) -> Reply:
         target = request.path + ("?" + urlencode(request.query, doseq=True) if request.query else "")
-        with self._lock:  # the emulator is single-threaded state; the server is threaded
+        with self._emulator_lock:  # the emulator is single-threaded state; the server is threaded
             response = self.emulator.handle(request.method, target, request.headers, request.body or None)
             self.exchanges.append(
                 Exchange(request, target, response.status, response.content(), dict(response.headers))
@@ -79,11 +70,6 @@ class TopdeskServer:
     @property
     def store(self) -> IncidentStore:
         return self.emulator.store
-
-    @property
-    def url(self) -> str:
-        """The TOPdesk address to configure as ``base_url`` (``http://127.0.0.1:<port>``)."""
-        return self.server.url
 
     def operator(self, login: str | None = None) -> Operator:
         """An API operator (the first one by default)."""
@@ -95,14 +81,8 @@ class TopdeskServer:
         return {"type": "basic", "username": self.operator(login).login, "password": {"env": password_env}}
 
     def start(self) -> TopdeskServer:
-        self.server.start()
+        super().start()
         return self
-
-    def stop(self) -> None:
-        self.server.stop()
 
     def __enter__(self) -> TopdeskServer:
         return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
