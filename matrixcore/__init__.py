@@ -15,6 +15,7 @@ from ._adapter import (
     PostedMessage,
     PriorityChange,
     ReadOnlyError,
+    RulesetChecker,
 )
 from ._auth import (
     AUTH_SCHEMA,
@@ -87,6 +88,7 @@ __all__ = [
     "Requester",
     "RetryPolicy",
     "Ruleset",
+    "RulesetChecker",
     "RulesetError",
     "Secret",
     "SentMessage",
