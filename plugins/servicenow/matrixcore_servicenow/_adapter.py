@@ -27,11 +27,14 @@ from matrixcore import (
     HttpError,
     PostedMessage,
     PriorityChange,
+    Problem,
+    Ruleset,
     Ticket,
     paginate_links,
 )
 
 from ._auth import ServiceNowOAuth
+from ._checks import CHOICE_FIELDS, choice_values, lookup_table, ruleset_problems
 from ._cursor import Page, scan_changes
 from ._mapping import journal_message, parse_glide_time, requested_fields, to_ticket, value_of, write_payload
 from ._settings import Settings, connection_schema, parse_settings
@@ -185,7 +188,37 @@ class ServiceNowAdapter(HttpAdapter):
         query = f"element_id={ticket.id}^name={self.table}^elementINcomments,work_notes^ORDERBYsys_created_on"
         return [journal_message(entry) for entry in self._journal(query)]
 
+    def ruleset_problems(self, ruleset: Ruleset) -> Sequence[Problem]:
+        """What the instance says about ``ruleset``: unknown choice values, matrix levels without a
+        ServiceNow value, and Priority Lookup Rules that derive another priority than the matrix."""
+        fields = ",".join(CHOICE_FIELDS)
+        choices = self._rows(
+            "sys_choice", f"nameIN{self.table},task^elementIN{fields}", "element,value,inactive"
+        )
+        rules = self._rows("dl_u_priority", "active=true^ORDERBYorder", "impact,urgency,priority,active")
+        return ruleset_problems(
+            self.name,
+            self.options,
+            ruleset,
+            None if choices is None else choice_values(choices),
+            lookup_table(rules) if rules else None,
+        )
+
     # -- helpers ----------------------------------------------------------------------------------
+    def _rows(self, table: str, query: str, fields: str) -> list[Mapping[str, Any]] | None:
+        """All rows of a query, or ``None`` where the instance will not show the table."""
+        params = {"sysparm_query": query, "sysparm_fields": fields, "sysparm_limit": "1000", **_ACTUAL}
+        rows: list[Mapping[str, Any]] = []
+        try:
+            for page in paginate_links(self.http, f"api/now/table/{table}", items="result", params=params):
+                rows.extend(page.items)
+        except HttpError as exc:
+            if exc.status in (400, 401, 403, 404):
+                self.logger.warning("%s: %s", self.name, self._explain(exc, f"reading {table}"))
+                return None
+            raise self._explain(exc, f"reading {table}") from None
+        return rows
+
     def _ticket(self, record: Mapping[str, Any]) -> Ticket | None:
         try:
             return to_ticket(record, self.options, self.name)

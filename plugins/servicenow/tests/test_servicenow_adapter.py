@@ -238,7 +238,7 @@ class TestWrites:
     def test_a_priority_servicenow_derives_differently_is_reported(
         self, server: ServiceNowEmulator, make: Make, caplog: pytest.LogCaptureFixture
     ) -> None:
-        server.instance.priority_lookup[("1", "1")] = "2"  # a customised lookup table
+        server.instance.set_priority_rule("1", "1", "2")  # a customised lookup table
         seed(server)
         adapter = make()
         adapter.set_priority(

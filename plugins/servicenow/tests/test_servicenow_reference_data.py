@@ -24,7 +24,7 @@ def table_api(name: str):  # type: ignore[no-untyped-def]
     return TableApiDescription.load(research_file(name), BASE)
 
 
-@pytest.mark.parametrize("table", ["incident", "sys_user", "sys_user_group"])
+@pytest.mark.parametrize("table", ["incident", "sys_user", "sys_user_group", "sys_choice"])
 def test_emulator_columns_exist_on_a_live_instance_with_the_same_types(table: str) -> None:
     live = research_json("table-columns.json")["tables"][table]
     by_name = {entry.partition(":")[0]: entry for entry in live}

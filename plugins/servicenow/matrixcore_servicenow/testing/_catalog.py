@@ -14,6 +14,7 @@ from typing import Final
 
 __all__ = [
     "CHOICES",
+    "CHOICE_TABLES",
     "DISPLAY_FIELDS",
     "NUMBER_PREFIXES",
     "PRIORITY_LOOKUP",
@@ -108,6 +109,26 @@ _USER: Final = {
     "active": "boolean",
 }
 _NAMED: Final = {**_SYSTEM, "name": "string"}
+_CHOICE: Final = {
+    **_SYSTEM,
+    "name": "string",
+    "element": "string",
+    "value": "string",
+    "label": "string",
+    "language": "string",
+    "inactive": "boolean",
+    "sequence": "integer",
+    "dependent_value": "string",
+}
+#: Priority Lookup Rules (System Policy > Rules > Priority Lookup Rules).
+_PRIORITY_RULE: Final = {
+    **_SYSTEM,
+    "impact": "choice",
+    "urgency": "choice",
+    "priority": "integer",
+    "active": "boolean",
+    "order": "integer",
+}
 _JOURNAL: Final = {
     **_SYSTEM,
     "element": "string",
@@ -130,6 +151,8 @@ TABLES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
         "cmn_location": MappingProxyType(_NAMED),
         "sc_cat_item": MappingProxyType(_NAMED),
         "sys_journal_field": MappingProxyType(_JOURNAL),
+        "sys_choice": MappingProxyType(_CHOICE),
+        "dl_u_priority": MappingProxyType(_PRIORITY_RULE),
     }
 )
 #: The field a reference to the table displays.
@@ -182,6 +205,10 @@ CHOICES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
             "pb": "Portuguese (Brazil)",
         },
     }
+)
+#: Which table's sys_choice rows hold a field's choices in the base system (task fields: task).
+CHOICE_TABLES: Final[Mapping[str, str]] = MappingProxyType(
+    {"state": "incident", "hold_reason": "incident", "preferred_language": "sys_user"}
 )
 #: The base system's Priority Lookup Rules (dl_u_priority): (impact, urgency) -> priority.
 PRIORITY_LOOKUP: Final[Mapping[tuple[str, str], str]] = MappingProxyType(

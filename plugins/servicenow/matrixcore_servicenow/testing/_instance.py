@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from ._catalog import NUMBER_PREFIXES, PRIORITY_LOOKUP, TABLES, reference_target
+from ._catalog import CHOICE_TABLES, CHOICES, NUMBER_PREFIXES, PRIORITY_LOOKUP, TABLES, reference_target
 
 __all__ = [
     "AuthError",
@@ -135,8 +135,6 @@ class ServiceNowInstance:
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.base_url = base_url.rstrip("/")
         self.priority_writable = priority_writable
-        #: (impact, urgency) -> priority; instances customise it (one real instance maps 3/3 to 4).
-        self.priority_lookup = dict(priority_lookup)
         self.invalid_query_returns_no_rows = invalid_query_returns_no_rows
         self.client_credentials_enabled = client_credentials_enabled
         self.access_token_lifespan = access_token_lifespan
@@ -153,6 +151,13 @@ class ServiceNowInstance:
         self._rate_counts: dict[tuple[str, str, int], int] = {}
         self._numbers: dict[str, int] = {}
         self.lock = threading.RLock()
+        for element, choices in CHOICES.items():
+            for sequence, (value, label) in enumerate(choices.items()):
+                row = {"name": CHOICE_TABLES.get(element, "task"), "element": element, "value": value}
+                self.insert("sys_choice", {**row, "label": label, "language": "en", "sequence": sequence})
+        # Instances customise the lookup (one real instance derives 4, not 5, from impact 3 x urgency 3).
+        for (impact, urgency), priority in priority_lookup.items():
+            self.set_priority_rule(impact, urgency, priority)
 
     # -- time -------------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -174,6 +179,16 @@ class ServiceNowInstance:
         client = OAuthClient(client_id, secret, app_user)
         self.clients[client_id] = client
         return client
+
+    def set_priority_rule(self, impact: str, urgency: str, priority: str) -> None:
+        """Add or change the Priority Lookup Rule for ``impact`` x ``urgency``."""
+        with self.lock:
+            for rule in self.tables["dl_u_priority"].values():
+                if (rule["impact"], rule["urgency"]) == (impact, urgency):
+                    rule.update(priority=priority, active="true")
+                    return
+            values = {"impact": impact, "urgency": urgency, "priority": priority, "active": "true"}
+            self.insert("dl_u_priority", values, user="system")
 
     def add_column(self, table: str, name: str, kind: str = "string") -> None:
         """A custom field (``u_affected_users``), as an admin adds one; existing records get ""."""
@@ -282,11 +297,13 @@ class ServiceNowInstance:
         }
 
     def _derive_priority(self, table: str, row: dict[str, str], *, force: bool) -> None:
-        if "priority" not in self.columns[table] or not force:
+        if "priority" not in self.columns[table] or not force or table == "dl_u_priority":
             return
-        derived = self.priority_lookup.get((row.get("impact") or "3", row.get("urgency") or "3"))
-        if derived is not None:
-            row["priority"] = derived
+        wanted = (row.get("impact") or "3", row.get("urgency") or "3")
+        for rule in self.tables["dl_u_priority"].values():
+            if rule["active"] == "true" and (rule["impact"], rule["urgency"]) == wanted:
+                row["priority"] = rule["priority"]
+                return
 
     def _next_number(self, table: str) -> str:
         self._numbers[table] = self._numbers.get(table, 10000) + 1
