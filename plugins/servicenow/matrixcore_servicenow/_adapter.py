@@ -34,7 +34,14 @@ from matrixcore import (
 )
 
 from ._auth import ServiceNowOAuth
-from ._checks import CHOICE_FIELDS, choice_values, lookup_table, ruleset_problems
+from ._checks import (
+    CHOICE_FIELDS,
+    choice_values,
+    field_problems,
+    lookup_table,
+    named_fields,
+    ruleset_problems,
+)
 from ._cursor import Page, scan_changes
 from ._mapping import journal_message, parse_glide_time, requested_fields, to_ticket, value_of, write_payload
 from ._settings import Settings, connection_schema, parse_settings
@@ -115,6 +122,8 @@ class ServiceNowAdapter(HttpAdapter):
                 yield Batch(tickets, resume)
         except HttpError as exc:
             raise self._explain(exc, f"reading {self.table}") from None
+        except ValueError as exc:  # a cursor of another adapter, or edited by hand
+            raise AdapterError(f"{self.name}: cannot resume: {exc}") from None
 
     def set_priority(self, ticket: Ticket, change: PriorityChange) -> None:
         """PATCH impact and urgency (and priority where allowed), only what differs; verify it took."""
@@ -190,19 +199,27 @@ class ServiceNowAdapter(HttpAdapter):
 
     def ruleset_problems(self, ruleset: Ruleset) -> Sequence[Problem]:
         """What the instance says about ``ruleset``: unknown choice values, matrix levels without a
-        ServiceNow value, and Priority Lookup Rules that derive another priority than the matrix."""
-        fields = ",".join(CHOICE_FIELDS)
-        choices = self._rows(
-            "sys_choice", f"nameIN{self.table},task^elementIN{fields}", "element,value,inactive"
-        )
+        ServiceNow value, Priority Lookup Rules that derive another priority than the matrix, and
+        field names (in the filter and the mapping) the table does not have."""
+        tables = f"nameIN{self.table},task"
+        choice_query = f"{tables}^elementIN{','.join(CHOICE_FIELDS)}"
+        choices = self._rows("sys_choice", choice_query, "element,value,inactive")
         rules = self._rows("dl_u_priority", "active=true^ORDERBYorder", "impact,urgency,priority,active")
-        return ruleset_problems(
+        problems = ruleset_problems(
             self.name,
             self.options,
             ruleset,
             None if choices is None else choice_values(choices),
             lookup_table(rules) if rules else None,
         )
+        named = ",".join(named_fields(self.options))
+        columns = self._rows("sys_dictionary", f"{tables}^elementIN{named}", "element")
+        if columns is None:
+            message = "cannot read sys_dictionary: the filter's and the mapping's field names not checked"
+            problems.append(Problem(("connections", self.name), message, severity="warning"))
+        else:
+            problems += field_problems(self.name, self.options, {value_of(c, "element") for c in columns})
+        return problems
 
     # -- helpers ----------------------------------------------------------------------------------
     def _rows(self, table: str, query: str, fields: str) -> list[Mapping[str, Any]] | None:

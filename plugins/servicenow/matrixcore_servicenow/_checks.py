@@ -14,6 +14,7 @@ against a live instance or the emulator.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -22,7 +23,16 @@ from matrixcore import Problem, Ruleset
 from ._mapping import value_of
 from ._settings import LevelMap, Settings
 
-__all__ = ["CHOICE_FIELDS", "choice_values", "lookup_table", "ruleset_problems"]
+__all__ = [
+    "CHOICE_FIELDS",
+    "choice_values",
+    "field_problems",
+    "lookup_table",
+    "named_fields",
+    "ruleset_problems",
+]
+
+_FILTER_FIELD: Final = re.compile(r"^(?:OR|NQ)?([a-z_][a-z0-9_]*)")
 
 #: Mapped fields whose values come from choice lists, with how bad an unknown value is.
 CHOICE_FIELDS: Final[Mapping[str, str]] = {
@@ -33,6 +43,45 @@ CHOICE_FIELDS: Final[Mapping[str, str]] = {
     "hold_reason": "warning",
     "contact_type": "warning",
 }
+
+
+def named_fields(settings: Settings) -> dict[str, tuple[str | int, ...]]:
+    """Each field of the table the settings name (first segment of a dot-walk), with where."""
+    mapping: tuple[str | int, ...] = ("mapping",)
+    named: dict[str, tuple[str | int, ...]] = {}
+    for term in settings.filter.split("^") if settings.filter else ():
+        found = _FILTER_FIELD.match(term)
+        if found and not term.startswith("ORDERBY"):
+            named.setdefault(found.group(1), ("filter",))
+    for section, fields in (("requester", settings.requester_fields), ("fields", settings.ticket_fields)):
+        for key, path in fields.items():
+            named.setdefault(path.partition(".")[0], (*mapping, section, key))
+    for key, path in settings.custom_fields.items():
+        named.setdefault(path.partition(".")[0], (*mapping, "custom", key))
+    if settings.pause_since_field:
+        named.setdefault(settings.pause_since_field.partition(".")[0], (*mapping, "pause", "since_field"))
+    if settings.pickup_time_field:
+        named.setdefault(settings.pickup_time_field.partition(".")[0], (*mapping, "pickup", "time_field"))
+    return named
+
+
+def field_problems(connection: str, settings: Settings, known: set[str]) -> list[Problem]:
+    """Fields the settings name that the table does not have (``known``: its dictionary)."""
+    problems = []
+    for name, where in named_fields(settings).items():
+        if name in known:
+            continue
+        path = ("connections", connection, *where)
+        if where == ("filter",):
+            message = (
+                f"the filter names {name!r}, which {settings.table} does not have: ServiceNow drops such a "
+                "condition, so the filter would match more tickets than meant"
+            )
+            problems.append(Problem(path, message))
+        else:
+            message = f"{settings.table} has no field {name!r}: the ticket's value would always be empty"
+            problems.append(Problem(path, message, severity="warning"))
+    return problems
 
 
 def choice_values(rows: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:

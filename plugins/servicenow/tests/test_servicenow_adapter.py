@@ -193,6 +193,10 @@ class TestFetch:
     def test_empty_table_gives_no_batches(self, make: Make) -> None:
         assert list(make().fetch(None)) == []
 
+    def test_a_foreign_cursor_is_a_clear_error(self, make: Make) -> None:
+        with pytest.raises(AdapterError, match="cannot resume: not a ServiceNow cursor"):
+            list(make().fetch("2026-11-23T09:00:00Z"))
+
     def test_a_429_is_waited_out_honouring_retry_after(
         self, server: ServiceNowEmulator, make: Make, fake_clock: FakeClock
     ) -> None:

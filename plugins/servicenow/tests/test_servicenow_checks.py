@@ -128,3 +128,18 @@ def test_unreadable_lookup_rules_are_a_warning_not_a_failure(
     assert result.exit_code == 0, result.output
     messages = [p["message"] for p in connection_problems(report)]
     assert messages == ["cannot read the Priority Lookup Rules (dl_u_priority): not compared"]
+
+
+def test_a_misspelt_filter_field_is_an_error_and_a_missing_mapped_field_a_warning(
+    tmp_path: Path, server: ServiceNowEmulator
+) -> None:
+    server.instance.add_column("incident", "u_affected_users", "integer")
+    mapping = {**MAPPING, "custom": {"affected_users": "u_affected_users", "team": "u_team.name"}}
+    result, report = check(tmp_path, server, filter="actve=true^ORassignment_group=abc", mapping=mapping)
+    assert result.exit_code == 2, result.output
+    found = connection_problems(report)
+    problems = {p["path"]: p for p in found if "field" in p["message"] or "filter" in p["message"]}
+    assert set(problems) == {"connections.sn.filter", "connections.sn.mapping.custom.team"}
+    assert problems["connections.sn.filter"]["severity"] == "error"
+    assert "'actve'" in problems["connections.sn.filter"]["message"]
+    assert problems["connections.sn.mapping.custom.team"]["severity"] == "warning"

@@ -129,6 +129,13 @@ _PRIORITY_RULE: Final = {
     "active": "boolean",
     "order": "integer",
 }
+_DICTIONARY: Final = {
+    **_SYSTEM,
+    "name": "string",
+    "element": "string",
+    "internal_type": "string",
+    "reference": "string",
+}
 _JOURNAL: Final = {
     **_SYSTEM,
     "element": "string",
@@ -153,6 +160,7 @@ TABLES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
         "sys_journal_field": MappingProxyType(_JOURNAL),
         "sys_choice": MappingProxyType(_CHOICE),
         "dl_u_priority": MappingProxyType(_PRIORITY_RULE),
+        "sys_dictionary": MappingProxyType(_DICTIONARY),
     }
 )
 #: The field a reference to the table displays.

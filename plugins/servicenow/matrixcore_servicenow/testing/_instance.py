@@ -151,6 +151,9 @@ class ServiceNowInstance:
         self._rate_counts: dict[tuple[str, str, int], int] = {}
         self._numbers: dict[str, int] = {}
         self.lock = threading.RLock()
+        for table, columns in TABLES.items():
+            for name, kind in columns.items():
+                self._define(table, name, kind)
         for element, choices in CHOICES.items():
             for sequence, (value, label) in enumerate(choices.items()):
                 row = {"name": CHOICE_TABLES.get(element, "task"), "element": element, "value": value}
@@ -196,6 +199,13 @@ class ServiceNowInstance:
             self.columns[table][name] = kind
             for row in self.tables[table].values():
                 row.setdefault(name, "")
+            self._define(table, name, kind)
+
+    def _define(self, table: str, name: str, kind: str) -> None:
+        """The column's ``sys_dictionary`` row (what ``check --config`` reads to find typos)."""
+        internal, _, target = kind.partition(":")
+        values = {"name": table, "element": name, "internal_type": internal, "reference": target}
+        self.insert("sys_dictionary", values, user="system")
 
     def add_rate_limit(self, per_hour: int, **match: str) -> RateLimitRule:
         rule = RateLimitRule(uuid.uuid4().hex, per_hour, **match)
