@@ -21,6 +21,7 @@ from matrixcore import (
     AdapterContext,
     AdapterError,
     AdapterSpec,
+    BasicAuth,
     Batch,
     ConnectionConfig,
     HttpAdapter,
@@ -42,7 +43,7 @@ from ._checks import (
     named_fields,
     ruleset_problems,
 )
-from ._cursor import Page, scan_changes
+from ._cursor import Page, Watermark, scan_changes
 from ._mapping import journal_message, parse_glide_time, requested_fields, to_ticket, value_of, write_payload
 from ._settings import Settings, connection_schema, parse_settings
 
@@ -68,12 +69,10 @@ class ServiceNowAdapter(HttpAdapter):
 
     def _auth(self) -> requests.auth.AuthBase:
         auth = self.options.auth
-        if auth.type == "basic":
-            from matrixcore import BasicAuth
-
-            assert auth.password is not None
+        if auth.type == "basic" and auth.password is not None:
             return BasicAuth(auth.username, auth.password)
-        assert auth.client_secret is not None
+        if auth.client_secret is None:  # the schema requires one; settings built by hand may not
+            raise AdapterError(f"{self.name}: auth needs a password (basic) or a client_secret (oauth)")
         return ServiceNowOAuth(
             f"{self.options.base_url}/oauth_token.do",
             auth.client_id,
@@ -113,17 +112,20 @@ class ServiceNowAdapter(HttpAdapter):
             for page in paginate_links(
                 self.http, path, items="result", params={"sysparm_query": query, **params}
             ):
-                total = page.response.headers.get("X-Total-Count")
-                yield Page(page.items, int(total) if total else None, self._observe(page.response))
+                total = page.response.headers.get("X-Total-Count", "")
+                count = int(total) if total.isdigit() else None
+                yield Page(page.items, count, self._observe(page.response))
 
+        try:
+            Watermark.decode(cursor)
+        except ValueError as exc:  # a cursor of another adapter, or edited by hand
+            raise AdapterError(f"{self.name}: cannot resume: {exc}") from None
         try:
             for records, resume in scan_changes(cursor, pages, self._server_now, self.options.filter):
                 tickets = [t for t in (self._ticket(r) for r in records) if t is not None]
                 yield Batch(tickets, resume)
         except HttpError as exc:
             raise self._explain(exc, f"reading {self.table}") from None
-        except ValueError as exc:  # a cursor of another adapter, or edited by hand
-            raise AdapterError(f"{self.name}: cannot resume: {exc}") from None
 
     def set_priority(self, ticket: Ticket, change: PriorityChange) -> None:
         """PATCH impact and urgency (and priority where allowed), only what differs; verify it took."""
