@@ -1,0 +1,25 @@
+"""The Zendesk plugin's test kit: a stateful emulator of the Zendesk API parts matrixcore uses.
+
+``ZendeskState`` holds the account (users, credentials, ticket fields, tickets, comments, jobs) and
+its rules; ``ZendeskEmulator`` answers requests on Zendesk's paths with its statuses, bodies and
+rate-limit headers. Both are plain Python; the plugin's tests serve the emulator over real HTTP on
+127.0.0.1.
+"""
+
+from __future__ import annotations
+
+from ._limits import PLAN_LIMITS, Bucket, RateLimits, Verdict
+from ._routes import EmulatorResponse, ZendeskEmulator
+from ._state import ZendeskError, ZendeskState, stamp
+
+__all__ = [
+    "PLAN_LIMITS",
+    "Bucket",
+    "EmulatorResponse",
+    "RateLimits",
+    "Verdict",
+    "ZendeskEmulator",
+    "ZendeskError",
+    "ZendeskState",
+    "stamp",
+]
