@@ -9,17 +9,23 @@ rate-limit headers. Both are plain Python; the plugin's tests serve the emulator
 from __future__ import annotations
 
 from ._limits import PLAN_LIMITS, Bucket, RateLimits, Verdict
+from ._openapi import DEVIATIONS, OpenApiValidator, SpecDeviation, SpecViolation, load_spec
 from ._routes import EmulatorResponse, ZendeskEmulator
 from ._state import ZendeskError, ZendeskState, stamp
 
 __all__ = [
+    "DEVIATIONS",
     "PLAN_LIMITS",
     "Bucket",
     "EmulatorResponse",
+    "OpenApiValidator",
     "RateLimits",
+    "SpecDeviation",
+    "SpecViolation",
     "Verdict",
     "ZendeskEmulator",
     "ZendeskError",
     "ZendeskState",
+    "load_spec",
     "stamp",
 ]
