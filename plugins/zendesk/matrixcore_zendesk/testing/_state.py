@@ -15,83 +15,30 @@ import base64
 import html
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any
 from urllib.parse import quote
 
-__all__ = ["ZendeskError", "ZendeskState"]
-
-PRIORITIES: Final = ("urgent", "high", "normal", "low")
-STATUSES: Final = ("new", "open", "pending", "hold", "solved", "closed")
-MAX_COMMENTS: Final = 5000
-MAX_PAGE: Final = 1000
-MAX_JOB_ITEMS: Final = 100
-CONFLICT: Final = (
-    "Safe Update prevented the update due to outdated ticket data. "
-    "Please fetch the latest ticket data and try again."
+from ._records import (
+    CONFLICT,
+    MAX_COMMENTS,
+    MAX_JOB_ITEMS,
+    MAX_PAGE,
+    PRIORITIES,
+    STATUSES,
+    Job,
+    TicketRecord,
+    ZendeskError,
+    decode_cursor,
+    decode_offset,
+    encode_cursor,
+    encode_offset,
+    invalid,
+    parse_time,
+    stamp,
 )
 
-
-class ZendeskError(Exception):
-    """What Zendesk answers instead of a result: an HTTP status and its JSON body."""
-
-    def __init__(self, status: int, error: str, description: str = "", **extra: Any) -> None:
-        self.status = status
-        self.body: dict[str, Any] = {
-            "error": error,
-            **({"description": description} if description else {}),
-            **extra,
-        }
-        super().__init__(f"{status} {error}: {description}")
-
-
-def stamp(instant: datetime) -> str:
-    """Zendesk's timestamp format: UTC, whole seconds, ``Z``."""
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse(text: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ZendeskError(400, "InvalidValue", f"not a time: {text!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _invalid(field_name: str, description: str) -> ZendeskError:
-    return ZendeskError(
-        422, "RecordInvalid", "Record validation errors", details={field_name: [{"description": description}]}
-    )
-
-
-@dataclass
-class TicketRecord:
-    """A ticket and the history the metrics are computed from."""
-
-    data: dict[str, Any]
-    generated: int
-    comments: list[dict[str, Any]] = field(default_factory=list)
-    audits: list[dict[str, Any]] = field(default_factory=list)
-    status_since: datetime = field(default_factory=lambda: datetime.now(UTC))
-    paused_minutes: dict[str, float] = field(default_factory=dict)
-    first_reply: datetime | None = None
-    replies: int = 0
-    solved_at: datetime | None = None
-
-    @property
-    def id(self) -> int:
-        return int(self.data["id"])
-
-
-@dataclass
-class Job:
-    id: str
-    items: list[dict[str, Any]]
-    queued_at: datetime
-    author_id: int
-    polls: int = 0
-    results: list[dict[str, Any]] | None = None
+__all__ = ["ZendeskError", "ZendeskState", "stamp"]
 
 
 class ZendeskState:
@@ -228,7 +175,7 @@ class ZendeskState:
     ) -> dict[str, Any]:
         """A ticket as a requester creates it (first comment public, by the requester)."""
         if requester_id not in self.users:
-            raise _invalid("requester", "Requester is invalid")
+            raise invalid("requester", "Requester is invalid")
         created = created_at or self.now()
         ticket_id = next(self._ticket_ids)
         fields = [{"id": f, "value": (custom_fields or {}).get(f)} for f in self.ticket_fields]
@@ -315,7 +262,7 @@ class ZendeskState:
         record = self._record(ticket_id)
         self._check_safe_update(record, changes, default_stamp=None)
         if record.data["status"] == "closed":
-            raise _invalid("status", "Status: closed prevents ticket update")
+            raise invalid("status", "Status: closed prevents ticket update")
         events = self._apply(record, changes, author_id, via)
         return {"ticket": self._public(record), "audit": self._audit(record, events, author_id, via)}
 
@@ -326,11 +273,11 @@ class ZendeskState:
 
         Without ``safe_update`` a single update is unsafe; a job compares against ``default_stamp``.
         """
-        current = _parse(record.data["updated_at"])
+        current = parse_time(record.data["updated_at"])
         if "safe_update" in changes:
             if "updated_stamp" not in changes:
-                raise _invalid("updated_stamp", "updated_stamp is required for a safe update")
-            if current != _parse(str(changes["updated_stamp"])):
+                raise invalid("updated_stamp", "updated_stamp is required for a safe update")
+            if current != parse_time(str(changes["updated_stamp"])):
                 raise ZendeskError(409, "UpdateConflict", CONFLICT)
         elif default_stamp is not None and current > default_stamp:
             raise ZendeskError(409, "UpdateConflict", CONFLICT)
@@ -348,12 +295,12 @@ class ZendeskState:
         if "priority" in changes:
             value = changes["priority"]
             if value is not None and value not in PRIORITIES:
-                raise _invalid("priority", f"Priority: {value} is not valid")
+                raise invalid("priority", f"Priority: {value} is not valid")
             data["priority"] = value
         if "status" in changes:
             value = changes["status"]
             if value not in STATUSES:
-                raise _invalid("status", f"Status: {value} is not valid")
+                raise invalid("status", f"Status: {value} is not valid")
             if value != data["status"]:
                 self._status_change(record, value, now)
         for key in ("type", "subject", "assignee_id", "group_id"):
@@ -373,7 +320,7 @@ class ZendeskState:
         comment = changes.get("comment")
         if isinstance(comment, Mapping) and (comment.get("body") or comment.get("html_body")):
             if len(record.comments) >= MAX_COMMENTS:
-                raise _invalid("comment", "A ticket can contain up to 5000 comments")
+                raise invalid("comment", "A ticket can contain up to 5000 comments")
             public = bool(comment.get("public", True))
             author = int(comment.get("author_id") or author_id)
             events.append(self._add_comment(record, str(comment.get("body") or ""), public, author, now, via))
@@ -420,7 +367,7 @@ class ZendeskState:
         if definition is None:
             return  # Zendesk ignores values for fields the account does not have
         if definition["type"] == "tagger" and value not in (None, "") and value not in definition["options"]:
-            raise _invalid(str(field_id), f"{definition['title']}: {value} is not a valid option")
+            raise invalid(str(field_id), f"{definition['title']}: {value} is not a valid option")
         for entry in record.data["custom_fields"]:
             if entry["id"] == field_id:
                 old = entry["value"]
@@ -480,21 +427,21 @@ class ZendeskState:
         comments = list(self._record(ticket_id).comments)
         if descending:
             comments.reverse()
-        start = _decode_offset(after) if after else 0
+        start = decode_offset(after) if after else 0
         page = comments[start : start + page_size]
         end = start + len(page)
         has_more = end < len(comments)
-        after_cursor = _encode_offset(end) if page else None
+        after_cursor = encode_offset(end) if page else None
         base = f"{self.base_url}/api/v2/tickets/{ticket_id}/comments.json?page%5Bsize%5D={page_size}"
         return {
             "comments": page,
             "meta": {
                 "has_more": has_more,
                 "after_cursor": after_cursor,
-                "before_cursor": _encode_offset(start),
+                "before_cursor": encode_offset(start),
             },
             "links": {
-                "prev": f"{base}&page%5Bbefore%5D={quote(_encode_offset(start))}",
+                "prev": f"{base}&page%5Bbefore%5D={quote(encode_offset(start))}",
                 "next": f"{base}&page%5Bafter%5D={quote(after_cursor)}"
                 if has_more and after_cursor
                 else None,
@@ -520,7 +467,7 @@ class ZendeskState:
         if not 1 <= per_page <= MAX_PAGE:
             raise ZendeskError(400, "InvalidValue", f"per_page must be between 1 and {MAX_PAGE}")
         if cursor is not None:
-            position = _decode_cursor(cursor)
+            position = decode_cursor(cursor)
         elif start_time is not None:
             if start_time > now.timestamp() - 60:
                 raise ZendeskError(
@@ -538,7 +485,7 @@ class ZendeskState:
             eligible = [r for r in eligible if r.data["status"] != "deleted"]
         page = eligible[:per_page]
         last = (page[-1].generated, page[-1].id) if page else position
-        after_cursor = _encode_cursor(last)
+        after_cursor = encode_cursor(last)
         suffix = f"&per_page={per_page}" if per_page != MAX_PAGE else ""
         export_url = f"{self.base_url}/api/v2/incremental/tickets/cursor.json"
         result: dict[str, Any] = {
@@ -561,7 +508,7 @@ class ZendeskState:
     def metric_set(self, ticket_id: int, now: datetime | None = None) -> dict[str, Any]:
         """The ticket's metrics (calendar time; the emulator has no schedules, so business = calendar)."""
         record = self.tickets[ticket_id]
-        created = _parse(record.data["created_at"])
+        created = parse_time(record.data["created_at"])
 
         def minutes(value: float | None) -> dict[str, int | None]:
             figure = None if value is None else int(value)
@@ -621,7 +568,7 @@ class ZendeskState:
             # Jobs always update safely: without a stamp, against the time the job was queued.
             self._check_safe_update(record, changes, default_stamp=job.queued_at)
             if record.data["status"] == "closed":
-                raise _invalid("status", "Status: closed prevents ticket update")
+                raise invalid("status", "Status: closed prevents ticket update")
             events = self._apply(record, changes, job.author_id, "api")
             self._audit(record, events, job.author_id, "api")
         except ZendeskError as error:
@@ -664,28 +611,3 @@ class ZendeskState:
 
     def field_value(self, ticket_id: int, field_id: int) -> Any:
         return next(f["value"] for f in self.tickets[ticket_id].data["custom_fields"] if f["id"] == field_id)
-
-
-def _encode_cursor(position: tuple[float, int]) -> str:
-    """Zendesk's cursor shape: base64 of ``"<timestamp>.0||<id>|"`` (opaque to clients)."""
-    return base64.b64encode(f"{float(position[0])}||{position[1]}|".encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[float, int]:
-    try:
-        stamp_text, _, rest = base64.b64decode(cursor.encode(), validate=True).decode().partition("||")
-        return float(stamp_text), int(rest.rstrip("|"))
-    except (ValueError, UnicodeDecodeError):
-        raise ZendeskError(400, "InvalidCursor", "The cursor is invalid") from None
-
-
-def _encode_offset(offset: int) -> str:
-    return base64.b64encode(f'{{"o":{offset}}}'.encode()).decode()
-
-
-def _decode_offset(cursor: str) -> int:
-    try:
-        text = base64.b64decode(cursor.encode(), validate=True).decode()
-        return int(text.removeprefix('{"o":').removesuffix("}"))
-    except (ValueError, UnicodeDecodeError):
-        raise ZendeskError(400, "InvalidPaginationParameter", "The cursor is invalid") from None
