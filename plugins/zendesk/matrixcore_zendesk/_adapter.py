@@ -70,8 +70,9 @@ class ZendeskAdapter(HttpAdapter):
         self._export_budget = RequestBudget(
             EXPORT_PER_MINUTE, clock=retry.clock, sleep=retry.sleep, logger=context.logger
         )
-        #: Ticket id -> (``updated_at`` as read, ``updated_at`` after matrixcore's last write).
-        self._written: dict[str, tuple[str, str]] = {}
+        #: Ticket id -> (``updated_at`` as read, ``updated_at`` after matrixcore's last write, the
+        #: fields that write set). Forgotten when the ticket is read again.
+        self._written: dict[str, tuple[str, str, dict[str, Any]]] = {}
 
     # -- the Adapter protocol ------------------------------------------------------------------
 
@@ -83,10 +84,13 @@ class ZendeskAdapter(HttpAdapter):
             if exc.status in (401, 403):
                 hint = (
                     " (an API token signs in as username '{email}/token')"
-                    if exc.status == 401 and "/token" not in str(self.settings.get("auth", {}).get("username", "/token"))
+                    if exc.status == 401
+                    and "/token" not in str(self.settings.get("auth", {}).get("username", "/token"))
                     else ""
                 )
-                raise AdapterError(f"{self.name}: Zendesk refused the credentials{hint}", status=exc.status) from None
+                raise AdapterError(
+                    f"{self.name}: Zendesk refused the credentials{hint}", status=exc.status
+                ) from None
             raise
         if not user or user.get("id") is None:
             raise AdapterError(f"{self.name}: Zendesk did not recognise the credentials", status=401)
@@ -134,8 +138,7 @@ class ZendeskAdapter(HttpAdapter):
         if update is None:
             return
         body = {"ticket": {**update, "safe_update": True, "updated_stamp": self._stamp(ticket)}}
-        response = self._put(ticket, body, idempotent=True)
-        self._remember(ticket, response)
+        self._remember(ticket, self._put(ticket, body, idempotent=True), update)
 
     def post_message(self, ticket: Ticket, text: str, visible_to_requester: bool) -> PostedMessage:
         """A public comment (to the requester) or an internal note (``public: false``)."""
@@ -144,11 +147,13 @@ class ZendeskAdapter(HttpAdapter):
         body = {"ticket": {"comment": {"body": text, "public": visible_to_requester}}}
         # Not idempotent: a resend after Zendesk may have acted could post the message twice.
         data = self._put(ticket, body, idempotent=False)
-        self._remember(ticket, data)
+        self._remember(ticket, data, {})
         audit = data.get("audit") or {}
         event = next((e for e in audit.get("events") or () if e.get("type") == "Comment"), None)
         if event is None:
-            raise AdapterError(f"{self.name}: Zendesk accepted the message on {ticket.id} but reported no comment")
+            raise AdapterError(
+                f"{self.name}: Zendesk accepted the message on {ticket.id} but reported no comment"
+            )
         return message_from_comment({"created_at": audit.get("created_at"), **event})
 
     def list_messages(self, ticket: Ticket) -> Sequence[PostedMessage]:
@@ -189,7 +194,7 @@ class ZendeskAdapter(HttpAdapter):
             for ticket, update in pending:
                 body = {"ticket": {**update, "safe_update": True, "updated_stamp": self._stamp(ticket)}}
                 try:
-                    self._remember(ticket, self._put(ticket, body, idempotent=True))
+                    self._remember(ticket, self._put(ticket, body, idempotent=True), update)
                 except AdapterError as error:
                     outcome[ticket.id] = error
             return outcome
@@ -199,7 +204,8 @@ class ZendeskAdapter(HttpAdapter):
 
     def _run_job(self, chunk: Sequence[tuple[Ticket, dict[str, Any]]]) -> dict[str, AdapterError | None]:
         items = [
-            {"id": int(t.id), **update, "safe_update": True, "updated_stamp": self._stamp(t)} for t, update in chunk
+            {"id": int(t.id), **update, "safe_update": True, "updated_stamp": self._stamp(t)}
+            for t, update in chunk
         ]
         # A resent job would run again and report its own earlier writes as conflicts: never resend.
         queued = self.http.json(
@@ -242,7 +248,9 @@ class ZendeskAdapter(HttpAdapter):
     def _job_error(self, ticket: Ticket, result: Mapping[str, Any]) -> AdapterError:
         error = str(result.get("error") or result.get("status") or "failed")
         details = str(result.get("details") or "")
-        message = f"{self.name}: ticket {ticket.id} not updated: {error}" + (f" ({details})" if details else "")
+        message = f"{self.name}: ticket {ticket.id} not updated: {error}" + (
+            f" ({details})" if details else ""
+        )
         if "conflict" in error.lower() or "safe update" in details.lower():
             return ConflictError(message + "; re-read it and decide again", ticket_id=ticket.id)
         return AdapterError(message, status=404 if error == "RecordNotFound" else None)
@@ -257,6 +265,7 @@ class ZendeskAdapter(HttpAdapter):
             sideloads = sideloads.with_users(self._users(sorted(missing)))
         mapped: list[Ticket] = []
         for payload in tickets:
+            self._written.pop(str(payload.get("id")), None)  # a fresh read supersedes what we wrote
             try:
                 mapped.append(ticket_from_zendesk(payload, self.zendesk, self.name, sideloads))
             except ValueError as exc:  # one unusable ticket must not block the cursor
@@ -276,27 +285,39 @@ class ZendeskAdapter(HttpAdapter):
 
     def _update(self, ticket: Ticket, change: PriorityChange) -> dict[str, Any] | None:
         if ticket.status in _UNWRITABLE:
-            self.logger.info("%s: ticket %s is %s; Zendesk takes no updates", self.name, ticket.id, ticket.status)
+            self.logger.info(
+                "%s: ticket %s is %s; Zendesk takes no updates", self.name, ticket.id, ticket.status
+            )
             return None
         try:
             update = update_for(ticket, change, self.zendesk)
         except MappingError as exc:
             raise AdapterError(f"{self.name}: {exc}") from None
+        ours = self._written.get(ticket.id)
+        if ours is not None and ours[0] == self._read_stamp(ticket) and ours[2] == update:
+            return None  # this very write already went out since the ticket was read
         return update or None
 
-    def _stamp(self, ticket: Ticket) -> str:
-        """The ``updated_stamp`` for a write: as read, unless matrixcore itself wrote since then."""
+    @staticmethod
+    def _read_stamp(ticket: Ticket) -> str:
         read = str(ticket.raw.get("updated_at") or "")
         if not read and ticket.updated is not None:
             read = ticket.updated.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return read
+
+    def _stamp(self, ticket: Ticket) -> str:
+        """The ``updated_stamp`` for a write: as read, unless matrixcore itself wrote since then."""
+        read = self._read_stamp(ticket)
         ours = self._written.get(ticket.id)
         return ours[1] if ours is not None and ours[0] == read else read
 
-    def _remember(self, ticket: Ticket, data: Mapping[str, Any]) -> None:
+    def _remember(self, ticket: Ticket, data: Mapping[str, Any], update: Mapping[str, Any]) -> None:
         updated = (data.get("ticket") or {}).get("updated_at")
         if updated:
-            read = str(ticket.raw.get("updated_at") or "")
-            self._written[ticket.id] = (read, str(updated))
+            read = self._read_stamp(ticket)
+            previous = self._written.get(ticket.id)
+            fields = {**(previous[2] if previous and previous[0] == read else {}), **update}
+            self._written[ticket.id] = (read, str(updated), fields)
 
     def _put(self, ticket: Ticket, body: Mapping[str, Any], *, idempotent: bool) -> Mapping[str, Any]:
         try:

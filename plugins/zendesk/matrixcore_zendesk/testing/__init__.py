@@ -8,15 +8,21 @@ rate-limit headers. Both are plain Python; the plugin's tests serve the emulator
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._limits import PLAN_LIMITS, Bucket, RateLimits, Verdict
 from ._openapi import DEVIATIONS, OpenApiValidator, SpecDeviation, SpecViolation, load_spec
 from ._routes import EmulatorResponse, ZendeskEmulator
 from ._state import ZendeskError, ZendeskState, stamp
 
+if TYPE_CHECKING:
+    from ._server import EmulatorClock, ZendeskServer
+
 __all__ = [
     "DEVIATIONS",
     "PLAN_LIMITS",
     "Bucket",
+    "EmulatorClock",
     "EmulatorResponse",
     "OpenApiValidator",
     "RateLimits",
@@ -25,7 +31,16 @@ __all__ = [
     "Verdict",
     "ZendeskEmulator",
     "ZendeskError",
+    "ZendeskServer",
     "ZendeskState",
     "load_spec",
     "stamp",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("EmulatorClock", "ZendeskServer"):  # lazily: they need matrixcore.testing's server
+        from . import _server
+
+        return getattr(_server, name)
+    raise AttributeError(f"module 'matrixcore_zendesk.testing' has no attribute {name!r}")

@@ -8,6 +8,7 @@ back from the incremental export: ``advance(61)`` makes a change that was just m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -23,16 +24,25 @@ _DEPTH = 4
 
 
 class EmulatorClock:
-    """Wall-clock time plus an offset that only moves forward."""
+    """Wall-clock time plus an offset that only moves forward, and optionally a fake clock's waits."""
 
     def __init__(self) -> None:
         self.offset = timedelta()
+        self._follow: Callable[[], float] | None = None
+        self._followed_from = 0.0
 
     def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+        now = datetime.now(UTC) + self.offset
+        if self._follow is not None:
+            now += timedelta(seconds=self._follow() - self._followed_from)
+        return now
 
     def advance(self, seconds: float) -> None:
         self.offset += timedelta(seconds=seconds)
+
+    def follow(self, monotonic: Callable[[], float]) -> None:
+        """Also move by what ``monotonic`` (a test's fake clock) moves: its sleeps pass here too."""
+        self._follow, self._followed_from = monotonic, monotonic()
 
 
 class ZendeskServer(LocalServer):
