@@ -327,7 +327,7 @@ def test_closed_and_deleted_tickets_are_not_written(
 def test_an_unmapped_priority_is_a_configuration_error(account: Account, adapter: Any) -> None:
     ticket = fetched(adapter, account, "Outage")
 
-    with pytest.raises(AdapterError, match="priority.values"):
+    with pytest.raises(AdapterError, match=r"priority\.values"):
         adapter.set_priority(ticket, PriorityChange(priority="P9"))
 
 
