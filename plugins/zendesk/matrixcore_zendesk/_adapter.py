@@ -31,6 +31,7 @@ from matrixcore import (
     HttpError,
     PostedMessage,
     PriorityChange,
+    ReadOnlyError,
     RequestBudget,
     Ticket,
     paginate_cursor,
@@ -67,8 +68,9 @@ class ZendeskAdapter(HttpAdapter):
         with_base = {**config.settings, "base_url": self.zendesk.base_url}
         super().__init__(ConnectionConfig(config.name, config.adapter, with_base), context)
         retry = self.http.retry
+        # One request every 6 s, no bursts: never more than 10 in any minute, however Zendesk counts.
         self._export_budget = RequestBudget(
-            EXPORT_PER_MINUTE, clock=retry.clock, sleep=retry.sleep, logger=context.logger
+            EXPORT_PER_MINUTE, burst=1, clock=retry.clock, sleep=retry.sleep, logger=context.logger
         )
         #: Ticket id -> (``updated_at`` as read, ``updated_at`` after matrixcore's last write, the
         #: fields that write set). Forgotten when the ticket is read again.
@@ -195,6 +197,8 @@ class ZendeskAdapter(HttpAdapter):
                 body = {"ticket": {**update, "safe_update": True, "updated_stamp": self._stamp(ticket)}}
                 try:
                     self._remember(ticket, self._put(ticket, body, idempotent=True), update)
+                except ReadOnlyError:
+                    raise  # a dry run refuses every write alike: not a per-ticket outcome
                 except AdapterError as error:
                     outcome[ticket.id] = error
             return outcome

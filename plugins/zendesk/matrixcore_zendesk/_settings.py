@@ -18,8 +18,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
-from matrixcore import parse_duration
-from matrixcore._config import Secret
+from matrixcore import http_settings_schema, parse_duration
 from matrixcore._ticket import parse_instant
 
 __all__ = [
@@ -94,9 +93,21 @@ def _schema_text() -> str:
 
 
 def connection_schema() -> dict[str, Any]:
-    """The JSON Schema (Draft 2020-12) of a Zendesk connection's settings (a fresh copy)."""
-    loaded: dict[str, Any] = json.loads(_schema_text())
-    return loaded
+    """The JSON Schema (Draft 2020-12) of a Zendesk connection's settings (a fresh copy).
+
+    matrixcore's common HTTP settings (``base_url``, ``auth``, ``timeout``, ``retry``, ``rate_limit``,
+    ``ca_bundle``) plus Zendesk's own from ``connection.schema.json``.
+    """
+    own: dict[str, Any] = json.loads(_schema_text())
+    schema = http_settings_schema(
+        own["properties"], required=("auth",), title=own["title"], description=own["description"]
+    )
+    schema["properties"]["base_url"] = {
+        **schema["properties"]["base_url"],
+        "description": "The account's URL if not https://<subdomain>.zendesk.com (a host-mapped domain).",
+    }
+    schema.update({"$id": own["$id"], "allOf": own["allOf"], "$defs": own["$defs"]})
+    return schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,13 +188,8 @@ class ZendeskSettings:
     """Everything the adapter and the mapping need from one connection's config section."""
 
     base_url: str
-    email: str = ""
-    token: Secret | None = None
-    oauth_token: Secret | None = None
     start: datetime | timedelta = timedelta(days=30)
     page_size: int = 1000
-    requests_per_minute: int = 200
-    timeout: float = 30.0
     impact: LevelField | None = None
     urgency: LevelField | None = None
     priority: PriorityMap = field(default_factory=PriorityMap)
@@ -201,19 +207,17 @@ class ZendeskSettings:
 
     @classmethod
     def from_settings(cls, data: Mapping[str, Any]) -> ZendeskSettings:
-        """Build from a schema-valid settings mapping (secrets resolved or plain strings)."""
-        auth: Mapping[str, Any] = data.get("auth") or {}
-        base = str(data["url"]).rstrip("/") if data.get("url") else f"https://{data['subdomain']}.zendesk.com"
+        """Build from a schema-valid settings mapping (HTTP settings are the base client's business)."""
+        base = (
+            str(data["base_url"]).rstrip("/")
+            if data.get("base_url")
+            else f"https://{data['subdomain']}.zendesk.com"
+        )
         priority: Mapping[str, Any] = data.get("priority") or {}
         return cls(
             base_url=base,
-            email=str(auth.get("email", "")),
-            token=_secret(auth.get("token"), "token"),
-            oauth_token=_secret(auth.get("oauth_token"), "oauth_token"),
             start=parse_start(str(data.get("start", "30d"))),
             page_size=int(data.get("page_size", 1000)),
-            requests_per_minute=int(data.get("requests_per_minute", 200)),
-            timeout=float(data.get("timeout", 30)),
             impact=LevelField.from_settings(data.get("impact")),
             urgency=LevelField.from_settings(data.get("urgency")),
             priority=PriorityMap(dict(priority.get("values") or {}), bool(priority.get("write", True))),
@@ -247,9 +251,3 @@ def parse_start(text: str) -> datetime | timedelta:
     if instant is None:
         raise ValueError("field 'start': empty")
     return instant
-
-
-def _secret(value: Any, name: str) -> Secret | None:
-    if value is None or isinstance(value, Secret):
-        return value
-    return Secret(str(value), name)

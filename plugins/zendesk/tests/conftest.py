@@ -9,7 +9,7 @@ from matrixcore_zendesk import ZendeskSettings
 
 BASE_SETTINGS: dict[str, Any] = {
     "subdomain": "acme",
-    "auth": {"email": "matrixcore@acme.example", "token": "t0ken"},
+    "auth": {"type": "basic", "username": "matrixcore@acme.example/token", "password": {"env": "ZD_TOKEN"}},
 }
 
 

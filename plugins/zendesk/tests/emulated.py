@@ -14,12 +14,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
-from matrixcore.testing import FakeClock
 from matrixcore_zendesk import plugin
 from matrixcore_zendesk.testing import ZendeskServer
 
 from matrixcore import AdapterContext
 from matrixcore._config import parse_config
+from matrixcore.testing import FakeClock
 
 ADMIN_EMAIL = "matrixcore@acme.example"
 TOKEN_ENV = "ZD_TEST_TOKEN"

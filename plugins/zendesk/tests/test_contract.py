@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 from emulated import PRIORITIES, TOKEN, TOKEN_ENV, Account, open_account
-from matrixcore.testing import AdapterContractSuite, FakeClock
 from matrixcore_zendesk import plugin
 from matrixcore_zendesk.testing import ZendeskServer
 from matrixcore_zendesk.testing._records import encode_cursor
 
 from matrixcore import PriorityChange
+from matrixcore.testing import AdapterContractSuite, FakeClock
 
 
 class AccountServer(ZendeskServer):

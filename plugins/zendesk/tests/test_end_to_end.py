@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 from emulated import Account, make_adapter, open_account
-from matrixcore.testing import FakeClock
 from matrixcore_zendesk.testing import ZendeskServer
 
 from matrixcore import Engine, PriorityChange, load_ruleset
+from matrixcore.testing import FakeClock
 
 RULES = Path(__file__).resolve().parents[3] / "examples" / "quickstart" / "rules.yaml"
 

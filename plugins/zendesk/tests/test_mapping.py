@@ -379,6 +379,6 @@ def test_base_url_from_subdomain_or_url() -> None:
         ZendeskSettings.from_settings({"subdomain": "acme", "auth": auth}).base_url
         == "https://acme.zendesk.com"
     )
-    assert ZendeskSettings.from_settings({"url": "http://127.0.0.1:8080/", "auth": auth}).base_url == (
+    assert ZendeskSettings.from_settings({"base_url": "http://127.0.0.1:8080/", "auth": auth}).base_url == (
         "http://127.0.0.1:8080"
     )

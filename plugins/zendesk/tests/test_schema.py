@@ -7,10 +7,10 @@ from jsonschema import Draft202012Validator
 from matrixcore_zendesk import ZendeskSettings, connection_schema
 
 from matrixcore import ConfigError
-from matrixcore._config import Secret, parse_config
+from matrixcore._config import parse_config
 
 SCHEMAS = {"zendesk": connection_schema()}
-OAUTH = "    subdomain: acme\n    auth: {oauth_token: {env: T}}\n"
+OAUTH = "    subdomain: acme\n    auth: {type: bearer, token: {env: T}}\n"
 
 
 def config(connection: str) -> str:
@@ -25,7 +25,8 @@ def test_a_full_connection_loads_and_its_secret_never_prints(monkeypatch: pytest
     monkeypatch.setenv("ZD_TOKEN", "s3cr3t-token")
     text = config(
         "    subdomain: acme\n"
-        "    auth: {email: bot@acme.example, token: {env: ZD_TOKEN}}\n"
+        "    auth: {type: basic, username: bot@acme.example/token, password: {env: ZD_TOKEN}}\n"
+        "    rate_limit: {per_minute: 400}\n"
         "    impact: {field_id: 360001}\n"
         "    urgency: {tag_prefix: urgency_, values: {high: hi}}\n"
         "    priority: {values: {P1: urgent, P2: high}}\n"
@@ -37,9 +38,9 @@ def test_a_full_connection_loads_and_its_secret_never_prints(monkeypatch: pytest
     connection = parse_config(text, adapter_schemas=SCHEMAS).connections["zd"]
     settings = ZendeskSettings.from_settings(connection.settings)
 
-    assert isinstance(settings.token, Secret)
-    assert settings.token.reveal() == "s3cr3t-token"
-    assert "s3cr3t" not in repr(settings)
+    assert settings.base_url == "https://acme.zendesk.com"
+    assert connection.settings["auth"]["password"].reveal() == "s3cr3t-token"
+    assert "s3cr3t" not in repr(connection)
     assert settings.urgency is not None
     assert settings.urgency.tag("high") == "urgency_hi"
 
@@ -47,12 +48,12 @@ def test_a_full_connection_loads_and_its_secret_never_prints(monkeypatch: pytest
 @pytest.mark.parametrize(
     ("connection", "message"),
     [
-        ("    auth: {email: a@b.c, token: {env: T}}\n", "exactly one of 'subdomain'"),
+        ("    auth: {type: bearer, token: {env: T}}\n", "exactly one of 'subdomain'"),
         (
-            "    subdomain: acme\n    url: https://x.example\n    auth: {email: a@b.c, token: {env: T}}\n",
+            OAUTH + "    base_url: https://x.example\n",
             "exactly one of 'subdomain'",
         ),
-        ("    subdomain: acme\n    auth: {email: a@b.c, token: inline-secret}\n", "auth"),
+        ("    subdomain: acme\n    auth: {type: bearer, token: inline-secret}\n", "auth"),
         (OAUTH + "    page_size: 2000\n", "2000"),
         (
             OAUTH + "    priority: {values: {P1: critical}}\n",
