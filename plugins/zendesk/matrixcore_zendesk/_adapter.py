@@ -26,6 +26,7 @@ from matrixcore import (
     AdapterContext,
     AdapterError,
     Batch,
+    ConflictError,
     ConnectionConfig,
     HttpAdapter,
     HttpError,
@@ -36,7 +37,6 @@ from matrixcore import (
     Ticket,
     paginate_cursor,
 )
-from matrixcore._adapter import ConflictError
 
 from ._mapping import (
     MappingError,

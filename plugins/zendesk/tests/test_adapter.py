@@ -10,8 +10,7 @@ from emulated import Account, make_adapter, open_account
 from matrixcore_zendesk.testing import ZendeskServer
 from recordings import research_dir
 
-from matrixcore import AdapterError, PriorityChange, ReadOnlyError, Ticket
-from matrixcore._adapter import ConflictError
+from matrixcore import AdapterError, ConflictError, PriorityChange, ReadOnlyError, Ticket
 from matrixcore.testing import FakeClock, Fault
 
 
