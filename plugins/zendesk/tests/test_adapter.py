@@ -238,6 +238,21 @@ def test_a_failing_export_page_is_retried(
     assert clock.slept >= 7
 
 
+def test_a_broken_page_loses_no_progress(account: Account, adapter: Any, server: ZendeskServer) -> None:
+    for n in range(5):
+        account.ticket("piet", f"t{n}", minutes_ago=30 - n)
+    server.advance()
+    batches = adapter.fetch(None)
+    first = next(batches)
+    server.inject(Fault.malformed(), path="/api/v2/incremental/tickets/cursor")
+
+    with pytest.raises(AdapterError, match="not valid JSON"):
+        next(batches)
+    rest, _ = fetch_all(adapter, first.cursor)
+
+    assert [t.subject for t in [*first.tickets, *rest]] == [f"t{n}" for n in range(5)]
+
+
 # -- writes ----------------------------------------------------------------------------------
 
 

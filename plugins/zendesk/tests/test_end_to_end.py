@@ -16,7 +16,7 @@ import pytest
 from emulated import Account, make_adapter, open_account
 from matrixcore_zendesk.testing import ZendeskServer
 
-from matrixcore import Engine, PriorityChange, load_ruleset
+from matrixcore import Engine, PriorityChange, Ruleset, load_ruleset
 from matrixcore.testing import FakeClock
 
 RULES = Path(__file__).resolve().parents[3] / "examples" / "quickstart" / "rules.yaml"
@@ -35,17 +35,30 @@ def account(clock: FakeClock) -> Iterator[Account]:
         assert not server.errors
 
 
-def run_once(adapter: Any, engine: Engine, account: Account, cursor: str | None) -> tuple[str | None, int]:
-    """One sync pass as the daemon will do it: fetch, classify, write, message. Returns writes made."""
+def puts(account: Account) -> int:
+    return len([r for r in account.server.requests if r.method == "PUT"])
+
+
+def run_once(
+    adapter: Any, engine: Engine, ruleset: Ruleset, account: Account, cursor: str | None
+) -> tuple[str | None, int]:
+    """One sync pass as the daemon will do it: fetch, classify, write, message. Returns writes made.
+
+    A priority write is followed by an internal note with the decision trace, so agents see why.
+    """
     writes = 0
     now = account.server.clock()
+    mine = str(account.admin["id"])
     for batch in adapter.fetch(cursor):
         for ticket in batch.tickets:
             decision = engine.classify(ticket, now)
-            before = len([r for r in account.server.requests if r.method == "PUT"])
+            before = puts(account)
             adapter.set_priority(ticket, PriorityChange(decision.impact, decision.urgency, decision.priority))
-            writes += len([r for r in account.server.requests if r.method == "PUT"]) - before
-            sent = [m for m in adapter.list_messages(ticket) if m.author == str(account.admin["id"])]
+            if puts(account) > before:
+                writes += 1
+                trace = "\n".join(str(step) for step in decision.trace(ruleset))
+                adapter.post_message(ticket, f"matrixcore set {decision.priority}:\n{trace}", False)
+            sent = [m for m in adapter.list_messages(ticket) if m.visible_to_requester and m.author == mine]
             if not sent:
                 for message in engine.due_messages(ticket, decision, (), now).messages:
                     adapter.post_message(ticket, message.text, message.visible_to_requester)
@@ -57,7 +70,8 @@ def run_once(adapter: Any, engine: Engine, account: Account, cursor: str | None)
 def test_social_tickets_get_priorities_and_messages(
     account: Account, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = Engine(load_ruleset(RULES))
+    ruleset = load_ruleset(RULES)
+    engine = Engine(ruleset)
     outage = account.ticket(
         "sanne", "Outlook is down voor ons hele kantoor", channel="twitter", minutes_ago=3
     )
@@ -66,7 +80,7 @@ def test_social_tickets_get_priorities_and_messages(
     account.server.advance()
     adapter = make_adapter(account, clock, monkeypatch)
 
-    cursor, writes = run_once(adapter, engine, account, None)
+    cursor, writes = run_once(adapter, engine, ruleset, account, None)
 
     state = account.server.state
     shown = {t["id"]: state.show_ticket(t["id"]) for t in (outage, question, password)}
@@ -75,15 +89,16 @@ def test_social_tickets_get_priorities_and_messages(
     assert state.field_value(outage["id"], account.urgency_field) == "high"
     assert shown[question["id"]]["priority"] == "low"  # a question: person x low = P5
     assert state.field_value(password["id"], account.urgency_field) == "high"  # cannot log in
-    acknowledgements = {
-        t: [c for c in state.comments(t) if c["author_id"] == account.admin["id"]] for t in shown
-    }
-    assert all(acks and acks[0]["public"] for acks in acknowledgements.values())
+    ours = {t: [c for c in state.comments(t) if c["author_id"] == account.admin["id"]] for t in shown}
+    acknowledgements = {t: [c for c in comments if c["public"]] for t, comments in ours.items()}
+    notes = {t: [c for c in comments if not c["public"]] for t, comments in ours.items()}
+    assert all(len(acks) == 1 for acks in acknowledgements.values())
+    assert "major-outage" in notes[outage["id"]][0]["body"]  # agents see why: the decision trace
     assert acknowledgements[outage["id"]][0]["body"].startswith("Bedankt voor je melding")  # Dutch requester
     assert acknowledgements[password["id"]][0]["body"].startswith("Thank you for your ticket")  # en-GB
-    assert writes == 6
+    assert writes == 6  # three priority writes, three acknowledgements (the notes go with the writes)
 
     account.server.advance()
-    _, again = run_once(adapter, engine, account, cursor)
+    _, again = run_once(adapter, engine, ruleset, account, cursor)
 
     assert again == 0  # our own writes came back through the export and caused nothing
