@@ -208,7 +208,7 @@ def ticket_from_zendesk(
         service=_text(fields.get(settings.service_field)) if settings.service_field else "",
         impact=settings.impact.read(fields, tags) if settings.impact else None,
         urgency=settings.urgency.read(fields, tags) if settings.urgency else None,
-        priority=settings.priority.matrix(payload.get("priority") or None),
+        priority=settings.priority.matrix(payload.get("priority") or None, tags),
         status=status,
         first_response=_first_response(created, metrics),
         resolved=resolved,
@@ -249,8 +249,11 @@ def update_for(ticket: Ticket, change: PriorityChange, settings: ZendeskSettings
     """
     raw = ticket.raw
     out: dict[str, Any] = {}
-    if change.priority is not None and settings.priority.write:
-        vendor = settings.priority.vendor(change.priority)
+    current_tags = _tags(raw)
+    tags = current_tags
+    priorities = settings.priority
+    if change.priority is not None and priorities.write:
+        vendor = priorities.vendor(change.priority)
         if vendor is None:
             raise MappingError(
                 f"matrix priority {change.priority!r} has no Zendesk priority: "
@@ -258,10 +261,14 @@ def update_for(ticket: Ticket, change: PriorityChange, settings: ZendeskSettings
             )
         if raw.get("priority") != vendor:
             out["priority"] = vendor
+        if priorities.shared:
+            tags = [
+                *(t for t in tags if not t.startswith(priorities.tag_prefix)),
+                priorities.tag(change.priority),
+            ]
     fields = custom_field_values(raw)
-    current_tags = _tags(raw)
     new_fields: list[dict[str, Any]] = []
-    tags = _level_update(change.impact, settings.impact, fields, current_tags, new_fields)
+    tags = _level_update(change.impact, settings.impact, fields, tags, new_fields)
     tags = _level_update(change.urgency, settings.urgency, fields, tags, new_fields)
     if new_fields:
         out["custom_fields"] = new_fields

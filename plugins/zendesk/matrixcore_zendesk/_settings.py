@@ -157,17 +157,35 @@ class LevelField:
 
 @dataclass(frozen=True, slots=True)
 class PriorityMap:
-    """Matrix priority names <-> Zendesk's ``urgent/high/normal/low``."""
+    """Matrix priority names <-> Zendesk's ``urgent/high/normal/low``.
+
+    A matrix with more than four priorities shares Zendesk values (P4 and P5 both ``low``). Read
+    back, ``low`` would then always be P4, and matrixcore would take its own P5 for an agent's
+    change. So when values are shared, each write also tags the ticket with the exact matrix
+    priority (``matrix_priority_p5``), and reading prefers that tag while Zendesk's value still
+    matches it; once an agent changes Zendesk's priority the tag no longer matches and is ignored.
+    """
 
     values: Mapping[str, str] = field(default_factory=dict)
     write: bool = True
+    tag_prefix: str = "matrix_priority_"
     _reverse: Mapping[str, str] = field(init=False, repr=False, compare=False)
+    _by_tag: Mapping[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         reverse: dict[str, str] = {}
         for matrix, vendor in self.values.items():
             reverse.setdefault(vendor, matrix)
         object.__setattr__(self, "_reverse", reverse)
+        object.__setattr__(self, "_by_tag", {self.tag_prefix + level_slug(m): m for m in self.values})
+
+    @property
+    def shared(self) -> bool:
+        """Whether several matrix priorities share a Zendesk value (then writes also tag)."""
+        return len(self._reverse) < len(self.values)
+
+    def tag(self, priority: str) -> str:
+        return self.tag_prefix + level_slug(priority)
 
     def vendor(self, priority: str) -> str | None:
         """Zendesk's value for a matrix priority; ``None`` when it has none (a configuration gap)."""
@@ -176,10 +194,15 @@ class PriorityMap:
             return priority.casefold()
         return found
 
-    def matrix(self, vendor: str | None) -> str | None:
-        """The matrix priority for Zendesk's value: the first one mapped to it, else the value itself."""
+    def matrix(self, vendor: str | None, tags: Sequence[str] = ()) -> str | None:
+        """The matrix priority for Zendesk's value: the tagged one if it still matches, else the first
+        one mapped to the value, else (no mapping configured) the value itself."""
         if vendor is None:
             return None
+        if self.shared:
+            tagged = next((self._by_tag[t] for t in tags if t in self._by_tag), None)
+            if tagged is not None and self.values[tagged] == vendor:
+                return tagged
         return self._reverse.get(vendor, None if self.values else vendor)
 
 
@@ -220,7 +243,11 @@ class ZendeskSettings:
             page_size=int(data.get("page_size", 1000)),
             impact=LevelField.from_settings(data.get("impact")),
             urgency=LevelField.from_settings(data.get("urgency")),
-            priority=PriorityMap(dict(priority.get("values") or {}), bool(priority.get("write", True))),
+            priority=PriorityMap(
+                dict(priority.get("values") or {}),
+                bool(priority.get("write", True)),
+                str(priority.get("tag_prefix", "matrix_priority_")),
+            ),
             channels=MappingProxyType({**DEFAULT_CHANNELS, **dict(data.get("channels") or {})}),
             pause_statuses=frozenset(data.get("pause_statuses", ("pending", "hold"))),
             language=data.get("language", "requester.locale"),

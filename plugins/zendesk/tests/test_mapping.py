@@ -288,13 +288,16 @@ def test_update_writes_priority_field_and_tag(settings: ZendeskSettings) -> None
     assert update == {
         "priority": "high",
         "custom_fields": [{"id": 1001, "value": "branch"}],
-        "tags": ["social", "urgency_high"],
+        "tags": ["social", "matrix_priority_p2", "urgency_high"],
     }
 
 
 def test_update_is_empty_when_zendesk_already_has_the_values(settings: ZendeskSettings) -> None:
     ticket = _current(
-        settings, priority="high", custom_fields=[{"id": 1001, "value": "branch"}], tags=["urgency_high", "x"]
+        settings,
+        priority="high",
+        custom_fields=[{"id": 1001, "value": "branch"}],
+        tags=["urgency_high", "x", "matrix_priority_p2"],
     )
 
     assert update_for(ticket, PriorityChange(impact="branch", urgency="high", priority="P2"), settings) == {}
@@ -303,7 +306,10 @@ def test_update_is_empty_when_zendesk_already_has_the_values(settings: ZendeskSe
 def test_update_leaves_none_values_alone(settings: ZendeskSettings) -> None:
     ticket = _current(settings, tags=["urgency_low"])
 
-    assert update_for(ticket, PriorityChange(priority="P1"), settings) == {"priority": "urgent"}
+    assert update_for(ticket, PriorityChange(priority="P1"), settings) == {
+        "priority": "urgent",
+        "tags": ["urgency_low", "matrix_priority_p1"],
+    }
 
 
 def test_update_uses_explicit_level_values_and_default_slugs() -> None:
@@ -382,3 +388,22 @@ def test_base_url_from_subdomain_or_url() -> None:
     assert ZendeskSettings.from_settings({"base_url": "http://127.0.0.1:8080/", "auth": auth}).base_url == (
         "http://127.0.0.1:8080"
     )
+
+
+def test_shared_zendesk_priorities_read_back_as_written(settings: ZendeskSettings) -> None:
+    """P4 and P5 are both 'low': the tag written with P5 keeps it P5, not P4."""
+    ticket = _current(settings, tags=["urgency_low"])
+    update = update_for(ticket, PriorityChange(priority="P5"), settings)
+    written = zendesk_ticket(priority=update["priority"], tags=update["tags"])
+
+    assert ticket_from_zendesk(written, settings).priority == "P5"
+    agent_changed = {**written, "priority": "high"}  # the tag stays, but no longer matches
+    assert ticket_from_zendesk(agent_changed, settings).priority == "P2"
+
+
+def test_a_one_to_one_priority_map_writes_no_tag() -> None:
+    settings = ZendeskSettings.from_settings(
+        {**BASE_SETTINGS, "priority": {"values": {"P1": "urgent", "P2": "high", "P3": "normal", "P4": "low"}}}
+    )
+
+    assert update_for(_current(settings), PriorityChange(priority="P4"), settings) == {"priority": "low"}

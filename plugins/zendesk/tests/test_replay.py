@@ -51,13 +51,22 @@ def test_recorded_priorities_read_back_through_the_matrix_map(settings: ZendeskS
     assert priorities == {"high": "P2", "normal": "P3"}
 
 
-def test_writing_back_what_a_recorded_ticket_holds_sends_nothing(settings: ZendeskSettings) -> None:
-    """No loops: a ticket that already carries matrixcore's values needs no update."""
+def test_writing_back_what_a_recorded_ticket_holds_settles_at_once(settings: ZendeskSettings) -> None:
+    """No loops: the values a ticket holds need at most the priority tag, and then nothing more."""
     for _, payload in recorded_tickets():
         ticket = ticket_from_zendesk(payload, settings)
         same = PriorityChange(impact=ticket.impact, urgency=ticket.urgency, priority=ticket.priority)
 
-        assert update_for(ticket, same, settings) == {}, payload["id"]
+        first = update_for(ticket, same, settings)
+        assert set(first) <= {"tags"}, payload["id"]
+        again = ticket_from_zendesk({**payload, **first}, settings)
+
+        assert (again.impact, again.urgency, again.priority) == (
+            ticket.impact,
+            ticket.urgency,
+            ticket.priority,
+        )
+        assert update_for(again, same, settings) == {}, payload["id"]
 
 
 def test_a_recorded_ticket_gets_a_write_that_keeps_its_tags(settings: ZendeskSettings) -> None:
@@ -68,7 +77,7 @@ def test_a_recorded_ticket_gets_a_write_that_keeps_its_tags(settings: ZendeskSet
 
     assert update["priority"] == "low"
     assert update["custom_fields"] == [{"id": 1001, "value": "person"}]
-    assert set(update["tags"]) == {*payload["tags"], "urgency_low"}
+    assert set(update["tags"]) == {*payload["tags"], "urgency_low", "matrix_priority_p5"}
 
 
 def test_recorded_pages_side_load_nothing_and_still_map(settings: ZendeskSettings) -> None:
