@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from matrixcore_zendesk import ZendeskSettings
-
-BASE_SETTINGS: dict[str, Any] = {
-    "subdomain": "acme",
-    "auth": {"type": "basic", "username": "matrixcore@acme.example/token", "password": {"env": "ZD_TOKEN"}},
-}
+from zendesk_account import BASE_SETTINGS
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from emulated import Account, make_adapter, open_account
 from matrixcore_zendesk.testing import ZendeskServer
+from zendesk_account import Account, make_adapter, open_account
 
 from matrixcore import Engine, PriorityChange, Ruleset, load_ruleset
 from matrixcore.testing import FakeClock

@@ -15,9 +15,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from matrixcore_zendesk.testing import OpenApiValidator
 
 _REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -103,3 +106,12 @@ def recorded_tickets() -> Iterator[tuple[Exchange, Mapping[str, Any]]]:
             continue
         for ticket in data.get("tickets") or ([data["ticket"]] if "ticket" in data else []):
             yield exchange, ticket
+
+
+@cache
+def validator(skip: str = "") -> OpenApiValidator:
+    """The published description with every documented deviation but ``skip``."""
+    from matrixcore_zendesk.testing import DEVIATIONS, OpenApiValidator
+
+    folder = require_research()
+    return OpenApiValidator(folder / "support-oas.yaml", [d for d in DEVIATIONS if d.name != skip])

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
-from functools import cache
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ from matrixcore_zendesk.testing import (
     ZendeskEmulator,
     ZendeskState,
 )
-from recordings import Exchange, exchanges, require_research
+from zendesk_research import Exchange, exchanges, validator
 
 from matrixcore._adapter import PriorityChange
 
@@ -35,12 +34,6 @@ ADAPTER_PATHS = (
     "/api/v2/job_statuses/",
     "/api/v2/tickets/",
 )
-
-
-@cache
-def validator(skip: str = "") -> OpenApiValidator:
-    folder = require_research()
-    return OpenApiValidator(folder / "support-oas.yaml", [d for d in DEVIATIONS if d.name != skip])
 
 
 def adapter_exchanges() -> Iterator[Exchange]:

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import BASE_SETTINGS
 from matrixcore_zendesk import (
     MappingError,
     Sideloads,
@@ -15,6 +14,7 @@ from matrixcore_zendesk import (
     ticket_from_zendesk,
     update_for,
 )
+from zendesk_account import BASE_SETTINGS
 
 from matrixcore import Ticket
 from matrixcore._adapter import PriorityChange

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from emulated import Account, make_adapter, open_account
 from matrixcore_zendesk.testing import ZendeskServer
-from recordings import research_dir
+from zendesk_account import Account, make_adapter, open_account
+from zendesk_research import research_dir, validator
 
 from matrixcore import AdapterError, ConflictError, PriorityChange, ReadOnlyError, Ticket
 from matrixcore.testing import FakeClock, Fault
@@ -45,7 +45,6 @@ def follows_the_published_api(server: ZendeskServer) -> None:
     if not (research_dir() / "support-oas.yaml").is_file():
         return
     pytest.importorskip("openapi_core")
-    from test_openapi import validator
 
     for sent in server.requests:
         query = "&".join(f"{k}={v}" for k, values in sent.query.items() for v in values)

@@ -6,10 +6,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pytest
-from emulated import PRIORITIES, TOKEN, TOKEN_ENV, Account, open_account
 from matrixcore_zendesk import plugin
 from matrixcore_zendesk.testing import ZendeskServer
 from matrixcore_zendesk.testing._records import encode_cursor
+from zendesk_account import PRIORITIES, TOKEN, TOKEN_ENV, Account, open_account
 
 from matrixcore import PriorityChange
 from matrixcore.testing import AdapterContractSuite, FakeClock

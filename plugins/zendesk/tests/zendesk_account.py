@@ -22,6 +22,11 @@ from matrixcore._config import parse_config
 from matrixcore.testing import FakeClock
 
 ADMIN_EMAIL = "matrixcore@acme.example"
+#: A connection's settings without a server (mapping and schema tests).
+BASE_SETTINGS: dict[str, Any] = {
+    "subdomain": "acme",
+    "auth": {"type": "basic", "username": f"{ADMIN_EMAIL}/token", "password": {"env": "ZD_TOKEN"}},
+}
 TOKEN_ENV = "ZD_TEST_TOKEN"
 TOKEN = "s3cr3t-zendesk-token"
 IMPACT_LEVELS = ("organisation", "branch", "department", "group", "person")

@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Any
 
 from matrixcore_zendesk import Sideloads, ZendeskSettings, ticket_from_zendesk, update_for
-from recordings import recorded_tickets
+from zendesk_research import recorded_tickets
 
 from matrixcore._adapter import PriorityChange
 
