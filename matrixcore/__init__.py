@@ -6,40 +6,105 @@ modules behind it (``matrixcore._engine`` and friends) may change without notice
 
 from __future__ import annotations
 
+from ._adapter import (
+    Adapter,
+    AdapterContext,
+    AdapterError,
+    AdapterSpec,
+    Batch,
+    PostedMessage,
+    PriorityChange,
+    ReadOnlyError,
+)
+from ._auth import (
+    AUTH_SCHEMA,
+    SECRET_SCHEMA,
+    BasicAuth,
+    BearerAuth,
+    OAuth2ClientCredentials,
+    auth_from_settings,
+)
 from ._calendar import BusinessCalendar
+from ._config import ConnectionConfig, Secret
 from ._decision import Decision, DueMessages, Evaluation, Message, SentMessage, TraceStep
 from ._durations import format_duration, parse_duration
 from ._engine import Engine
 from ._errors import ConfigError, MatrixcoreError, Problem, RulesetError
+from ._http import HTTP_SETTINGS_PROPERTIES, HttpAdapter, HttpClient, HttpError, http_settings_schema
 from ._operators import CompileContext, DuplicateOperatorError, Operator, OperatorRegistry
+from ._pagination import Page, json_path, paginate_cursor, paginate_links, paginate_offset, paginate_pages
+from ._plugins import PluginError, PluginInfo, Plugins
+from ._ratelimit import RequestBudget
+from ._redact import RedactingFilter, Redactor, install_redaction
+from ._report_format import ReportFormat
+from ._retry import RetryPolicy
 from ._ruleset import Ruleset, load_ruleset, parse_ruleset
-from ._ticket import Requester, Ticket
+from ._ticket import Requester, Ticket, parse_instant
+from .hookspecs import hookimpl
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AUTH_SCHEMA",
+    "HTTP_SETTINGS_PROPERTIES",
+    "SECRET_SCHEMA",
+    "Adapter",
+    "AdapterContext",
+    "AdapterError",
+    "AdapterSpec",
+    "BasicAuth",
+    "Batch",
+    "BearerAuth",
     "BusinessCalendar",
     "CompileContext",
     "ConfigError",
+    "ConnectionConfig",
     "Decision",
     "DueMessages",
     "DuplicateOperatorError",
     "Engine",
     "Evaluation",
+    "HttpAdapter",
+    "HttpClient",
+    "HttpError",
     "MatrixcoreError",
     "Message",
+    "OAuth2ClientCredentials",
     "Operator",
     "OperatorRegistry",
+    "Page",
+    "PluginError",
+    "PluginInfo",
+    "Plugins",
+    "PostedMessage",
+    "PriorityChange",
     "Problem",
+    "ReadOnlyError",
+    "RedactingFilter",
+    "Redactor",
+    "ReportFormat",
+    "RequestBudget",
     "Requester",
+    "RetryPolicy",
     "Ruleset",
     "RulesetError",
+    "Secret",
     "SentMessage",
     "Ticket",
     "TraceStep",
     "__version__",
+    "auth_from_settings",
     "format_duration",
+    "hookimpl",
+    "http_settings_schema",
+    "install_redaction",
+    "json_path",
     "load_ruleset",
+    "paginate_cursor",
+    "paginate_links",
+    "paginate_offset",
+    "paginate_pages",
     "parse_duration",
+    "parse_instant",
     "parse_ruleset",
 ]

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import requests
 
     from ._config import ConnectionConfig
+    from ._retry import RetryPolicy
 
 __all__ = [
     "Adapter",
@@ -134,6 +135,9 @@ class AdapterContext:
     session: requests.Session | None = None
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("matrixcore.adapter"))
     user_agent: str = "matrixcore"
+    #: Overrides the connection's retry settings, including how waits are slept (tests pass a fake
+    #: clock's); ``None``: the adapter's settings or defaults.
+    retry: RetryPolicy | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,17 +21,22 @@ from . import __version__
 from ._engine import Engine
 from ._errors import Problem, RulesetError
 from ._examples import ExampleResult, run_examples
+from ._operators import OperatorRegistry
+from ._plugins import AUTOLOAD_ENV, PluginError, Plugins
 from ._ruleset import Ruleset, load_ruleset
 from ._schemas import SCHEMA_NAMES, load_schema
 
-__all__ = ["EXIT_FAILED", "EXIT_INVALID", "EXIT_OK", "EXIT_UNREACHABLE", "main"]
+__all__ = ["EXIT_FAILED", "EXIT_INVALID", "EXIT_OK", "EXIT_UNREACHABLE", "cli_plugins", "main"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_INVALID = 2
 EXIT_UNREACHABLE = 3
 
-_CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+_CONTEXT: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+#: Keys in ``click.Context.meta`` (shared by the group and its commands).
+_PLUGIN_OPTIONS = "matrixcore.plugin_options"
+_PLUGINS = "matrixcore.plugins"
 
 
 def err_console() -> Console:
@@ -46,10 +51,29 @@ def print_problems(problems: Sequence[Problem], console: Console | None = None) 
         console.print(f"[{style}]{escape(str(problem))}[/{style}]")
 
 
-def load_or_exit(path: str, fmt: str = "text") -> Ruleset:
+def cli_plugins(strict: bool = False) -> Plugins:
+    """The plugins for this invocation, loaded once with the group's options; a conflict exits 2.
+
+    ``strict`` (or ``--strict-plugins`` before the command) makes a plugin that fails to load exit 2
+    instead of being logged and skipped.
+    """
+    ctx = click.get_current_context()
+    loaded: Plugins | None = ctx.meta.get(_PLUGINS)
+    if loaded is None:
+        strict_option, disabled = ctx.meta.get(_PLUGIN_OPTIONS, (False, ()))
+        try:
+            loaded = Plugins.load(strict=strict or strict_option, disabled=disabled)
+        except PluginError as exc:
+            err_console().print(f"[bold red]{escape(str(exc))}[/bold red]")
+            sys.exit(EXIT_INVALID)
+        ctx.meta[_PLUGINS] = loaded
+    return loaded
+
+
+def load_or_exit(path: str, fmt: str = "text", operators: OperatorRegistry | None = None) -> Ruleset:
     """Load a ruleset or print every problem and exit 2: bad input never gives a traceback."""
     try:
-        return load_ruleset(path)
+        return load_ruleset(path, operators)
     except RulesetError as exc:
         if fmt == "json":
             click.echo(
@@ -79,7 +103,24 @@ def _problem_dict(problem: Problem) -> dict[str, Any]:
 
 @click.group(context_settings=_CONTEXT)
 @click.version_option(__version__, "-V", "--version", prog_name="matrixcore")
-def main() -> None:
+@click.option(
+    "--strict-plugins",
+    is_flag=True,
+    envvar="MATRIXCORE_STRICT_PLUGINS",
+    help="A plugin that fails to load stops the command (exit 2) instead of being logged and skipped. "
+    "Env: MATRIXCORE_STRICT_PLUGINS=1.",
+)
+@click.option(
+    "--disable-plugin",
+    "disabled_plugins",
+    multiple=True,
+    metavar="NAME",
+    envvar="MATRIXCORE_DISABLE_PLUGINS",
+    help="Do not load the plugin NAME, as 'matrixcore plugins' lists it (repeatable; built-in ones too). "
+    f"Env: MATRIXCORE_DISABLE_PLUGINS='a b'. {AUTOLOAD_ENV}=1 loads no installed plugin at all.",
+)
+@click.pass_context
+def main(ctx: click.Context, strict_plugins: bool, disabled_plugins: tuple[str, ...]) -> None:
     """matrixcore: consistent priorities, honest lead times and timely messages for your ITSM tool.
 
     \b
@@ -88,9 +129,11 @@ def main() -> None:
       matrixcore report --config c.yaml      dry run: what would change, and why
       matrixcore run --config c.yaml         the sync daemon beside your ITSM tool
       matrixcore schema rules > rules.json   JSON Schema for your editor
+      matrixcore plugins                     installed adapters, operators and report formats
 
     Exit codes: 0 ok, 1 checks failed, 2 invalid input, 3 ITSM tool unreachable.
     """
+    ctx.meta[_PLUGIN_OPTIONS] = (strict_plugins, disabled_plugins)
 
 
 @main.command(context_settings=_CONTEXT)
@@ -110,13 +153,15 @@ def check(rules: str, fmt: str, no_examples: bool) -> None:
     Every error is reported at once with its file, line, column and dotted path: schema errors first,
     then the logical checks (every matrix cell filled, every calendar, level, template and placeholder
     known, every regex compiles). Then each entry under 'examples' is classified and compared with
-    what its author expects.
+    what its author expects. Conditions may use the operators of installed plugins, and examples are
+    classified through the plugins' decision hooks, as the daemon does ('matrixcore plugins' lists them).
 
     \b
     Exit codes: 0 valid and every example passes; 1 an example fails; 2 the file is invalid.
     """
-    ruleset = load_or_exit(rules, fmt)
-    results: list[ExampleResult] = [] if no_examples else run_examples(Engine(ruleset))
+    plugins = cli_plugins()
+    ruleset = load_or_exit(rules, fmt, plugins.operators())
+    results: list[ExampleResult] = [] if no_examples else run_examples(Engine(ruleset), plugins)
     failed = [r for r in results if not r.passed]
     if fmt == "json":
         click.echo(
@@ -176,6 +221,10 @@ def schema(name: str) -> None:
     """
     click.echo(json.dumps(load_schema(name), indent=2))
 
+
+from ._cmd_plugins import plugins  # noqa: E402  (commands import this module's helpers)
+
+main.add_command(plugins)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

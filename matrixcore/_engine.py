@@ -6,7 +6,7 @@ daemon, the dry-run report, rule examples and benchmarks, and what makes every d
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +17,7 @@ from ._operators import CompileContext
 from ._policies import PolicySet
 from ._ruleset import Ruleset, Target
 from ._ticket import Ticket
+from .hookspecs import hookimpl
 
 __all__ = ["Engine"]
 
@@ -145,3 +146,18 @@ class Engine:
     ) -> DueMessages:
         """The messages due for ``ticket`` at ``now`` given what was ``sent``, and when the next falls due."""
         return self._policies.due(ticket, decision, tuple(sent), now)
+
+
+# --- the built-in plugin "matrixcore.engine": last in line, so any plugin can decide first ------------
+
+
+@hookimpl(trylast=True)
+def matrixcore_classify(engine: Engine, ticket: Ticket, now: datetime) -> Decision:
+    return engine.classify(ticket, now)
+
+
+@hookimpl(trylast=True)
+def matrixcore_select_messages(
+    engine: Engine, ticket: Ticket, decision: Decision, sent: Sequence[SentMessage], now: datetime
+) -> DueMessages:
+    return engine.due_messages(ticket, decision, sent, now)

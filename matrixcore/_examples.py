@@ -10,13 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._decision import Decision, SentMessage, TraceStep
 from ._engine import Engine
 from ._errors import Problem
 from ._ruleset import Example
 from ._ticket import Ticket, parse_instant
+
+if TYPE_CHECKING:
+    from ._plugins import Plugins
 
 __all__ = ["ExampleResult", "Mismatch", "run_examples"]
 
@@ -85,7 +88,8 @@ def _compare(example: Example, decision: Decision, due: Sequence[str]) -> list[M
     return out
 
 
-def run_example(engine: Engine, example: Example) -> ExampleResult:
+def run_example(engine: Engine, example: Example, plugins: Plugins | None = None) -> ExampleResult:
+    """Classify one example; with ``plugins``, through their decision hooks, as the daemon would."""
     doc = engine.ruleset.document
     line = doc.locate(("examples", example.index))[0] if doc else None
     data = dict(example.ticket)
@@ -100,17 +104,20 @@ def run_example(engine: Engine, example: Example) -> ExampleResult:
     except (ValueError, TypeError) as exc:
         return ExampleResult(example, error=f"ticket: {exc}", line=line)
     now = now or ticket.created
-    decision = engine.classify(ticket, now)
+    decision = plugins.classify(engine, ticket, now) if plugins is not None else engine.classify(ticket, now)
     sent = []
     for entry in example.sent:  # "acknowledge" or "acknowledge@P3" (the priority it announced)
         policy, _, priority = entry.partition("@")
         sent.append(SentMessage(policy, policy, ticket.created.astimezone(UTC), True, priority or None))
-    due = engine.due_messages(ticket, decision, sent, now)
+    if plugins is not None:
+        due = plugins.select_messages(engine, ticket, decision, sent, now)
+    else:
+        due = engine.due_messages(ticket, decision, sent, now)
     mismatches = _compare(example, decision, [m.policy for m in due.messages])
     trace = tuple(decision.trace(engine.ruleset)) if mismatches else ()
     return ExampleResult(example, tuple(mismatches), None, trace, line)
 
 
-def run_examples(engine: Engine) -> list[ExampleResult]:
+def run_examples(engine: Engine, plugins: Plugins | None = None) -> list[ExampleResult]:
     """Run every example of the engine's ruleset, in file order."""
-    return [run_example(engine, example) for example in engine.ruleset.examples]
+    return [run_example(engine, example, plugins) for example in engine.ruleset.examples]

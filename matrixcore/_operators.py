@@ -11,7 +11,7 @@ the user sees next to the rule. Arguments computed per ticket (a field, ``{"var"
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any, Final, Protocol
@@ -19,6 +19,7 @@ from typing import Any, Final, Protocol
 from ._errors import MatrixcoreError
 from ._jsvalues import to_string
 from ._ticket import EMPTY_MAPPING
+from .hookspecs import hookimpl
 
 __all__ = [
     "BUILTIN_OPERATORS",
@@ -296,3 +297,9 @@ BUILTIN_OPERATORS: Final = (
         "outside_business_hours", _outside, _prepare_calendar, "a date-time falls outside a calendar's hours"
     ),
 )
+
+
+@hookimpl
+def matrixcore_conditions() -> Sequence[Operator]:
+    """The built-in plugin "matrixcore.operators": the extras above, registered like anyone's."""
+    return BUILTIN_OPERATORS

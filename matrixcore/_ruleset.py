@@ -463,7 +463,8 @@ def _original_key(texts: Any, normalised: str) -> str:
 
 def ruleset_from_document(doc: Document, operators: OperatorRegistry | None = None) -> Ruleset:
     """Build a ``Ruleset`` from a parsed document; raise ``RulesetError`` listing every problem."""
-    operators = operators or OperatorRegistry.builtin()
+    if operators is None:  # an empty registry is a choice, not a default
+        operators = OperatorRegistry.builtin()
     problems = schema_problems(doc, "rules")
     builder = _Builder(doc, operators)
     calendars = builder.calendars()

@@ -167,6 +167,24 @@ class StateStore:
             raise StateError(f"cannot open state file {self.path}: {exc}") from None
         self._depth = 0
 
+    @classmethod
+    def private_copy(cls, path: str | Path) -> StateStore:
+        """An in-memory copy of the state file (empty if there is none) for a dry run.
+
+        The dry run remembers what it would have sent within its own session, while the file on
+        disk is only ever read.
+        """
+        copy = cls(":memory:")
+        if Path(path).exists():
+            source = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+            try:
+                with copy._lock:
+                    source.backup(copy._db)
+            finally:
+                source.close()
+            copy._migrate()
+        return copy
+
     # -- lifecycle ---------------------------------------------------------------------------------
     def _migrate(self) -> None:
         version = int(self._db.execute("PRAGMA user_version").fetchone()[0])

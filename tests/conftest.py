@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+#: The adapter authors' test kit (local_server, fake_clock, fast_retry, adapter_context), used as they use it.
+pytest_plugins = ["matrixcore.testing.plugin"]
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "examples" / "quickstart"
@@ -68,3 +74,39 @@ def small_rules_text() -> str:
 @pytest.fixture
 def quickstart_rules() -> Path:
     return QUICKSTART / "rules.yaml"
+
+
+#: ``install_plugin(module, source, dist=..., version=..., name=...)`` -> the module's path.
+InstallPlugin = Callable[..., Path]
+
+
+@pytest.fixture
+def install_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[InstallPlugin]:
+    """Install throwaway plugin distributions the way pip leaves them: a module and a ``*.dist-info``
+    with ``METADATA`` and an ``entry_points.txt`` in the ``matrixcore`` group, on a path entry of
+    their own. ``importlib.metadata`` finds them exactly as it finds a real installed plugin."""
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.delenv("MATRIXCORE_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    monkeypatch.delenv("MATRIXCORE_STRICT_PLUGINS", raising=False)
+    monkeypatch.delenv("MATRIXCORE_DISABLE_PLUGINS", raising=False)
+    modules: list[str] = []
+
+    def install(
+        module: str, source: str, *, dist: str = "", version: str = "1.0", name: str = "", target: str = ""
+    ) -> Path:
+        dist = dist or module.replace("_", "-")
+        path = site / f"{module}.py"
+        path.write_text(textwrap.dedent(source), encoding="utf-8")
+        info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+        (info / "entry_points.txt").write_text(f"[matrixcore]\n{name or module} = {target or module}\n")
+        modules.append(module)
+        importlib.invalidate_caches()
+        return path
+
+    yield install
+    for module in modules:
+        sys.modules.pop(module, None)

@@ -1,0 +1,3 @@
+"""The matrixcore test kit's fixtures (local_server, fake_clock, adapter_context, ...)."""
+
+pytest_plugins = ["matrixcore.testing.plugin"]

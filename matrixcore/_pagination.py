@@ -1,0 +1,220 @@
+"""Pagination helpers: offset, page number, cursor and ``Link`` header, each a generator of pages.
+
+Each page carries its items, the decoded body, the response, and ``next``: what fetches the page
+after it (an offset, a page number, a cursor, a URL). For cursor APIs ``next`` stays set on the last
+page when the server gives an "after" cursor, so an adapter can store it and resume there later.
+A server that hands out the same cursor or link twice is an error, not an endless loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ._adapter import AdapterError
+from ._redact import safe_url
+
+if TYPE_CHECKING:
+    import requests
+
+    from ._http import HttpClient
+
+__all__ = ["Page", "json_path", "paginate_cursor", "paginate_links", "paginate_offset", "paginate_pages"]
+
+#: Where the items are: a dotted path into the body (``"result"``, ``"data.items"``; ``""`` is the
+#: body itself) or a function of the body.
+ItemsAt = str | Callable[[Any], Sequence[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a listing."""
+
+    items: Sequence[Any]
+    data: Any
+    response: requests.Response
+    #: What fetches the next page (offset, page number, cursor or URL); for cursor APIs the cursor
+    #: to resume from later, even on the last page. ``None``: nothing to continue from.
+    next: Any
+    #: Whether the server has more right now.
+    has_more: bool
+
+
+def json_path(data: Any, path: str, default: Any = None) -> Any:
+    """The value at a dotted path (``"meta.after_cursor"``); ``default`` where a step is missing."""
+    value = data
+    for step in path.split(".") if path else ():
+        if isinstance(value, Mapping) and step in value:
+            value = value[step]
+        elif isinstance(value, Sequence) and not isinstance(value, str) and step.isdigit():
+            index = int(step)
+            if index >= len(value):
+                return default
+            value = value[index]
+        else:
+            return default
+    return value
+
+
+def _items(response: requests.Response, data: Any, where: ItemsAt) -> Sequence[Any]:
+    found = where(data) if callable(where) else json_path(data, where)
+    if not isinstance(found, Sequence) or isinstance(found, str | bytes):
+        shown = f"at {where!r}" if isinstance(where, str) else "from the items function"
+        raise AdapterError(
+            f"GET {safe_url(response.url)}: expected a list of items {shown}, got {type(found).__name__}"
+        )
+    return found
+
+
+def _get_json(
+    client: HttpClient, path: str, params: Mapping[str, Any] | None
+) -> tuple[requests.Response, Any]:
+    response = client.get(path, params=params)
+    return response, client.json(response)
+
+
+def paginate_offset(
+    client: HttpClient,
+    path: str,
+    *,
+    items: ItemsAt = "",
+    params: Mapping[str, Any] | None = None,
+    limit: int = 100,
+    start: int = 0,
+    offset_param: str = "offset",
+    limit_param: str = "limit",
+    total: str | Callable[[requests.Response, Any], int | None] | None = None,
+) -> Iterator[Page]:
+    """``?offset=0&limit=100``, then ``offset=100``… (ServiceNow ``sysparm_offset``, TOPdesk ``pageStart``).
+
+    The total, when known (``total``: a body path or a function; else an ``X-Total-Count``
+    header), decides when to stop; without one a short or empty page is the last.
+    """
+    offset = start
+    while True:
+        response, data = _get_json(client, path, {**(params or {}), offset_param: offset, limit_param: limit})
+        batch = _items(response, data, items)
+        offset += len(batch)
+        known = _total(response, data, total)
+        more = bool(batch) and (offset < known if known is not None else len(batch) >= limit)
+        yield Page(batch, data, response, offset, more)
+        if not more:
+            return
+
+
+def _total(
+    response: requests.Response, data: Any, total: str | Callable[[requests.Response, Any], int | None] | None
+) -> int | None:
+    value: Any
+    if callable(total):
+        value = total(response, data)
+    elif total:
+        value = json_path(data, total)
+    else:
+        value = response.headers.get("X-Total-Count")
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def paginate_pages(
+    client: HttpClient,
+    path: str,
+    *,
+    items: ItemsAt = "",
+    params: Mapping[str, Any] | None = None,
+    size: int = 100,
+    first: int = 1,
+    page_param: str = "page",
+    size_param: str = "per_page",
+    has_more: str | Callable[[requests.Response, Any], bool] | None = None,
+) -> Iterator[Page]:
+    """``?page=1&per_page=100``, ``page=2``… until ``has_more`` (a body path or a function) says no,
+    or, without it, until a short page."""
+    number = first
+    while True:
+        response, data = _get_json(client, path, {**(params or {}), page_param: number, size_param: size})
+        batch = _items(response, data, items)
+        if callable(has_more):
+            more = bool(has_more(response, data))
+        elif has_more:
+            more = bool(json_path(data, has_more))
+        else:
+            more = len(batch) >= size
+        more = more and bool(batch)
+        yield Page(batch, data, response, number + 1 if more else None, more)
+        if not more:
+            return
+        number += 1
+
+
+def paginate_cursor(
+    client: HttpClient,
+    path: str,
+    *,
+    items: ItemsAt = "",
+    params: Mapping[str, Any] | None = None,
+    start: str | None = None,
+    cursor_param: str = "cursor",
+    next_cursor: str | Callable[[Any], str | None] = "meta.next_cursor",
+    has_more: str | Callable[[Any], bool] | None = None,
+) -> Iterator[Page]:
+    """``?cursor=…`` from the previous answer (Zendesk ``page[after]``, incremental exports).
+
+    ``next_cursor`` and ``has_more`` are body paths or functions of the body; without
+    ``has_more`` a missing next cursor ends the listing.
+    """
+    cursor = start
+    seen: set[str] = set()
+    while True:
+        query = {**(params or {})}
+        if cursor is not None:
+            query[cursor_param] = cursor
+        response, data = _get_json(client, path, query)
+        batch = _items(response, data, items)
+        found = next_cursor(data) if callable(next_cursor) else json_path(data, next_cursor)
+        after = None if found in (None, "") else str(found)
+        if callable(has_more):
+            more = bool(has_more(data))
+        elif has_more:
+            more = bool(json_path(data, has_more))
+        else:
+            more = after is not None
+        more = more and after is not None
+        if more and (after == cursor or after in seen):
+            raise AdapterError(
+                f"GET {safe_url(response.url)}: the server returned cursor {after!r} again; stopping a loop"
+            )
+        yield Page(batch, data, response, after if after is not None else cursor, more)
+        if not more:
+            return
+        if cursor is not None:
+            seen.add(cursor)
+        cursor = after
+
+
+def paginate_links(
+    client: HttpClient, path: str, *, items: ItemsAt = "", params: Mapping[str, Any] | None = None
+) -> Iterator[Page]:
+    """Follow ``Link: <…>; rel="next"`` (RFC 8288; ServiceNow, GitHub) until there is none.
+
+    The link must stay on the client's origin (``HttpClient.url`` refuses others).
+    """
+    url: str = path
+    query: Mapping[str, Any] | None = params
+    seen: set[str] = set()
+    while True:
+        response, data = _get_json(client, url, query)
+        batch = _items(response, data, items)
+        link = response.links.get("next", {}).get("url")
+        if link is not None and (link in seen or link == response.url):
+            raise AdapterError(
+                f"GET {safe_url(response.url)}: the server linked to {safe_url(link)} again; stopping a loop"
+            )
+        yield Page(batch, data, response, link, link is not None)
+        if link is None:
+            return
+        seen.add(response.url)
+        url, query = link, None

@@ -1,0 +1,314 @@
+"""One sync cycle for one connection: fetch, decide, write what changed, send what is due, commit.
+
+This is where the daemon's promises are kept (see ARCHITECTURE.md, invariants):
+
+1. Dry run writes nothing: the adapter is opened read-only and the state is a private in-memory copy.
+2. No message twice: ``pending`` is committed before a message is posted and ``sent`` after; pending
+   entries left by a crash are reconciled against ``list_messages`` before anything is resent.
+3. No lost progress: a batch's cursor is committed only after every ticket in it is durable; a
+   failure stops the connection's cycle with the cursor where it was.
+4. No fights: a value an agent changed after matrixcore wrote it is kept, recorded, and the
+   deadlines follow the agent's priority.
+5. No loops: a ticket already carrying the decided values gets no write.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ._adapter import Adapter, AdapterError, PriorityChange
+from ._decision import Decision, Evaluation, SentMessage
+from ._engine import Engine
+from ._plugins import Plugins
+from ._state import LedgerEntry, StateStore, TicketState
+from ._ticket import Ticket
+
+__all__ = ["CycleReport", "SyncOptions", "sync_connection"]
+
+_DIMENSIONS = ("impact", "urgency", "priority")
+_TAGS = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class SyncOptions:
+    dry_run: bool = False
+    #: Keep a value an agent set over matrixcore's (the default); ``False`` overwrites it.
+    respect_agents: bool = True
+    #: Post an internal note with the decision trace whenever matrixcore writes a priority.
+    trace_notes: bool = False
+    #: Which dimensions the tool accepts writes of (ServiceNow derives priority itself).
+    writable: frozenset[str] = frozenset(_DIMENSIONS)
+
+
+@dataclass(slots=True)
+class CycleReport:
+    """What one cycle did for one connection: the daemon logs it and turns it into metrics."""
+
+    connection: str
+    cycle: str
+    started: datetime
+    tickets: int = 0
+    batches: int = 0
+    decisions: int = 0
+    writes: int = 0
+    unchanged: int = 0
+    agent_kept: int = 0
+    timers: int = 0
+    reconciled: int = 0
+    messages: Counter[str] = field(default_factory=Counter)
+    error: str | None = None
+    cursor: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _normalise(text: str) -> str:
+    """Text as tools echo it back: HTML tags dropped, entities decoded, white space folded."""
+    return _SPACE.sub(" ", html.unescape(_TAGS.sub(" ", text))).strip().casefold()
+
+
+class _Cycle:
+    def __init__(
+        self,
+        name: str,
+        adapter: Adapter,
+        store: StateStore,
+        engine: Engine,
+        plugins: Plugins,
+        options: SyncOptions,
+        now: datetime,
+        log: logging.LoggerAdapter[logging.Logger],
+        report: CycleReport,
+    ) -> None:
+        self.name, self.adapter, self.store, self.engine = name, adapter, store, engine
+        self.plugins, self.options, self.now, self.log, self.report = plugins, options, now, log, report
+        self.seen: set[str] = set()
+
+    # -- invariant 2: reconcile before anything is sent --------------------------------------------
+    def reconcile(self, ticket: Ticket) -> None:
+        """Settle messages left pending by a crash: sent if the tool shows them, else free to resend."""
+        pending = [e for e in self.store.messages(self.name, ticket.id) if e.state == "pending"]
+        if not pending:
+            return
+        posted = list(self.adapter.list_messages(ticket))
+        for entry in pending:
+            wanted = _normalise(entry.text)
+            found = next((m for m in posted if _normalise(m.text) == wanted), None)
+            if found is not None:
+                self.store.mark_sent(self.name, ticket.id, entry.key, found.created or self.now, found.id)
+                self.log.info(
+                    "message %s on ticket %s was sent before a crash: recorded", entry.key, ticket.id
+                )
+            else:
+                self.store.forget_pending(self.name, ticket.id, entry.key)
+                self.log.info(
+                    "message %s on ticket %s was never sent: it may go out again", entry.key, ticket.id
+                )
+            self.report.reconciled += 1
+
+    # -- deciding ------------------------------------------------------------------------------------
+    def agent_values(self, ticket: Ticket, state: TicketState | None) -> dict[str, str] | None:
+        """The values an agent set over matrixcore's writes, if any (invariant 4)."""
+        if state is None or not self.options.respect_agents:
+            return None
+        if state.agent_priority is not None:
+            return {"priority": state.agent_priority}
+        written = {
+            "impact": state.written_impact,
+            "urgency": state.written_urgency,
+            "priority": state.written_priority,
+        }
+        changed = {
+            dim: getattr(ticket, dim)
+            for dim in self.options.writable
+            if written[dim] is not None and getattr(ticket, dim) not in (None, written[dim])
+        }
+        if not changed:
+            return None
+        return {dim: getattr(ticket, dim) for dim in _DIMENSIONS if getattr(ticket, dim) is not None}
+
+    def agent_evaluation(self, ticket: Ticket, agent: dict[str, str]) -> Evaluation:
+        ours = self.engine.evaluate(ticket)
+        impact = agent.get("impact", ours.impact)
+        urgency = agent.get("urgency", ours.urgency)
+        priority = agent.get("priority") or self.engine.ruleset.cells.get((impact, urgency), ours.priority)
+        if priority not in self.engine.ruleset.priorities:
+            priority = ours.priority
+        return Evaluation(impact, -1, urgency, -1, priority, -1)
+
+    def process(self, ticket: Ticket) -> None:
+        ticket = self.plugins.enrich(ticket)
+        self.seen.add(ticket.id)
+        state = self.store.ticket(self.name, ticket.id)
+        self.reconcile(ticket)
+        agent = self.agent_values(ticket, state)
+        if agent:  # the agent's choice wins over rules and plugins alike
+            decision = self.engine.classify(ticket, self.now, self.agent_evaluation(ticket, agent))
+        else:
+            decision = self.plugins.classify(self.engine, ticket, self.now)
+        written: dict[str, Any] = {}
+        note = ""
+        if agent:
+            note = f"kept the agent's {', '.join(f'{k}={v}' for k, v in sorted(agent.items()))}"
+            self.report.agent_kept += 1
+        else:
+            wanted = {dim: getattr(decision, dim) for dim in self.options.writable}
+            written = {dim: value for dim, value in wanted.items() if getattr(ticket, dim) != value}
+            if written:
+                if not self.options.dry_run:
+                    self.adapter.set_priority(ticket, PriorityChange(**written))
+                self.report.writes += 1
+                ticket = ticket.evolve(**written)
+            else:
+                self.report.unchanged += 1
+        self.deliver(ticket, decision, written)
+        due = self.plugins.select_messages(self.engine, ticket, decision, self.sent(ticket), self.now)
+        for key in due.superseded:
+            self.store.record_pending(self.entry(ticket, key, "superseded", "", False, None))
+        for message in due.messages:
+            entry = self.entry(
+                ticket,
+                message.key,
+                "pending",
+                message.text,
+                message.visible_to_requester,
+                message.priority,
+                message.policy,
+            )
+            self.post(ticket, entry)
+        previous = state or TicketState(self.name, ticket.id)
+        self.store.save_ticket(
+            TicketState(
+                connection=self.name,
+                ticket_id=ticket.id,
+                number=ticket.number,
+                written_impact=written.get("impact", previous.written_impact),
+                written_urgency=written.get("urgency", previous.written_urgency),
+                written_priority=written.get("priority", previous.written_priority),
+                written_at=self.now if written else previous.written_at,
+                agent_priority=(agent or {}).get("priority") if agent else None,
+                snapshot=ticket.to_dict(),
+                next_due=due.next_due,
+                closed=decision.resolved,
+            )
+        )
+        self.store.record_decision(
+            self.name,
+            ticket.id,
+            self.report.cycle,
+            self.now,
+            decision.as_dict(self.engine.ruleset),
+            written,
+            note,
+        )
+        self.plugins.decision_recorded(
+            connection=self.name,
+            ticket=ticket,
+            decision=decision,
+            change=PriorityChange(**written) if written else None,
+            dry_run=self.options.dry_run,
+        )
+        self.report.decisions += 1
+
+    def deliver(self, ticket: Ticket, decision: Decision, written: dict[str, Any]) -> None:
+        """With ``trace_notes``, explain a written priority to agents in an internal note (once per value)."""
+        if not (written and self.options.trace_notes):
+            return
+        lines = [f"matrixcore set {', '.join(f'{k} = {v}' for k, v in written.items())}:"]
+        lines += [f"- {step}" for step in decision.trace(self.engine.ruleset)]
+        key = f"trace:{decision.impact}/{decision.urgency}/{decision.priority}"
+        self.post(
+            ticket, self.entry(ticket, key, "pending", "\n".join(lines), False, decision.priority, "trace")
+        )
+
+    def entry(
+        self,
+        ticket: Ticket,
+        key: str,
+        state: str,
+        text: str,
+        visible: bool,
+        priority: str | None,
+        policy: str = "",
+    ) -> LedgerEntry:
+        return LedgerEntry(
+            self.name, ticket.id, key, policy or key.split(":")[0], state, visible, priority, text, self.now
+        )
+
+    def post(self, ticket: Ticket, entry: LedgerEntry) -> None:
+        if not self.store.record_pending(entry):
+            return  # already in the ledger: never twice
+        if self.options.dry_run:
+            self.store.mark_sent(self.name, ticket.id, entry.key, self.now)
+        else:
+            posted = self.adapter.post_message(ticket, entry.text, entry.visible_to_requester)
+            self.store.mark_sent(self.name, ticket.id, entry.key, self.now, posted.id)
+        self.report.messages[entry.policy] += 1
+
+    def sent(self, ticket: Ticket) -> list[SentMessage]:
+        return [e.as_sent() for e in self.store.messages(self.name, ticket.id)]
+
+    # -- the cycle -----------------------------------------------------------------------------------
+    def run(self) -> None:
+        for batch in self.adapter.fetch(self.store.cursor(self.name)):
+            self.report.batches += 1
+            for ticket in batch.tickets:
+                self.report.tickets += 1
+                self.process(ticket)
+            # Invariant 3: the cursor moves only now that every ticket of the batch is durable.
+            self.store.set_cursor(self.name, batch.cursor, self.now)
+            self.report.cursor = batch.cursor
+        for state in self.store.due_tickets(self.name, self.now):
+            if state.ticket_id in self.seen or state.snapshot is None:
+                continue
+            self.report.timers += 1
+            self.process(Ticket.from_dict(state.snapshot))
+
+
+def sync_connection(
+    name: str,
+    adapter: Adapter,
+    store: StateStore,
+    engine: Engine,
+    now: datetime,
+    *,
+    options: SyncOptions = SyncOptions(),
+    plugins: Plugins | None = None,
+    logger: logging.Logger | None = None,
+    cycle: str | None = None,
+) -> CycleReport:
+    """Run one cycle for one connection; errors end the cycle (cursor untouched) and are reported."""
+    cycle = cycle or uuid.uuid4().hex[:12]
+    report = CycleReport(name, cycle, now)
+    log = logging.LoggerAdapter(
+        logger or logging.getLogger("matrixcore.sync"), {"connection": name, "cycle": cycle}
+    )
+    plugins = plugins or Plugins()
+    plugins.sync_start(connection=name, cursor=store.cursor(name), dry_run=options.dry_run)
+    error: Exception | None = None
+    try:
+        _Cycle(name, adapter, store, engine, plugins, options, now, log, report).run()
+    except AdapterError as exc:
+        error = exc
+        report.error = str(exc)
+        log.warning("cycle stopped, cursor kept: %s", exc)
+    plugins.sync_finish(
+        connection=name,
+        cursor=store.cursor(name),
+        tickets=report.tickets,
+        changed=report.writes,
+        messages=sum(report.messages.values()),
+        error=error,
+        dry_run=options.dry_run,
+    )
+    return report

@@ -1,0 +1,168 @@
+"""One sync cycle and the daemon's invariants, over the in-memory tool."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from matrixcore import Engine, Requester, Ticket, load_ruleset
+from matrixcore._memory import MemoryAdapter
+from matrixcore._state import StateStore
+from matrixcore._sync import SyncOptions, sync_connection
+
+AMS = ZoneInfo("Europe/Amsterdam")
+
+
+def at(day, hour, minute=0):
+    return datetime(2026, 11, day, hour, minute, tzinfo=AMS)
+
+
+def make(i, subject="Printer kapot", **fields):
+    fields.setdefault("created", at(23, 9))
+    fields.setdefault("channel", "email")
+    fields.setdefault("requester", Requester(language="nl"))
+    return Ticket(source="mem", id=str(i), number=f"I {i}", subject=subject, **fields)
+
+
+@pytest.fixture
+def engine(quickstart_rules):
+    return Engine(load_ruleset(quickstart_rules))
+
+
+@pytest.fixture
+def store(tmp_path):
+    with StateStore(tmp_path / "state.sqlite3") as opened:
+        yield opened
+
+
+@pytest.fixture
+def tool():
+    adapter = MemoryAdapter(page_size=2)
+    adapter.add([make(1), make(2, "Outlook storing"), make(3, "Vraag: hoe werkt de VPN?")])
+    return adapter
+
+
+def cycle(tool, store, engine, now, **options):
+    report = sync_connection("mem", tool, store, engine, now, options=SyncOptions(**options))
+    assert report.ok, report.error
+    return report
+
+
+def test_first_cycle_writes_priorities_and_acknowledges(tool, store, engine):
+    report = cycle(tool, store, engine, at(23, 9, 5))
+    assert (report.tickets, report.batches, report.writes) == (3, 2, 3)
+    assert tool.tickets["2"].priority == "P1"
+    assert tool.tickets["1"].priority == "P4"
+    assert report.messages["acknowledge"] == 3
+    assert [m.text[:25] for m in tool.messages["1"]] == ["Bedankt voor je melding I"]
+    assert store.cursor("mem") is not None
+
+
+def test_own_writes_cause_no_new_writes(tool, store, engine):
+    cycle(tool, store, engine, at(23, 9, 5))
+    writes = len(tool.writes)
+    again = cycle(tool, store, engine, at(23, 9, 6))
+    # The tool bumped every ticket's update time, so all three come back: and nothing is written.
+    assert again.tickets == 3
+    assert again.writes == 0
+    assert len(tool.writes) == writes
+
+
+def test_dry_run_writes_nothing_anywhere(tool, tmp_path, engine):
+    tool.read_only = True
+    path = tmp_path / "state.sqlite3"
+    StateStore(path).close()
+    with StateStore(path, read_only=True) as frozen:
+        before = frozen.counts()
+    private = StateStore.private_copy(path)
+    report = sync_connection("mem", tool, private, engine, at(23, 9, 5), options=SyncOptions(dry_run=True))
+    assert report.ok
+    assert report.writes == 3  # what it would have written
+    assert tool.writes == []
+    with StateStore(path, read_only=True) as frozen:
+        assert frozen.counts() == before
+    # Within its session the dry run remembers what it "sent": no repeated proposals.
+    assert private.counts()["messages"] == 3
+
+
+def test_messages_are_never_sent_twice_even_after_a_crash(tool, store, engine):
+    tool.fail_next("post_message")  # the first post fails: its ledger entry stays pending
+    report = sync_connection("mem", tool, store, engine, at(23, 9, 5))
+    assert not report.ok
+    assert store.cursor("mem") is None  # the batch was not committed
+    assert [e.key for e in store.pending("mem")] == ["acknowledge"]
+    cycle(tool, store, engine, at(23, 9, 6))
+    # Reconciled (never sent), then sent exactly once; every ticket has one acknowledgement.
+    assert {tid: len(msgs) for tid, msgs in tool.messages.items()} == {"1": 1, "2": 1, "3": 1}
+    assert store.pending("mem") == []
+
+
+def test_a_message_posted_just_before_a_crash_is_not_resent(tool, store, engine):
+    cycle(tool, store, engine, at(23, 9, 5))
+    # Simulate a crash after posting but before recording "sent": flip the entry back to pending.
+    store._db.execute("UPDATE messages SET state = 'pending', sent_at = NULL WHERE ticket_id = '1'")
+    report = cycle(tool, store, engine, at(23, 9, 6))
+    assert report.reconciled == 1
+    assert len(tool.messages["1"]) == 1
+    assert store.messages("mem", "1")[0].state == "sent"
+
+
+def test_an_agents_priority_is_kept_and_recorded(tool, store, engine):
+    cycle(tool, store, engine, at(23, 9, 5))
+    tool.agent_sets("1", at(23, 10), priority="P2")
+    report = cycle(tool, store, engine, at(23, 10, 1))
+    assert report.agent_kept == 1
+    assert tool.tickets["1"].priority == "P2"
+    last = store.decisions("mem", "1")[-1]
+    assert "kept the agent's" in last["note"]
+    assert last["decision"]["priority"] == "P2"
+    assert last["decision"]["pickup_by"] == at(23, 10).isoformat()  # P2: 1h from 09:00
+    # Later cycles keep respecting it, even when the ticket looks untouched.
+    assert cycle(tool, store, engine, at(23, 11)).writes == 0
+
+
+def test_timed_messages_go_out_without_the_ticket_changing(tool, store, engine):
+    cycle(tool, store, engine, at(23, 9, 5))
+    cycle(tool, store, engine, at(23, 9, 6))  # sees matrixcore's own writes once more
+    report = cycle(tool, store, engine, at(24, 15))
+    # Nothing changed in the tool, but ticket 3 (P5, 16h) passed 80% of its pickup target.
+    assert report.tickets == 0
+    assert report.timers >= 1
+    assert report.messages["pickup-warning"] >= 1
+    assert any("geduld" in m.text for m in tool.messages["3"])
+
+
+def test_a_failing_tool_keeps_the_cursor(tool, store, engine):
+    cycle(tool, store, engine, at(23, 9, 5))
+    cycle(tool, store, engine, at(23, 9, 6))  # sees matrixcore's own writes once more
+    cursor = store.cursor("mem")
+    tool.add([make(4, created=at(23, 12), updated=at(23, 12))])
+    tool.fail_next("set_priority")
+    report = sync_connection("mem", tool, store, engine, at(23, 12, 1))
+    assert "scripted failure" in report.error
+    assert store.cursor("mem") == cursor
+    assert cycle(tool, store, engine, at(23, 12, 2)).writes == 1
+
+
+def test_trace_notes_explain_written_priorities(tool, store, engine):
+    cycle(tool, store, engine, at(23, 9, 5), trace_notes=True)
+    notes = [m for m in tool.messages["2"] if not m.visible_to_requester]
+    assert len(notes) == 1
+    assert "major-outage" in notes[0].text
+    cycle(tool, store, engine, at(23, 9, 6), trace_notes=True)
+    assert len([m for m in tool.messages["2"] if not m.visible_to_requester]) == 1
+
+
+def test_tools_that_derive_priority_get_only_impact_and_urgency(tool, store, engine):
+    cycle(tool, store, engine, at(23, 9, 5), writable=frozenset({"impact", "urgency"}))
+    change = tool.writes[0].change
+    assert change.priority is None
+    assert change.impact is not None
+
+
+def test_resolved_tickets_close_their_timers(tool, store, engine):
+    tool.agent_sets("3", at(23, 9, 1), resolved=at(23, 9, 1))
+    cycle(tool, store, engine, at(23, 9, 5))
+    state = store.ticket("mem", "3")
+    assert state.closed
+    assert all(t.ticket_id != "3" for t in store.due_tickets("mem", at(30, 9)))
