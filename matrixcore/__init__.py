@@ -16,6 +16,7 @@ from ._adapter import (
     PostedMessage,
     PriorityChange,
     ReadOnlyError,
+    RulesetChecker,
 )
 from ._auth import (
     AUTH_SCHEMA,
@@ -89,6 +90,7 @@ __all__ = [
     "Requester",
     "RetryPolicy",
     "Ruleset",
+    "RulesetChecker",
     "RulesetError",
     "Secret",
     "SentMessage",

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     import requests
 
     from ._config import ConnectionConfig
+    from ._errors import Problem
     from ._retry import RetryPolicy
+    from ._ruleset import Ruleset
 
 __all__ = [
     "Adapter",
@@ -35,6 +37,7 @@ __all__ = [
     "PostedMessage",
     "PriorityChange",
     "ReadOnlyError",
+    "RulesetChecker",
 ]
 
 
@@ -123,6 +126,21 @@ class Adapter(Protocol):
 
     def close(self) -> None:
         """Release connections; the adapter is not used afterwards."""
+
+
+@runtime_checkable
+class RulesetChecker(Protocol):
+    """Optional for adapters: check a ruleset against the live tool's own set-up.
+
+    The tool may hold facts the ruleset must agree with (TOPdesk's duration per priority, the
+    values a mapping names). ``matrixcore check --config`` calls this on every connection whose
+    adapter has it, read-only, after ``check()``. Return problems located in the ruleset (its
+    document) or in the config (path ``("connections", name, ...)``, located by matrixcore); warnings
+    are shown, errors make the check fail.
+    """
+
+    def ruleset_problems(self, ruleset: Ruleset) -> Sequence[Problem]:
+        """Everything the live tool says about ``ruleset`` and this connection's settings."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,9 +18,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import __version__
+from ._cmd_check_config import check_live, connections_exit_code, load_config_or_exit, print_connection_checks
 from ._engine import Engine
 from ._errors import Problem, RulesetError
 from ._examples import ExampleResult, run_examples
+from ._live_check import ConnectionCheck
 from ._operators import OperatorRegistry
 from ._plugins import AUTOLOAD_ENV, PluginError, Plugins
 from ._ruleset import Ruleset, load_ruleset
@@ -137,7 +139,14 @@ def main(ctx: click.Context, strict_plugins: bool, disabled_plugins: tuple[str, 
 
 
 @main.command(context_settings=_CONTEXT)
-@click.argument("rules", type=click.Path(dir_okay=False))
+@click.argument("rules", type=click.Path(dir_okay=False), required=False)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Also check the config file, and the ruleset against each of its connections, read-only "
+    "(mapped values the tool lacks, the tool's own targets). RULES defaults to the config's rules.",
+)
 @click.option(
     "--format",
     "fmt",
@@ -147,7 +156,7 @@ def main(ctx: click.Context, strict_plugins: bool, disabled_plugins: tuple[str, 
     help="text for people, json for scripts and editors.",
 )
 @click.option("--no-examples", is_flag=True, help="Only validate; do not run the file's examples.")
-def check(rules: str, fmt: str, no_examples: bool) -> None:
+def check(rules: str | None, fmt: str, no_examples: bool, config_path: str | None) -> None:
     """Validate a rules file (YAML, JSON or TOML) and run its examples.
 
     Every error is reported at once with its file, line, column and dotted path: schema errors first,
@@ -156,13 +165,28 @@ def check(rules: str, fmt: str, no_examples: bool) -> None:
     what its author expects. Conditions may use the operators of installed plugins, and examples are
     classified through the plugins' decision hooks, as the daemon does ('matrixcore plugins' lists them).
 
+    With --config, the config is validated too, and every connection is opened read-only: its
+    check proves the tool is reachable with the credentials, and adapters that can (TOPdesk) say what
+    the live tool contradicts in the ruleset or the mappings.
+
     \b
-    Exit codes: 0 valid and every example passes; 1 an example fails; 2 the file is invalid.
+    Exit codes: 0 valid and every example passes; 1 an example fails; 2 a file is invalid (or a tool
+    reports a config error); 3 a tool could not be reached.
     """
     plugins = cli_plugins()
+    config = None
+    if config_path is not None:
+        config = load_config_or_exit(config_path, fmt, plugins, err_console())
+    if rules is None:
+        if config is None:
+            raise click.UsageError("give a RULES file, or --config to check the config's rules")
+        rules = str(config.rules_path)
     ruleset = load_or_exit(rules, fmt, plugins.operators())
     results: list[ExampleResult] = [] if no_examples else run_examples(Engine(ruleset), plugins)
     failed = [r for r in results if not r.passed]
+    live: list[ConnectionCheck] = []
+    if config is not None:
+        live = check_live(config, ruleset, plugins)
     if fmt == "json":
         click.echo(
             json.dumps(
@@ -171,6 +195,7 @@ def check(rules: str, fmt: str, no_examples: bool) -> None:
                     "file": rules,
                     "problems": [_problem_dict(p) for p in ruleset.warnings],
                     "examples": [r.as_dict() for r in results],
+                    **({"connections": [c.as_dict() for c in live]} if config is not None else {}),
                 },
                 indent=2,
             )
@@ -191,7 +216,9 @@ def check(rules: str, fmt: str, no_examples: bool) -> None:
             console.print(
                 f"[{style}]examples: {len(results) - len(failed)} passed, {len(failed)} failed[/{style}]"
             )
-    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+        if config is not None:
+            print_connection_checks(live, console, err_console())
+    sys.exit(connections_exit_code(live) or (EXIT_FAILED if failed else EXIT_OK))
 
 
 def _print_failure(console: Console, file: str, result: ExampleResult) -> None:

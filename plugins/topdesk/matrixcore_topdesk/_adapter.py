@@ -1,0 +1,204 @@
+"""The TOPdesk adapter: matrixcore's ``Adapter`` over TOPdesk's incident REST API.
+
+Built on matrixcore's HTTP base (``HttpAdapter``): timeouts, retries on 429/5xx honouring
+``Retry-After``, the request budget, Basic auth with the application password kept out of every log,
+and the read-only mode of a dry run all come from there. What is TOPdesk's own lives here and in the
+modules beside it: the anchored keyset walk over ``modificationDate`` (``_cursor``), the mapping of
+incidents to tickets and levels to lookups (``_mapping``), the lookup cache (``_lookups``), and the
+checks of a ruleset against TOPdesk's own priorities and durations (``_checks``).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from typing import Any, Final
+
+from matrixcore import (
+    AdapterContext,
+    AdapterError,
+    Batch,
+    ConnectionConfig,
+    HttpAdapter,
+    HttpError,
+    PostedMessage,
+    PriorityChange,
+    Problem,
+    Ruleset,
+    Ticket,
+)
+
+from ._checks import ruleset_problems
+from ._cursor import Cursor, PageWalker
+from ._lookups import LookupCache
+from ._mapping import (
+    IncidentMappingError,
+    fetch_fields,
+    incident_to_ticket,
+    lookup_name,
+    parse_time,
+    write_payload,
+)
+from ._settings import DIMENSIONS, TopdeskSettings, api_root
+
+__all__ = ["TopdeskAdapter", "html_action", "plain_action"]
+
+#: TOPdesk's maximum page size for actions.
+_ACTIONS_PAGE: Final = 100
+_BR: Final = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_TAG: Final = re.compile(r"<[^>]+>")
+
+
+def html_action(text: str) -> str:
+    """Plain text as the HTML subset TOPdesk's ``action`` takes: escaped, line breaks as ``<br>``."""
+    return html.escape(text, quote=False).replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def plain_action(action: Mapping[str, Any]) -> str:
+    """An action's text as people read it: ``plainText``, else the HTML ``memoText`` without tags."""
+    plain = action.get("plainText")
+    if isinstance(plain, str):
+        return plain
+    memo = action.get("memoText")
+    return html.unescape(_TAG.sub("", _BR.sub("\n", memo))) if isinstance(memo, str) else ""
+
+
+class TopdeskAdapter(HttpAdapter):
+    """One TOPdesk connection. Build it through the ``topdesk`` ``AdapterSpec``."""
+
+    def __init__(self, config: ConnectionConfig, context: AdapterContext) -> None:
+        settings = dict(config.settings)
+        settings["base_url"] = api_root(str(settings["base_url"]))
+        super().__init__(replace(config, settings=settings), context)
+        self.topdesk = TopdeskSettings.from_connection(config)
+        self.lookups = LookupCache(self.http)
+        self._fields = ",".join(fetch_fields(self.topdesk))
+
+    # -- Adapter --------------------------------------------------------------------------------------
+    def check(self) -> None:
+        """One cheap incident read: proves the address, the login and the incident read permission."""
+        try:
+            self.http.get("incidents", params={"pageSize": 2, "fields": "id"})
+        except HttpError as exc:
+            raise self._explain(exc) from None
+
+    def fetch(self, cursor: str | None) -> Iterator[Batch]:
+        try:
+            start = Cursor.decode(cursor)
+        except ValueError as exc:
+            raise AdapterError(f"{self.name}: {exc}") from None
+        walker = PageWalker(start, self.topdesk.page_size)
+        while not walker.done:
+            response = self.http.get("incidents", params={**walker.params(), "fields": self._fields})
+            items = [] if response.status_code == 204 else self.http.json(response)
+            if not isinstance(items, list):
+                raise AdapterError(f"{self.name}: GET incidents answered {type(items).__name__}, not a list")
+            before = walker.cursor
+            fresh = walker.accept([i for i in items if isinstance(i, Mapping)], response.status_code == 206)
+            tickets = [t for t in (self._ticket(i) for i in fresh) if t is not None]
+            if tickets or walker.cursor != before:
+                yield Batch(tickets, walker.cursor.encode())
+
+    def set_priority(self, ticket: Ticket, change: PriorityChange) -> None:
+        body = write_payload(ticket, change, self.topdesk, self.lookups.resolve)
+        if not body:
+            return
+        self.logger.info(
+            "%s: %s %s <- %s",
+            self.name,
+            ticket.number or ticket.id,
+            ", ".join(body),
+            ", ".join(f"{d}={getattr(change, d)}" for d in DIMENSIONS if d in body),
+        )
+        try:
+            self.http.put(f"incidents/id/{ticket.id}", json=body)
+        except HttpError as exc:
+            raise self._explain(exc, ticket) from None
+
+    def post_message(self, ticket: Ticket, text: str, visible_to_requester: bool) -> PostedMessage:
+        body = {"action": html_action(text), "actionInvisibleForCaller": not visible_to_requester}
+        try:
+            # Not idempotent: a resent action is a second action. Retried only when TOPdesk
+            # certainly did not act (429, 503, no connection).
+            self.http.put(f"incidents/id/{ticket.id}", json=body, idempotent=False)
+        except HttpError as exc:
+            raise self._explain(exc, ticket) from None
+        posted = self._find_posted(ticket, text, visible_to_requester)
+        return posted or PostedMessage("", text, visible_to_requester)
+
+    def list_messages(self, ticket: Ticket) -> Sequence[PostedMessage]:
+        actions: list[Mapping[str, Any]] = []
+        start = 0
+        while True:
+            response = self.http.get(
+                f"incidents/id/{ticket.id}/actions", params={"start": start, "page_size": _ACTIONS_PAGE}
+            )
+            page = [] if response.status_code == 204 else self.http.json(response)
+            if not isinstance(page, list):
+                raise AdapterError(f"{self.name}: actions of {ticket.id}: expected a list")
+            actions += [a for a in page if isinstance(a, Mapping)]
+            if response.status_code != 206 or not page:
+                break
+            start += len(page)
+        messages = [self._message(a) for a in actions]
+        # TOPdesk lists the newest first; the protocol wants the oldest first (stable for equal times).
+        order = sorted(
+            range(len(messages)), key=lambda i: (messages[i].created is None, messages[i].created, -i)
+        )
+        return [messages[i] for i in order]
+
+    # -- checks against the live TOPdesk --------------------------------------------------------------
+    def ruleset_problems(self, ruleset: Ruleset) -> list[Problem]:
+        """What TOPdesk's own lists say about ``ruleset`` and this connection's mappings."""
+        try:
+            lists = {d: self.lookups.items(d, refresh=True) for d in DIMENSIONS}
+            durations = self.lookups.items("duration", refresh=True)
+        except HttpError as exc:
+            raise self._explain(exc) from None
+        return ruleset_problems(ruleset, self.topdesk, lists, durations)
+
+    # -- helpers --------------------------------------------------------------------------------------
+    def _ticket(self, item: Mapping[str, Any]) -> Ticket | None:
+        try:
+            return incident_to_ticket(item, self.topdesk)
+        except IncidentMappingError as exc:
+            self.logger.warning("%s: skipping an incident TOPdesk returned: %s", self.name, exc)
+            return None
+
+    @staticmethod
+    def _message(action: Mapping[str, Any]) -> PostedMessage:
+        author = lookup_name(action.get("operator")) or lookup_name(action.get("person")) or ""
+        return PostedMessage(
+            id=str(action.get("id") or ""),
+            text=plain_action(action),
+            visible_to_requester=action.get("invisibleForCaller") is not True,
+            created=parse_time(action.get("entryDate")) or parse_time(action.get("creationDate")),
+            author=author,
+        )
+
+    def _find_posted(self, ticket: Ticket, text: str, visible: bool) -> PostedMessage | None:
+        """The action just posted (TOPdesk's answer is the incident, not the action): the newest
+        with this text and visibility."""
+        response = self.http.get(f"incidents/id/{ticket.id}/actions", params={"start": 0, "page_size": 10})
+        page = [] if response.status_code == 204 else self.http.json(response)
+        wanted = plain_action({"memoText": html_action(text)})
+        for action in page if isinstance(page, list) else ():
+            message = self._message(action)
+            if message.visible_to_requester == visible and message.text.strip() == wanted.strip():
+                return message
+        return None
+
+    def _explain(self, exc: HttpError, ticket: Ticket | None = None) -> AdapterError:
+        """The base's error with what it means in TOPdesk terms."""
+        what = f"incident {ticket.number or ticket.id}" if ticket is not None else "TOPdesk"
+        hints = {
+            401: "TOPdesk refused the login name or application password",
+            403: f"the operator may not do this to {what} (permissions, filters, or an archived incident)",
+            404: f"{what} does not exist (any more), or a lookup id is unknown",
+        }
+        hint = hints.get(exc.status or 0)
+        if hint is None:
+            return exc
+        return AdapterError(f"{self.name}: {hint}: {exc}", retryable=exc.retryable, status=exc.status)

@@ -1,0 +1,131 @@
+"""Helpers of the TOPdesk plugin tests (named uniquely: several test folders run in one session)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+import requests
+from matrixcore_topdesk import TOPDESK_ADAPTER, TopdeskAdapter, TopdeskSettings
+from matrixcore_topdesk.testing import EmulatorResponse, TopdeskEmulator
+from matrixcore_topdesk.testing.openapi import find_research_data
+from matrixcore_topdesk.testing.server import TopdeskServer
+
+from matrixcore import AdapterContext
+from matrixcore._config import parse_config
+from matrixcore.testing import FakeClock
+
+REPO = Path(__file__).resolve().parents[3]
+QUICKSTART_RULES = REPO / "examples" / "quickstart" / "rules.yaml"
+
+#: The quick-start ruleset's levels -> the emulator's (a Dutch desk's) TOPdesk names.
+QUICKSTART_MAPPINGS: dict[str, Any] = {
+    "impact": {
+        "organisation": "Organisatie",
+        "branch": "Vestiging",
+        "department": "Afdeling",
+        "group": "Groep",
+        "person": "Persoon",
+    },
+    "urgency": {"high": "Hoog", "normal": "Normaal", "low": "Laag"},
+    "priority": {
+        "P1": "P1 Kritiek",
+        "P2": "P2 Hoog",
+        "P3": "P3 Normaal",
+        "P4": "P4 Laag",
+        "P5": "P5 Planning",
+    },
+    "pause_statuses": ["Wacht op klant"],
+    "language_field": "optionalFields1.text1",
+    "vip_field": "optionalFields1.boolean1",
+    "fields": {"affected_users": "optionalFields1.number1"},
+}
+LOGIN, PASSWORD = "matrixcore", "app-password-1234"
+
+
+def research_topdesk() -> Path | None:
+    root = find_research_data()
+    folder = root / "topdesk" if root else None
+    return folder if folder is not None and folder.is_dir() else None
+
+
+def recorded(name: str) -> Any:
+    folder = research_topdesk()
+    if folder is None:
+        pytest.skip("TOPdesk research data not found beside the checkout nor in $MATRIXCORE_RESEARCH_DATA")
+    return json.loads((folder / "recorded" / name).read_text(encoding="utf-8"))
+
+
+def make_settings(**overrides: Any) -> TopdeskSettings:
+    data: dict[str, Any] = {"mappings": QUICKSTART_MAPPINGS, **overrides}
+    return TopdeskSettings.from_mapping(data, name="topdesk-test")
+
+
+PASSWORD_ENV = "TOPDESK_TEST_PASSWORD"
+
+
+def connection_settings(topdesk: TopdeskServer, **overrides: Any) -> dict[str, Any]:
+    """A connection section as a config file holds it, for the emulator on ``topdesk``."""
+    return {
+        "base_url": topdesk.url,
+        "auth": dict(topdesk.auth_settings(PASSWORD_ENV)),
+        "page_size": 3,
+        "mappings": QUICKSTART_MAPPINGS,
+        **overrides,
+    }
+
+
+def open_adapter(
+    settings: Mapping[str, Any], *, read_only: bool = False, clock: FakeClock | None = None, name: str = "td"
+) -> TopdeskAdapter:
+    """The adapter as matrixcore builds it: through the config loader (schema, secrets) and the spec."""
+    document = {"rules": "rules.yaml", "connections": {name: {"adapter": "topdesk", **settings}}}
+    config = parse_config(json.dumps(document), "matrixcore.yaml", {"topdesk": TOPDESK_ADAPTER.config_schema})
+    context = AdapterContext(
+        read_only=read_only,
+        session=requests.Session(),
+        retry=(clock or FakeClock()).retry_policy(max_attempts=3),
+        user_agent="matrixcore-tests",
+    )
+    adapter = TOPDESK_ADAPTER.factory(config.connections[name], context)
+    assert isinstance(adapter, TopdeskAdapter)
+    return adapter
+
+
+def conformance_problems(topdesk: TopdeskServer, api: Any) -> list[str]:
+    """Every request received and every emulator answer, checked against TOPdesk's description."""
+    problems = []
+    for request in topdesk.requests:
+        target = request.path + ("?" + urlencode(request.query, doseq=True) if request.query else "")
+        found = api.request_problems(
+            request.method, topdesk.url + target, request.headers, request.body or None
+        )
+        problems += [f"{request.method} {target}: {p}" for p in found]
+    for exchange in topdesk.exchanges:
+        request = exchange.request
+        found = api.response_problems(
+            request.method,
+            topdesk.url + exchange.target,
+            request.headers,
+            exchange.status,
+            exchange.body,
+            exchange.headers,
+        )
+        problems += [f"{request.method} {exchange.target} -> {exchange.status}: {p}" for p in found]
+    return problems
+
+
+AUTH = {"Authorization": "Basic " + base64.b64encode(f"{LOGIN}:{PASSWORD}".encode()).decode()}
+
+
+def call(
+    emulator: TopdeskEmulator, method: str, target: str, body: Any = None, headers: Mapping[str, str] = AUTH
+) -> EmulatorResponse:
+    """One request to the emulator as an authenticated operator (JSON body)."""
+    raw = None if body is None else json.dumps(body).encode()
+    return emulator.handle(method, target, dict(headers), raw)
