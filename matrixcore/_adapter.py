@@ -33,6 +33,7 @@ __all__ = [
     "AdapterError",
     "AdapterSpec",
     "Batch",
+    "ConflictError",
     "PostedMessage",
     "PriorityChange",
     "ReadOnlyError",
@@ -51,6 +52,17 @@ class AdapterError(MatrixcoreError):
 
 class ReadOnlyError(AdapterError):
     """A write was attempted on a read-only (dry-run) connection; nothing was sent."""
+
+
+class ConflictError(AdapterError):
+    """The ticket changed in the tool since it was read; nothing was written.
+
+    Not retryable as it is: re-read the ticket and decide again (an agent's change may settle it).
+    """
+
+    def __init__(self, message: str, *, ticket_id: str = "", status: int | None = 409) -> None:
+        super().__init__(message, retryable=False, status=status)
+        self.ticket_id = ticket_id
 
 
 @dataclass(frozen=True, slots=True)

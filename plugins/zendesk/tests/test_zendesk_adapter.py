@@ -1,0 +1,488 @@
+"""The Zendesk adapter over real HTTP against the emulator on 127.0.0.1, faults included."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from matrixcore_zendesk.testing import ZendeskServer
+from zendesk_account import Account, make_adapter, open_account
+from zendesk_research import research_dir, validator
+
+from matrixcore import AdapterError, ConflictError, PriorityChange, ReadOnlyError, Ticket
+from matrixcore.testing import FakeClock, Fault
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def server(clock: FakeClock) -> Iterator[ZendeskServer]:
+    with ZendeskServer() as server:
+        server.clock.follow(clock.monotonic)
+        yield server
+        assert not server.errors, server.errors
+        follows_the_published_api(server)
+
+
+@pytest.fixture
+def account(server: ZendeskServer) -> Account:
+    return open_account(server)
+
+
+@pytest.fixture
+def adapter(account: Account, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    made = make_adapter(account, clock, monkeypatch)
+    yield made
+    made.close()
+
+
+def follows_the_published_api(server: ZendeskServer) -> None:
+    """Every request the adapter sent validates against Zendesk's OpenAPI description (when present)."""
+    if not (research_dir() / "support-oas.yaml").is_file():
+        return
+    pytest.importorskip("openapi_core")
+
+    for sent in server.requests:
+        query = "&".join(f"{k}={v}" for k, values in sent.query.items() for v in values)
+        url = f"https://acme.zendesk.com{sent.path}" + (f"?{query}" if query else "")
+        validator().validate_request(sent.method, url, dict(sent.headers), sent.body or None)
+
+
+def fetch_all(adapter: Any, cursor: str | None = None) -> tuple[list[Ticket], str | None]:
+    tickets: list[Ticket] = []
+    for batch in adapter.fetch(cursor):
+        tickets += batch.tickets
+        cursor = batch.cursor
+    return tickets, cursor
+
+
+def exports(server: ZendeskServer) -> list[Any]:
+    return server.requests_to("/api/v2/incremental/tickets/cursor", "GET")
+
+
+def puts(server: ZendeskServer) -> list[Any]:
+    return [r for r in server.requests if r.method == "PUT"]
+
+
+# -- check -----------------------------------------------------------------------------------
+
+
+def test_check_accepts_an_admin_token(adapter: Any) -> None:
+    adapter.check()
+
+
+def test_check_explains_a_refused_token(
+    account: Account, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The usual mistake: the e-mail address without '/token' as the user name."""
+    auth = {"type": "basic", "username": "matrixcore@acme.example", "password": {"env": "ZD_TEST_TOKEN"}}
+    wrong = make_adapter(account, clock, monkeypatch, auth=auth)
+
+    with pytest.raises(AdapterError) as caught:
+        wrong.check()
+
+    assert caught.value.status == 401
+    assert "'{email}/token'" in str(caught.value)
+    assert "s3cr3t" not in str(caught.value)
+
+
+def test_check_refuses_an_agent(account: Account, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    account.server.state.add_api_token("anna@acme.example", "anna-token")
+    monkeypatch.setenv("ANNA", "anna-token")
+    agent = make_adapter(
+        account,
+        clock,
+        monkeypatch,
+        auth={"type": "basic", "username": "anna@acme.example/token", "password": {"env": "ANNA"}},
+    )
+
+    with pytest.raises(AdapterError, match="needs an admin"):
+        agent.check()
+
+
+def test_oauth_bearer_tokens_work(
+    account: Account, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account.server.state.add_oauth_token("oauth-xyz", account.admin["id"])
+    monkeypatch.setenv("ZD_OAUTH", "oauth-xyz")
+
+    make_adapter(account, clock, monkeypatch, auth={"type": "bearer", "token": {"env": "ZD_OAUTH"}}).check()
+
+    assert account.server.requests[-1].bearer_token == "oauth-xyz"
+
+
+# -- fetch -----------------------------------------------------------------------------------
+
+
+def test_fetch_reads_every_ticket_with_requesters_and_channels(account: Account, adapter: Any) -> None:
+    account.ticket("sanne", "Outlook ligt eruit", channel="twitter")
+    account.ticket("mark", "Vraag over facturen", channel="facebook", minutes_ago=20)
+    account.ticket("emma", "Cannot log in", channel="chat", minutes_ago=10)
+    account.ticket("piet", "Printer", channel=4, minutes_ago=5)
+
+    tickets, cursor = fetch_all(adapter)
+
+    assert [(t.subject, t.channel, t.requester.language) for t in tickets] == [
+        ("Outlook ligt eruit", "twitter", "nl"),
+        ("Vraag over facturen", "facebook", "nl-NL"),
+        ("Cannot log in", "chat", "en-GB"),
+        ("Printer", "email", "nl"),
+    ]
+    assert tickets[2].requester.vip is True
+    assert tickets[3].requester.address == "piet@example.nl"
+    assert cursor is not None
+    assert len(exports(account.server)) == 2  # page size 3: two pages, users side-loaded, no extra requests
+    assert {r.arg("include") for r in exports(account.server)} == {"users,metric_sets"}
+    assert exports(account.server)[0].arg("start_time") is not None
+    assert exports(account.server)[1].arg("start_time") is None
+
+
+def test_resuming_from_the_cursor_returns_only_changes(
+    account: Account, adapter: Any, server: ZendeskServer
+) -> None:
+    first = account.ticket("sanne", "one")
+    account.ticket("mark", "two")
+    _, cursor = fetch_all(adapter)
+
+    nothing, same = fetch_all(adapter, cursor)
+    account.agent_update(first["id"], {"status": "open"})
+    server.advance()
+    changed, later = fetch_all(adapter, cursor)
+
+    assert (nothing, same) == ([], cursor)
+    assert [t.id for t in changed] == [str(first["id"])]
+    assert later != cursor
+
+
+def test_changes_of_the_last_minute_wait_for_the_next_run(
+    account: Account, adapter: Any, server: ZendeskServer
+) -> None:
+    _, cursor = fetch_all(adapter)
+    account.ticket("sanne", "just now", minutes_ago=0.2)
+
+    early, cursor = fetch_all(adapter, cursor)
+    server.advance()
+    late, _ = fetch_all(adapter, cursor)
+
+    assert early == []
+    assert [t.subject for t in late] == ["just now"]
+
+
+def test_deleted_tickets_come_as_resolved(account: Account, adapter: Any, server: ZendeskServer) -> None:
+    ticket = account.ticket("sanne", "spam")
+    _, cursor = fetch_all(adapter)
+    server.state.delete_ticket(ticket["id"])
+    server.advance()
+
+    tickets, _ = fetch_all(adapter, cursor)
+
+    assert [(t.status, t.resolved is not None) for t in tickets] == [("deleted", True)]
+
+
+def test_metrics_give_pickup_and_pauses(account: Account, adapter: Any, server: ZendeskServer) -> None:
+    ticket = account.ticket("emma", "Cannot log in", channel="chat", minutes_ago=40)
+    account.agent_update(
+        ticket["id"], {"comment": {"body": "Looking into it", "public": True}, "status": "pending"}
+    )
+    server.advance()
+
+    (fetched,), _ = fetch_all(adapter)
+
+    assert fetched.first_response is not None
+    assert fetched.status == "pending"
+    assert fetched.paused_since is not None
+
+
+def test_users_left_out_of_the_side_load_come_in_one_request_per_page(
+    account: Account, adapter: Any, server: ZendeskServer
+) -> None:
+    server.emulator.ignored_includes = {"users"}
+    for n in range(3):
+        account.ticket("sanne" if n % 2 else "mark", f"t{n}")
+
+    tickets, _ = fetch_all(adapter)
+
+    assert {t.requester.name for t in tickets} == {"Sanne de Vries", "Mark Jansen"}
+    assert len(server.requests_to("/api/v2/users/show_many", "GET")) == 1
+
+
+def test_the_export_keeps_to_ten_requests_a_minute(
+    account: Account, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, server: ZendeskServer
+) -> None:
+    for n in range(14):
+        account.ticket("piet", f"t{n}", minutes_ago=60 - n)
+    adapter = make_adapter(account, clock, monkeypatch, page_size=1)
+
+    tickets, _ = fetch_all(adapter)
+
+    assert len(tickets) == 14
+    assert len(exports(server)) == 14
+    assert server.emulator.refused == []  # never a 429: the export budget waited instead
+    assert clock.slept >= 13 * 6  # one request every 6 s: never more than 10 in a minute
+
+
+def test_a_failing_export_page_is_retried(
+    account: Account, adapter: Any, server: ZendeskServer, clock: FakeClock
+) -> None:
+    account.ticket("piet", "one")
+    server.inject(Fault.server_error(503, retry_after=7), path="/api/v2/incremental/tickets/cursor")
+
+    tickets, _ = fetch_all(adapter)
+
+    assert [t.subject for t in tickets] == ["one"]
+    assert clock.slept >= 7
+
+
+def test_a_broken_page_loses_no_progress(account: Account, adapter: Any, server: ZendeskServer) -> None:
+    for n in range(5):
+        account.ticket("piet", f"t{n}", minutes_ago=30 - n)
+    server.advance()
+    batches = adapter.fetch(None)
+    first = next(batches)
+    server.inject(Fault.malformed(), path="/api/v2/incremental/tickets/cursor")
+
+    with pytest.raises(AdapterError, match="not valid JSON"):
+        next(batches)
+    rest, _ = fetch_all(adapter, first.cursor)
+
+    assert [t.subject for t in [*first.tickets, *rest]] == [f"t{n}" for n in range(5)]
+
+
+# -- writes ----------------------------------------------------------------------------------
+
+
+def fetched(adapter: Any, account: Account, subject: str, **kwargs: Any) -> Ticket:
+    account.ticket("sanne", subject, **kwargs)
+    account.server.advance()
+    tickets, _ = fetch_all(adapter)
+    return next(t for t in tickets if t.subject == subject)
+
+
+CHANGE = PriorityChange(impact="branch", urgency="high", priority="P1")
+
+
+def test_set_priority_writes_fields_and_priority_safely(
+    account: Account, adapter: Any, server: ZendeskServer
+) -> None:
+    ticket = fetched(adapter, account, "Outage")
+
+    adapter.set_priority(ticket, CHANGE)
+
+    state = server.state
+    assert state.show_ticket(int(ticket.id))["priority"] == "urgent"
+    assert state.field_value(int(ticket.id), account.impact_field) == "branch"
+    assert state.field_value(int(ticket.id), account.urgency_field) == "high"
+    (put,) = puts(server)
+    assert put.json()["ticket"]["safe_update"] is True
+    assert put.json()["ticket"]["updated_stamp"] == ticket.raw["updated_at"]
+
+
+def test_writing_the_same_again_sends_nothing(account: Account, adapter: Any, server: ZendeskServer) -> None:
+    ticket = fetched(adapter, account, "Outage")
+    adapter.set_priority(ticket, CHANGE)
+
+    adapter.set_priority(ticket, CHANGE)  # the same stale read again
+    server.advance()
+    (again,), _ = fetch_all(adapter, None)
+    adapter.set_priority(again, CHANGE)  # a fresh read that shows our values
+
+    assert len(puts(server)) == 1
+
+
+def test_an_agents_change_meanwhile_is_a_conflict(
+    account: Account, adapter: Any, server: ZendeskServer
+) -> None:
+    ticket = fetched(adapter, account, "Outage")
+    server.advance(5)
+    account.agent_update(ticket.id, {"priority": "low"})
+
+    with pytest.raises(ConflictError) as caught:
+        adapter.set_priority(ticket, CHANGE)
+
+    assert caught.value.ticket_id == ticket.id
+    assert caught.value.retryable is False
+    assert "re-read" in str(caught.value)
+    assert server.state.show_ticket(int(ticket.id))["priority"] == "low"  # the agent's value stands
+
+
+def test_our_own_writes_do_not_conflict_with_each_other(
+    account: Account, adapter: Any, server: ZendeskServer
+) -> None:
+    ticket = fetched(adapter, account, "Outage")
+
+    server.advance(5)
+    adapter.post_message(ticket, "We kijken ernaar", visible_to_requester=True)
+    server.advance(5)
+    adapter.set_priority(ticket, CHANGE)  # same read, after our own comment moved updated_at
+
+    assert server.state.show_ticket(int(ticket.id))["priority"] == "urgent"
+
+
+@pytest.mark.parametrize("status", ["closed", "deleted"])
+def test_closed_and_deleted_tickets_are_not_written(
+    account: Account, adapter: Any, server: ZendeskServer, status: str
+) -> None:
+    ticket = fetched(adapter, account, "Old", status=status if status == "closed" else "new")
+    if status == "deleted":
+        ticket = ticket.evolve(status="deleted")
+
+    adapter.set_priority(ticket, CHANGE)
+
+    assert puts(server) == []
+
+
+def test_an_unmapped_priority_is_a_configuration_error(account: Account, adapter: Any) -> None:
+    ticket = fetched(adapter, account, "Outage")
+
+    with pytest.raises(AdapterError, match=r"priority\.values"):
+        adapter.set_priority(ticket, PriorityChange(priority="P9"))
+
+
+def test_a_429_on_a_write_waits_as_told(
+    account: Account, adapter: Any, server: ZendeskServer, clock: FakeClock
+) -> None:
+    ticket = fetched(adapter, account, "Outage")
+    server.inject(Fault.too_many_requests(retry_after=30), path="/api/v2/tickets/{id}", method="PUT")
+    slept = clock.slept
+
+    adapter.set_priority(ticket, CHANGE)
+
+    assert clock.slept - slept >= 30
+    assert len(puts(server)) == 2
+    assert server.state.show_ticket(int(ticket.id))["priority"] == "urgent"
+
+
+# -- messages --------------------------------------------------------------------------------
+
+
+def test_public_replies_and_internal_notes(account: Account, adapter: Any, server: ZendeskServer) -> None:
+    ticket = fetched(adapter, account, "Outage")
+
+    reply = adapter.post_message(ticket, "We pakken je melding op", visible_to_requester=True)
+    note = adapter.post_message(ticket, "Priority P1 set by rule major-outage", visible_to_requester=False)
+    listed = adapter.list_messages(ticket)
+
+    assert (reply.visible_to_requester, note.visible_to_requester) == (True, False)
+    assert [(m.text, m.visible_to_requester) for m in listed][-2:] == [
+        ("We pakken je melding op", True),
+        ("Priority P1 set by rule major-outage", False),
+    ]
+    assert listed[-1].id == note.id
+    assert listed[-1].author == str(account.admin["id"])
+
+
+def test_list_messages_pages_through_every_comment(
+    account: Account, adapter: Any, server: ZendeskServer
+) -> None:
+    ticket = fetched(adapter, account, "Chatty")
+    for n in range(120):
+        server.state.update_ticket(
+            int(ticket.id), {"comment": {"body": f"c{n}"}}, author_id=account.agent["id"]
+        )
+
+    messages = adapter.list_messages(ticket)
+
+    assert len(messages) == 121
+    assert len(server.requests_to("/api/v2/tickets/{id}/comments", "GET")) == 2
+
+
+def test_a_message_is_never_resent_after_zendesk_may_have_acted(
+    account: Account, adapter: Any, server: ZendeskServer
+) -> None:
+    ticket = fetched(adapter, account, "Outage")
+    server.inject(Fault.server_error(500), path="/api/v2/tickets/{id}", method="PUT")
+
+    with pytest.raises(AdapterError):
+        adapter.post_message(ticket, "Hallo", visible_to_requester=True)
+
+    assert len(puts(server)) == 1
+
+
+def test_a_message_refused_with_429_is_sent_once_later(
+    account: Account, adapter: Any, server: ZendeskServer
+) -> None:
+    ticket = fetched(adapter, account, "Outage")
+    server.inject(Fault.too_many_requests(retry_after=2), path="/api/v2/tickets/{id}", method="PUT")
+
+    adapter.post_message(ticket, "Hallo", visible_to_requester=True)
+
+    assert [c["body"] for c in server.state.comments(int(ticket.id))].count("Hallo") == 1
+
+
+# -- dry run ---------------------------------------------------------------------------------
+
+
+def test_dry_run_reads_but_never_writes(
+    account: Account, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, server: ZendeskServer
+) -> None:
+    account.ticket("sanne", "Outage")
+    server.advance()
+    dry = make_adapter(account, clock, monkeypatch, read_only=True)
+
+    (ticket,), _ = fetch_all(dry)
+    with pytest.raises(ReadOnlyError):
+        dry.set_priority(ticket, CHANGE)
+    with pytest.raises(ReadOnlyError):
+        dry.post_message(ticket, "x", visible_to_requester=False)
+    with pytest.raises(ReadOnlyError):
+        dry.set_priorities([(ticket, CHANGE)] * 1)
+
+    assert {r.method for r in server.requests} == {"GET"}
+
+
+# -- update_many -----------------------------------------------------------------------------
+
+
+def test_many_writes_go_as_one_job_and_report_each_ticket(
+    account: Account, adapter: Any, server: ZendeskServer, clock: FakeClock
+) -> None:
+    for n in range(5):
+        account.ticket("piet", f"t{n}", minutes_ago=30 - n)
+    server.advance()
+    tickets, _ = fetch_all(adapter)
+    server.advance(5)
+    account.agent_update(tickets[2].id, {"priority": "low"})
+    slept = clock.slept
+
+    outcome = adapter.set_priorities([(t, CHANGE) for t in tickets])
+
+    assert [r.path for r in puts(server)] == ["/api/v2/tickets/update_many"]
+    assert len(server.requests_to("/api/v2/job_statuses/{id}", "GET")) == 2
+    assert clock.slept - slept >= 1  # polled, not hammered
+    assert isinstance(outcome[tickets[2].id], ConflictError)
+    assert [outcome[t.id] for t in tickets if t is not tickets[2]] == [None] * 4
+    assert [server.state.show_ticket(int(t.id))["priority"] for t in tickets] == ["urgent"] * 2 + ["low"] + [
+        "urgent"
+    ] * 2
+
+
+def test_few_writes_go_one_by_one(account: Account, adapter: Any, server: ZendeskServer) -> None:
+    for n in range(2):
+        account.ticket("piet", f"t{n}")
+    server.advance()
+    tickets, _ = fetch_all(adapter)
+
+    outcome = adapter.set_priorities([(t, CHANGE) for t in tickets])
+
+    assert outcome == {t.id: None for t in tickets}
+    assert [r.path for r in puts(server)] == [f"/api/v2/tickets/{t.id}" for t in tickets]
+
+
+def test_a_job_that_does_not_finish_is_a_retryable_error(
+    account: Account, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, server: ZendeskServer
+) -> None:
+    server.state.job_polls = 10_000
+    for n in range(3):
+        account.ticket("piet", f"t{n}")
+    server.advance()
+    adapter = make_adapter(account, clock, monkeypatch, job_timeout=30)
+    tickets, _ = fetch_all(adapter)
+
+    with pytest.raises(AdapterError, match="still") as caught:
+        adapter.set_priorities([(t, CHANGE) for t in tickets])
+
+    assert caught.value.retryable is True
