@@ -41,6 +41,11 @@ from ._records import (
 __all__ = ["ZendeskError", "ZendeskState", "stamp"]
 
 
+def _event_value(value: Any) -> Any:
+    """Audit events carry ids as strings (``"value": "6130869168922"`` in the recordings)."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 class ZendeskState:
     """One emulated Zendesk account: users, credentials, ticket fields, tickets, comments and jobs."""
 
@@ -326,7 +331,12 @@ class ZendeskState:
             events.append(self._add_comment(record, str(comment.get("body") or ""), public, author, now, via))
         after = {k: data.get(k) for k in before}
         events += [
-            {"type": "Change", "field_name": k, "value": after[k], "previous_value": before[k]}
+            {
+                "type": "Change",
+                "field_name": k,
+                "value": _event_value(after[k]),
+                "previous_value": _event_value(before[k]),
+            }
             for k in before
             if before[k] != after[k]
         ]
