@@ -132,14 +132,20 @@ def follows_the_published_api(server: ZendeskServer) -> int:
     pytest.importorskip("openapi_core")
     checker = validator()
     for sent in server.requests:
-        checker.validate_request(sent.method, _url(sent), dict(sent.headers), sent.body or None)
+        checker.validate_request(sent.method, request_url(sent), dict(sent.headers), sent.body or None)
     for sent, answer in server.answers:
         checker.validate_response(
-            sent.method, _url(sent), answer.status, answer.headers, answer.content(), dict(sent.headers)
+            sent.method,
+            request_url(sent),
+            answer.status,
+            answer.headers,
+            answer.content(),
+            dict(sent.headers),
         )
     return len(server.answers)
 
 
-def _url(sent: RecordedRequest) -> str:
+def request_url(sent: RecordedRequest) -> str:
+    """A request the test server received, as a URL on a Zendesk host (for the validator)."""
     query = urlencode([(k, v) for k, values in sent.query.items() for v in values])
     return f"https://acme.zendesk.com{sent.path}" + (f"?{query}" if query else "")
