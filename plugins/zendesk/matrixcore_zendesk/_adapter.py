@@ -65,8 +65,8 @@ class ZendeskAdapter(HttpAdapter):
 
     def __init__(self, config: ConnectionConfig, context: AdapterContext) -> None:
         self.zendesk = ZendeskSettings.from_settings(config.settings)
-        with_base = {**config.settings, "base_url": self.zendesk.base_url}
-        super().__init__(ConnectionConfig(config.name, config.adapter, with_base), context)
+        settings = self.zendesk.http_settings(config.settings)
+        super().__init__(ConnectionConfig(config.name, config.adapter, settings), context)
         retry = self.http.retry
         # One request every 6 s, no bursts: never more than 10 in any minute, however Zendesk counts.
         self._export_budget = RequestBudget(

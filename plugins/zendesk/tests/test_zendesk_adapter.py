@@ -103,6 +103,37 @@ def test_oauth_bearer_tokens_work(
     assert account.server.requests[-1].bearer_token == "oauth-xyz"
 
 
+@pytest.mark.parametrize(
+    ("settings", "per_minute"),
+    [
+        ({"plan": "team"}, 200),
+        ({"plan": "professional"}, 400),
+        ({"plan": "high_volume"}, 2500),
+        ({"plan": "enterprise", "rate_limit": {"per_minute": 300}}, 300),  # leave room for others
+        ({"plan": "growth", "rate_limit": {"burst": 10}}, 400),
+        ({}, None),  # no budget of our own: Zendesk's rate-limit headers alone
+    ],
+)
+def test_the_plan_sets_the_request_budget(
+    account: Account,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: dict[str, Any],
+    per_minute: int | None,
+) -> None:
+    adapter = make_adapter(account, clock, monkeypatch, **settings)
+
+    assert adapter.http.budget.per_minute == per_minute
+
+
+def test_a_plan_budget_never_exceeds_what_the_emulated_plan_allows() -> None:
+    """The adapter's plan table against the emulator's (both from Zendesk's rate-limits page)."""
+    from matrixcore_zendesk._settings import PLAN_LIMITS as ASSUMED
+    from matrixcore_zendesk.testing import PLAN_LIMITS as EMULATED
+
+    assert dict(ASSUMED) == EMULATED
+
+
 # -- fetch -----------------------------------------------------------------------------------
 
 

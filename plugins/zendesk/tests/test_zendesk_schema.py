@@ -64,6 +64,7 @@ def test_a_full_connection_loads_and_its_secret_never_prints(monkeypatch: pytest
             "impact",
         ),
         (OAUTH + "    pause_statuses: [closed]\n", "closed"),
+        (OAUTH + "    plan: premium\n", "premium"),
         (OAUTH + "    colour: blue\n", "colour"),
     ],
 )
