@@ -375,6 +375,49 @@ def test_a_429_on_a_write_waits_as_told(
     assert server.state.show_ticket(int(ticket.id))["priority"] == "urgent"
 
 
+def test_writes_wait_for_the_ticket_update_limit_instead_of_running_into_429s(
+    account: Account, adapter: Any, server: ZendeskServer, clock: FakeClock
+) -> None:
+    """Zendesk allows 100 ticket updates a minute (here 3) and says how many are left."""
+    server.emulator.update_limit = 3
+    for n in range(5):
+        account.ticket("piet", f"t{n}", minutes_ago=30 - n)
+    server.advance()
+    tickets, _ = fetch_all(adapter)
+    slept = clock.slept
+
+    for ticket in tickets:
+        adapter.set_priority(ticket, CHANGE)
+
+    assert server.emulator.refused == []
+    assert len(puts(server)) == 5  # each write sent once
+    assert clock.slept - slept >= 50  # waited for the update window, not for a 429's Retry-After
+    assert [server.state.show_ticket(int(t.id))["priority"] for t in tickets] == ["urgent"] * 5
+
+
+@pytest.mark.parametrize(
+    ("headers", "limit"),
+    [
+        ({"Zendesk-RateLimit-tickets-update": "total=100; remaining=7; resets=41"}, ("7", "41")),
+        ({"zendesk-rate-limit-tickets-update": "total=20; remaining=19; resets=59"}, ("19", "59")),  # 2023
+        ({"zendesk-ratelimit-tickets-update": "total=100; remaining=0"}, ("0", None)),
+        ({"x-rate-limit-remaining": "699"}, None),  # the account's, not the endpoint's
+        ({"Zendesk-RateLimit-tickets-update": "garbled"}, None),
+    ],
+)
+def test_the_ticket_update_limit_header_is_read_in_both_spellings(
+    headers: dict[str, str], limit: tuple[str, str | None] | None
+) -> None:
+    from matrixcore_zendesk._adapter import endpoint_limit
+
+    read = endpoint_limit(headers)
+
+    if limit is None:
+        assert read == {}
+    else:
+        assert (read["ratelimit-remaining"], read.get("ratelimit-reset")) == limit
+
+
 # -- messages --------------------------------------------------------------------------------
 
 
