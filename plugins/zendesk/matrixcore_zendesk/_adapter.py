@@ -99,6 +99,8 @@ class ZendeskAdapter(HttpAdapter):
         #: Ticket id -> (``updated_at`` as read, ``updated_at`` after matrixcore's last write, the
         #: fields that write set). Forgotten when the ticket is read again.
         self._written: dict[str, tuple[str, str, dict[str, Any]]] = {}
+        #: Level field id -> its Zendesk field type, read on the first write that needs it.
+        self._field_types: dict[int, str] | None = None
 
     # -- the Adapter protocol ------------------------------------------------------------------
 
@@ -320,12 +322,31 @@ class ZendeskAdapter(HttpAdapter):
             return None
         try:
             update = update_for(ticket, change, self.zendesk)
+            if "tags" in update and "custom_fields" in update:
+                update = update_for(ticket, change, self.zendesk, self._drop_downs())
         except MappingError as exc:
             raise AdapterError(f"{self.name}: {exc}") from None
         ours = self._written.get(ticket.id)
         if ours is not None and ours[0] == self._read_stamp(ticket) and ours[2] == update:
             return None  # this very write already went out since the ticket was read
         return update or None
+
+    def _drop_downs(self) -> frozenset[int]:
+        """The level fields that are drop-downs (their values are tags), asked once per field."""
+        if self._field_types is None:
+            types: dict[int, str] = {}
+            for level in (self.zendesk.impact, self.zendesk.urgency):
+                if level is None or level.kind != "field" or level.field_id in types:
+                    continue
+                try:
+                    found = self.http.get_json(f"api/v2/ticket_fields/{level.field_id}")["ticket_field"]
+                except HttpError as exc:
+                    if exc.status != 404:
+                        raise
+                    found = {"type": "missing"}  # Zendesk ignores values for fields it does not have
+                types[level.field_id] = str(found.get("type"))
+            self._field_types = types
+        return frozenset(f for f, kind in self._field_types.items() if kind in ("tagger", "multiselect"))
 
     @staticmethod
     def _read_stamp(ticket: Ticket) -> str:

@@ -341,6 +341,33 @@ def test_our_own_writes_do_not_conflict_with_each_other(
     assert server.state.show_ticket(int(ticket.id))["priority"] == "urgent"
 
 
+@pytest.mark.parametrize("tags_applied_last", [False, True])
+@pytest.mark.parametrize("before", [None, "branch"])
+def test_a_write_with_tags_and_drop_downs_lands_whichever_zendesk_applies_last(
+    account: Account, adapter: Any, server: ZendeskServer, tags_applied_last: bool, before: str | None
+) -> None:
+    """A shared priority (P5 is low, like P4) needs a tag, so the write sets tags and drop-downs at
+    once. Zendesk keeps a drop-down and its option tag together; the tag list sent must agree with
+    the drop-down values sent, or one would undo the other."""
+    server.state.tags_applied_last = tags_applied_last
+    fields = {account.impact_field: before} if before else {}
+    ticket = fetched(adapter, account, "Outage", custom_fields=fields, tags=["social"])
+    change = PriorityChange(impact="organisation", urgency="low", priority="P5")
+
+    adapter.set_priority(ticket, change)
+
+    state, ticket_id = server.state, int(ticket.id)
+    assert state.field_value(ticket_id, account.impact_field) == "organisation"
+    assert state.field_value(ticket_id, account.urgency_field) == "low"
+    tags = state.show_ticket(ticket_id)["tags"]
+    assert sorted(tags) == ["low", "matrix_priority_p5", "organisation", "social"]
+    server.advance()
+    (again,), _ = fetch_all(adapter)
+    assert (again.impact, again.urgency, again.priority) == ("organisation", "low", "P5")
+    adapter.set_priority(again, change)
+    assert len(puts(server)) == 1  # it reads back as written: no second write
+
+
 @pytest.mark.parametrize("status", ["closed", "deleted"])
 def test_closed_and_deleted_tickets_are_not_written(
     account: Account, adapter: Any, server: ZendeskServer, status: str
