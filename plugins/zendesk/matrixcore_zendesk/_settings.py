@@ -66,6 +66,7 @@ DEFAULT_CHANNELS: Final[Mapping[str, str]] = MappingProxyType(
         "web_widget": "portal",
         "sms": "sms",
         "text_message": "sms",
+        "web_service": "api",
         # Numeric via ids (the API may send the id instead of the type).
         "0": "portal",
         "4": "email",

@@ -111,7 +111,16 @@ def test_language_can_come_from_a_ticket_field() -> None:
 @pytest.mark.parametrize(
     ("via", "channel"),
     [
+        ({"channel": "twitter"}, "twitter"),
         ({"channel": "twitter_dm"}, "twitter"),
+        ({"channel": 30}, "twitter"),
+        ({"channel": "facebook_post"}, "facebook"),
+        ({"channel": 38}, "facebook"),
+        ({"channel": "chat"}, "chat"),
+        ({"channel": "mail"}, "email"),
+        ({"channel": 4}, "email"),
+        ({"channel": "web_service"}, "api"),
+        ({"channel": "Twitter"}, "twitter"),
         ({"channel": "facebook"}, "facebook"),
         ({"channel": "native_messaging"}, "chat"),
         ({"channel": 29}, "chat"),
