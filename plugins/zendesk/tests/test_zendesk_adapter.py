@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from matrixcore_zendesk.testing import ZendeskServer
-from zendesk_account import Account, make_adapter, open_account
+from zendesk_account import ADMIN_EMAIL, TOKEN, Account, make_adapter, open_account
 from zendesk_research import follows_the_published_api
 
 from matrixcore import AdapterError, ConflictError, PriorityChange, ReadOnlyError, Ticket
@@ -242,6 +243,28 @@ def test_the_export_keeps_to_ten_requests_a_minute(
     assert len(exports(server)) == 14
     assert server.emulator.refused == []  # never a 429: the export budget waited instead
     assert clock.slept >= 13 * 6  # one request every 6 s: never more than 10 in a minute
+
+
+def test_an_export_limit_spent_by_another_integration_is_waited_out(
+    account: Account, adapter: Any, server: ZendeskServer, clock: FakeClock
+) -> None:
+    """The 10 a minute are the account's: another client may have used them. Zendesk's 429 and
+    Retry-After are obeyed, and the fetch goes on from where it was."""
+    account.ticket("piet", "one")
+    server.advance()
+    other = "Basic " + base64.b64encode(f"{ADMIN_EMAIL}/token:{TOKEN}".encode()).decode()
+    for _ in range(10):
+        server.emulator.handle(
+            "GET", "/api/v2/incremental/tickets/cursor.json?start_time=0", {"Authorization": other}
+        )
+    slept = clock.slept
+
+    tickets, cursor = fetch_all(adapter)
+
+    assert [t.subject for t in tickets] == ["one"]
+    assert cursor is not None
+    assert server.emulator.refused == ["GET /api/v2/incremental/tickets/cursor"]
+    assert clock.slept - slept >= 50  # Retry-After: until the minute's window resets
 
 
 def test_a_failing_export_page_is_retried(
