@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -133,6 +134,45 @@ def test_a_plan_budget_never_exceeds_what_the_emulated_plan_allows() -> None:
     from matrixcore_zendesk.testing import PLAN_LIMITS as EMULATED
 
     assert dict(ASSUMED) == EMULATED
+
+
+def test_x_rate_limit_remaining_is_obeyed_before_zendesk_refuses(
+    account: Account, adapter: Any, server: ZendeskServer, clock: FakeClock
+) -> None:
+    """On the team plan (200 a minute) 230 reads: when Zendesk says none remain, the adapter
+    waits for the window instead of drawing 429s."""
+    server.emulator.plan = "team"
+    ticket = fetched(adapter, account, "Chatty")
+    server.advance(61)  # a fresh account window
+    slept = clock.slept
+
+    for _ in range(230):
+        adapter.list_messages(ticket)
+
+    assert server.emulator.refused == []
+    assert clock.slept - slept >= 30  # the rest of the minute
+
+
+def test_the_token_never_reaches_the_log(
+    account: Account, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    account.ticket("piet", "one")
+    account.server.advance()
+    account.server.inject(Fault.server_error(503, retry_after=1), path="/api/v2/incremental/tickets/cursor")
+    account.server.inject(
+        Fault.status_code(401, {"error": "Couldn't authenticate you"}), path="/api/v2/users/me"
+    )
+    adapter = make_adapter(account, clock, monkeypatch)
+    caplog.set_level(logging.DEBUG)
+
+    fetch_all(adapter)
+    with pytest.raises(AdapterError):
+        adapter.check()
+
+    encoded = base64.b64encode(f"{ADMIN_EMAIL}/token:{TOKEN}".encode()).decode()
+    assert "retrying" in caplog.text  # the log did tell the story
+    assert TOKEN not in caplog.text
+    assert encoded not in caplog.text
 
 
 # -- fetch -----------------------------------------------------------------------------------
