@@ -431,6 +431,26 @@ def test_a_write_with_tags_and_drop_downs_lands_whichever_zendesk_applies_last(
     assert len(puts(server)) == 1  # it reads back as written: no second write
 
 
+def test_a_configured_field_the_account_lacks_does_not_stop_the_write(
+    account: Account, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, server: ZendeskServer
+) -> None:
+    """Field 999 does not exist: Zendesk ignores its value, the priority and its tag still go."""
+    adapter = make_adapter(account, clock, monkeypatch, impact={"field_id": 999})
+    ticket = fetched(adapter, account, "Outage")
+
+    adapter.set_priority(ticket, PriorityChange(impact="branch", priority="P5"))
+
+    shown = server.state.show_ticket(int(ticket.id))
+    assert shown["priority"] == "low"
+    assert "matrix_priority_p5" in shown["tags"]
+    other = fetched(adapter, account, "Outage 2")
+    adapter.set_priority(other, PriorityChange(impact="branch", urgency="low", priority="P5"))
+    asked = [r.path for r in server.requests_to("/api/v2/ticket_fields/{id}", "GET")]
+    assert sorted(asked) == sorted(
+        f"/api/v2/ticket_fields/{f}" for f in (999, account.urgency_field)
+    )  # once each
+
+
 @pytest.mark.parametrize("status", ["closed", "deleted"])
 def test_closed_and_deleted_tickets_are_not_written(
     account: Account, adapter: Any, server: ZendeskServer, status: str
@@ -525,6 +545,16 @@ def test_public_replies_and_internal_notes(account: Account, adapter: Any, serve
     ]
     assert listed[-1].id == note.id
     assert listed[-1].author == str(account.admin["id"])
+
+
+def test_no_message_goes_to_a_deleted_ticket(account: Account, adapter: Any, server: ZendeskServer) -> None:
+    ticket = fetched(adapter, account, "Spam").evolve(status="deleted")
+
+    with pytest.raises(AdapterError, match="deleted") as caught:
+        adapter.post_message(ticket, "Hallo", visible_to_requester=True)
+
+    assert caught.value.status == 404
+    assert puts(server) == []
 
 
 def test_list_messages_pages_through_every_comment(
@@ -622,6 +652,46 @@ def test_few_writes_go_one_by_one(account: Account, adapter: Any, server: Zendes
 
     assert outcome == {t.id: None for t in tickets}
     assert [r.path for r in puts(server)] == [f"/api/v2/tickets/{t.id}" for t in tickets]
+
+
+def test_few_writes_report_each_tickets_own_outcome(
+    account: Account, adapter: Any, server: ZendeskServer
+) -> None:
+    """One ticket's conflict or configuration gap does not stop the others' writes."""
+    for n in range(2):
+        account.ticket("piet", f"t{n}", minutes_ago=30 - n)
+    server.advance()
+    first, second = fetch_all(adapter)[0]
+    server.advance(5)
+    account.agent_update(first.id, {"priority": "low"})
+
+    outcome = adapter.set_priorities([(first, CHANGE), (second, CHANGE)])
+    unmapped = adapter.set_priorities([(second, PriorityChange(priority="P9"))])
+
+    assert isinstance(outcome[first.id], ConflictError)
+    assert outcome[second.id] is None
+    assert server.state.show_ticket(int(second.id))["priority"] == "urgent"
+    assert server.state.show_ticket(int(first.id))["priority"] == "low"  # the agent's
+    assert isinstance(unmapped[second.id], AdapterError)
+    assert "priority.values" in str(unmapped[second.id])
+
+
+def test_a_ticket_deleted_before_its_job_ran_is_reported_not_found(
+    account: Account, adapter: Any, server: ZendeskServer
+) -> None:
+    for n in range(3):
+        account.ticket("piet", f"t{n}", minutes_ago=30 - n)
+    server.advance()
+    tickets, _ = fetch_all(adapter)
+    server.state.delete_ticket(int(tickets[1].id))
+
+    outcome = adapter.set_priorities([(t, CHANGE) for t in tickets])
+
+    assert [r.path for r in puts(server)] == ["/api/v2/tickets/update_many"]
+    error = outcome[tickets[1].id]
+    assert isinstance(error, AdapterError)
+    assert error.status == 404
+    assert (outcome[tickets[0].id], outcome[tickets[2].id]) == (None, None)
 
 
 def test_a_job_that_does_not_finish_is_a_retryable_error(

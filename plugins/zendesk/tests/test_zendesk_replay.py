@@ -7,7 +7,9 @@ the description does not list (``generated_timestamp``, ``custom_status_id``).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import json
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -135,6 +137,15 @@ def query_of(exchange: Exchange) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(exchange.uri).query).items()}
 
 
+def single_page() -> Exchange:
+    """The recorded export that fits one page: 87 tickets, end_of_stream true."""
+    return next(
+        e
+        for e in export_exchanges()
+        if query_of(e) == {"start_time": "0"} and '"end_of_stream":true' in e.response_body
+    )
+
+
 def replay_settings(server: LocalServer) -> dict[str, Any]:
     return {
         "base_url": server.url,
@@ -147,11 +158,7 @@ def test_a_recorded_export_replays_through_the_adapter(
     clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The recorded single-page export (end_of_stream true) gives every ticket and its cursor."""
-    page = next(
-        e
-        for e in export_exchanges()
-        if query_of(e) == {"start_time": "0"} and '"end_of_stream":true' in e.response_body
-    )
+    page = single_page()
     recorded = page.response_json()
 
     with RecordedExport(page) as server:
@@ -197,3 +204,22 @@ def test_the_recorded_cursor_chain_is_followed_page_by_page(
     assert [b.cursor for b in batches] == [e.response_json()["after_cursor"] for e in chain]
     assert [b.tickets[0].id for b in batches] == [str(e.response_json()["tickets"][0]["id"]) for e in chain]
     assert clock.slept >= 6 * (len(chain) - 1)  # the export's own 10-a-minute budget
+
+
+def test_an_unusable_ticket_in_a_real_page_is_skipped_not_fatal(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One ticket without any time (nothing can be promised about it) must not block the cursor."""
+    page = single_page()
+    data = page.response_json()
+    broken = data["tickets"][3]
+    broken["created_at"] = broken["updated_at"] = None
+    page = dataclasses.replace(page, response_body=json.dumps(data))
+
+    with RecordedExport(page) as server:
+        (batch,) = connect(replay_settings(server), clock, monkeypatch).fetch(None)
+
+    assert len(batch.tickets) == len(data["tickets"]) - 1
+    assert str(broken["id"]) not in {t.id for t in batch.tickets}
+    assert batch.cursor == data["after_cursor"]
+    assert f"Zendesk ticket {broken['id']}" in caplog.text
