@@ -243,3 +243,29 @@ def test_the_update_payloads_the_mapping_builds_are_allowed(settings: ZendeskSet
     bad = json.dumps({"ticket": {"priority": "P1"}})
     with pytest.raises(SpecViolation, match="priority"):
         validator().validate_request("PUT", "https://acme.zendesk.com/api/v2/tickets/2", headers, bad)
+
+
+# -- facts the adapter assumes, held to the description -------------------------------------------
+
+
+def test_zendesk_has_four_priorities_and_no_impact_or_urgency_of_its_own() -> None:
+    """Why impact and urgency live in custom fields or tags, and priority maps onto four values."""
+    from matrixcore_zendesk._settings import ZENDESK_PRIORITIES
+
+    properties = validator().spec["components"]["schemas"]["TicketObject"]["properties"]
+
+    assert properties["priority"]["enum"][: len(ZENDESK_PRIORITIES)] == list(ZENDESK_PRIORITIES)
+    assert not {name for name in properties if "impact" in name or "urgency" in name}
+
+
+def test_the_export_is_for_admins_and_side_loads_like_the_tickets_api() -> None:
+    operation = validator().spec["paths"]["/api/v2/incremental/tickets/cursor"]["get"]
+
+    assert "Admins" in operation["description"]
+    assert "Sideloading" in operation["description"]
+
+
+def test_start_time_must_be_a_minute_old() -> None:
+    parameter = validator().spec["components"]["parameters"]["IncrementalUnixTime"]
+
+    assert "at least one minute in the past" in parameter["description"]
