@@ -293,6 +293,7 @@ def _with_option_tags(
     drop_downs: Collection[int],
 ) -> list[str]:
     """``tags`` with each written drop-down's old option tag replaced by its new one."""
+    tags = list(tags)
     for entry in new_fields:
         if entry["id"] not in drop_downs:
             continue
