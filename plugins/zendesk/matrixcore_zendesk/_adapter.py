@@ -11,13 +11,16 @@ auth, redaction, dry-run refusal) comes from ``matrixcore.HttpAdapter``. What is
   writes produced and uses it for the next write to a ticket it read before that write;
 - comments are not idempotent in Zendesk (no idempotency key on updates): they are never resent
   after the server may have acted on them;
+- ticket updates have a limit of their own (100 a minute per account), reported in a
+  ``Zendesk-RateLimit-tickets-update`` header: updates draw on a third budget that header feeds,
+  so a burst of writes waits for the window to reset instead of running into 429s;
 - from ``bulk_threshold`` writes at once, ``set_priorities`` sends one ``update_many`` job per 100
-  tickets and polls its status instead of one request per ticket (updates have a limit of their
-  own: 100 a minute per account).
+  tickets and polls its status instead of one request per ticket.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -48,7 +51,7 @@ from ._mapping import (
 )
 from ._settings import ZendeskSettings
 
-__all__ = ["EXPORT_PATH", "ZendeskAdapter"]
+__all__ = ["EXPORT_PATH", "ZendeskAdapter", "endpoint_limit"]
 
 EXPORT_PATH: Final = "api/v2/incremental/tickets/cursor"
 #: Zendesk's limit on the incremental export endpoints (Incremental Exports reference).
@@ -58,6 +61,25 @@ MANY: Final = 100
 #: Statuses Zendesk refuses updates for (closed), or where the ticket is gone (deleted).
 _UNWRITABLE: Final = frozenset({"closed", "deleted"})
 _JOB_DONE: Final = frozenset({"completed", "failed", "killed"})
+#: The ticket-update limit's header, as Zendesk spells it now and as it did in 2023 (recordings).
+_UPDATE_LIMIT_HEADERS: Final = ("zendesk-ratelimit-tickets-update", "zendesk-rate-limit-tickets-update")
+_LIMIT_FIELD: Final = re.compile(r"(total|remaining|resets)\s*=\s*(\d+)")
+
+
+def endpoint_limit(
+    headers: Mapping[str, str], names: Sequence[str] = _UPDATE_LIMIT_HEADERS
+) -> dict[str, str]:
+    """An endpoint limit header (``total=100; remaining=99; resets=41``) as the standard
+    ``ratelimit-*`` fields a ``RequestBudget`` reads; empty when the response has none."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    value = next((lower[n] for n in names if n in lower), None)
+    fields = dict(_LIMIT_FIELD.findall(value or ""))
+    if "remaining" not in fields:
+        return {}
+    limit = {"ratelimit-remaining": fields["remaining"]}
+    if "resets" in fields:
+        limit["ratelimit-reset"] = fields["resets"]
+    return limit
 
 
 class ZendeskAdapter(HttpAdapter):
@@ -65,16 +87,20 @@ class ZendeskAdapter(HttpAdapter):
 
     def __init__(self, config: ConnectionConfig, context: AdapterContext) -> None:
         self.zendesk = ZendeskSettings.from_settings(config.settings)
-        with_base = {**config.settings, "base_url": self.zendesk.base_url}
-        super().__init__(ConnectionConfig(config.name, config.adapter, with_base), context)
+        settings = self.zendesk.http_settings(config.settings)
+        super().__init__(ConnectionConfig(config.name, config.adapter, settings), context)
         retry = self.http.retry
         # One request every 6 s, no bursts: never more than 10 in any minute, however Zendesk counts.
         self._export_budget = RequestBudget(
             EXPORT_PER_MINUTE, burst=1, clock=retry.clock, sleep=retry.sleep, logger=context.logger
         )
+        # No rate of our own: Zendesk's ticket-update header says how many updates are left.
+        self._update_budget = RequestBudget(clock=retry.clock, sleep=retry.sleep, logger=context.logger)
         #: Ticket id -> (``updated_at`` as read, ``updated_at`` after matrixcore's last write, the
         #: fields that write set). Forgotten when the ticket is read again.
         self._written: dict[str, tuple[str, str, dict[str, Any]]] = {}
+        #: Level field id -> its Zendesk field type, read on the first write that needs it.
+        self._field_types: dict[int, str] | None = None
 
     # -- the Adapter protocol ------------------------------------------------------------------
 
@@ -212,9 +238,10 @@ class ZendeskAdapter(HttpAdapter):
             for t, update in chunk
         ]
         # A resent job would run again and report its own earlier writes as conflicts: never resend.
-        queued = self.http.json(
-            self.http.put("api/v2/tickets/update_many", json={"tickets": items}, idempotent=False)
-        )["job_status"]
+        self._update_budget.acquire()
+        response = self.http.put("api/v2/tickets/update_many", json={"tickets": items}, idempotent=False)
+        self._update_budget.observe(endpoint_limit(response.headers))
+        queued = self.http.json(response)["job_status"]
         job = self._wait_for(queued)
         results = {str(r.get("id")): r for r in job.get("results") or () if isinstance(r, Mapping)}
         outcome: dict[str, AdapterError | None] = {}
@@ -295,12 +322,31 @@ class ZendeskAdapter(HttpAdapter):
             return None
         try:
             update = update_for(ticket, change, self.zendesk)
+            if "tags" in update and "custom_fields" in update:
+                update = update_for(ticket, change, self.zendesk, self._drop_downs())
         except MappingError as exc:
             raise AdapterError(f"{self.name}: {exc}") from None
         ours = self._written.get(ticket.id)
         if ours is not None and ours[0] == self._read_stamp(ticket) and ours[2] == update:
             return None  # this very write already went out since the ticket was read
         return update or None
+
+    def _drop_downs(self) -> frozenset[int]:
+        """The level fields that are drop-downs (their values are tags), asked once per field."""
+        if self._field_types is None:
+            types: dict[int, str] = {}
+            for level in (self.zendesk.impact, self.zendesk.urgency):
+                if level is None or level.kind != "field" or level.field_id in types:
+                    continue
+                try:
+                    found = self.http.get_json(f"api/v2/ticket_fields/{level.field_id}")["ticket_field"]
+                except HttpError as exc:
+                    if exc.status != 404:
+                        raise
+                    found = {"type": "missing"}  # Zendesk ignores values for fields it does not have
+                types[level.field_id] = str(found.get("type"))
+            self._field_types = types
+        return frozenset(f for f, kind in self._field_types.items() if kind in ("tagger", "multiselect"))
 
     @staticmethod
     def _read_stamp(ticket: Ticket) -> str:
@@ -324,6 +370,7 @@ class ZendeskAdapter(HttpAdapter):
             self._written[ticket.id] = (read, str(updated), fields)
 
     def _put(self, ticket: Ticket, body: Mapping[str, Any], *, idempotent: bool) -> Mapping[str, Any]:
+        self._update_budget.acquire()
         try:
             response = self.http.put(f"api/v2/tickets/{ticket.id}", json=body, idempotent=idempotent)
         except HttpError as exc:
@@ -334,5 +381,6 @@ class ZendeskAdapter(HttpAdapter):
                     ticket_id=ticket.id,
                 ) from None
             raise
+        self._update_budget.observe(endpoint_limit(response.headers))
         data: Mapping[str, Any] = self.http.json(response)
         return data

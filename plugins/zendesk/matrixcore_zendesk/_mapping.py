@@ -10,7 +10,7 @@ is refused, because matrixcore cannot promise anything about it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -239,13 +239,22 @@ def _level_update(
     return [*kept, wanted]
 
 
-def update_for(ticket: Ticket, change: PriorityChange, settings: ZendeskSettings) -> dict[str, Any]:
+def update_for(
+    ticket: Ticket,
+    change: PriorityChange,
+    settings: ZendeskSettings,
+    drop_downs: Collection[int] = (),
+) -> dict[str, Any]:
     """The ``ticket`` object of a ``PUT /api/v2/tickets/{id}`` that applies ``change``.
 
     Only what differs from the ticket as read is included; an empty result means there is nothing
     to write (idempotent writes: seeing our own change again causes no request).
     Tag-based levels send the complete new tag list, which is safe because every write carries
     ``safe_update``: an agent's tag change made meanwhile turns the write into a conflict.
+
+    A drop-down's value is also a tag, so a tag list sent with new drop-down values must carry
+    their new option tags instead of the old ones, or whichever Zendesk applies last would undo
+    the other; ``drop_downs`` names the level fields that are drop-downs (``tagger``).
     """
     raw = ticket.raw
     out: dict[str, Any] = {}
@@ -273,8 +282,27 @@ def update_for(ticket: Ticket, change: PriorityChange, settings: ZendeskSettings
     if new_fields:
         out["custom_fields"] = new_fields
     if sorted(tags) != sorted(current_tags):
-        out["tags"] = tags
+        out["tags"] = _with_option_tags(tags, new_fields, fields, drop_downs)
     return out
+
+
+def _with_option_tags(
+    tags: list[str],
+    new_fields: Sequence[Mapping[str, Any]],
+    fields: Mapping[int, Any],
+    drop_downs: Collection[int],
+) -> list[str]:
+    """``tags`` with each written drop-down's old option tag replaced by its new one."""
+    tags = list(tags)
+    for entry in new_fields:
+        if entry["id"] not in drop_downs:
+            continue
+        old, new = fields.get(entry["id"]), entry["value"]
+        if old not in (None, ""):
+            tags = [t for t in tags if t != str(old)]
+        if new and new not in tags:
+            tags.append(new)
+    return tags
 
 
 def message_from_comment(comment: Mapping[str, Any]) -> PostedMessage:

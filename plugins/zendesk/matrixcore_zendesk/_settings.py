@@ -23,6 +23,7 @@ from matrixcore._ticket import parse_instant
 
 __all__ = [
     "DEFAULT_CHANNELS",
+    "PLAN_LIMITS",
     "ZENDESK_PRIORITIES",
     "LevelField",
     "PriorityMap",
@@ -30,6 +31,12 @@ __all__ = [
     "connection_schema",
     "level_slug",
 ]
+
+#: Requests a minute an account may send to the Support API, by plan (Zendesk's rate-limits
+#: reference: Suite and Support plan limits; the High Volume API add-on raises it to 2,500).
+PLAN_LIMITS: Final[Mapping[str, int]] = MappingProxyType(
+    {"team": 200, "growth": 400, "professional": 400, "enterprise": 700, "high_volume": 2500}
+)
 
 #: Zendesk's priority values, most urgent first.
 ZENDESK_PRIORITIES: Final = ("urgent", "high", "normal", "low")
@@ -59,6 +66,7 @@ DEFAULT_CHANNELS: Final[Mapping[str, str]] = MappingProxyType(
         "web_widget": "portal",
         "sms": "sms",
         "text_message": "sms",
+        "web_service": "api",
         # Numeric via ids (the API may send the id instead of the type).
         "0": "portal",
         "4": "email",
@@ -227,6 +235,9 @@ class ZendeskSettings:
     custom_fields: Mapping[str, int] = field(default_factory=dict)
     bulk_threshold: int = 3
     job_timeout: float = 120.0
+    #: The account's plan (``PLAN_LIMITS``), if configured: the request budget when ``rate_limit``
+    #: sets none.
+    plan: str | None = None
 
     @classmethod
     def from_settings(cls, data: Mapping[str, Any]) -> ZendeskSettings:
@@ -257,7 +268,17 @@ class ZendeskSettings:
             custom_fields=dict(data.get("custom_fields") or {}),
             bulk_threshold=int(data.get("bulk_threshold", 3)),
             job_timeout=float(data.get("job_timeout", 120)),
+            plan=data.get("plan"),
         )
+
+    def http_settings(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The settings the HTTP base reads: the resolved base URL, and the plan's request budget
+        unless ``rate_limit.per_minute`` sets one."""
+        settings = {**data, "base_url": self.base_url}
+        rate = dict(data.get("rate_limit") or {})
+        if self.plan is not None and "per_minute" not in rate:
+            settings["rate_limit"] = {**rate, "per_minute": PLAN_LIMITS[self.plan]}
+        return settings
 
     def start_time(self, now: datetime) -> int:
         """The Unix time the first export starts at: a fixed instant, or ``now`` minus the duration.

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from matrixcore_zendesk.testing import ZendeskServer
-from zendesk_account import Account, make_adapter, open_account
-from zendesk_research import research_dir, validator
+from zendesk_account import ADMIN_EMAIL, TOKEN, Account, make_adapter, open_account
+from zendesk_research import follows_the_published_api
 
 from matrixcore import AdapterError, ConflictError, PriorityChange, ReadOnlyError, Ticket
 from matrixcore.testing import FakeClock, Fault
@@ -38,18 +40,6 @@ def adapter(account: Account, clock: FakeClock, monkeypatch: pytest.MonkeyPatch)
     made = make_adapter(account, clock, monkeypatch)
     yield made
     made.close()
-
-
-def follows_the_published_api(server: ZendeskServer) -> None:
-    """Every request the adapter sent validates against Zendesk's OpenAPI description (when present)."""
-    if not (research_dir() / "support-oas.yaml").is_file():
-        return
-    pytest.importorskip("openapi_core")
-
-    for sent in server.requests:
-        query = "&".join(f"{k}={v}" for k, values in sent.query.items() for v in values)
-        url = f"https://acme.zendesk.com{sent.path}" + (f"?{query}" if query else "")
-        validator().validate_request(sent.method, url, dict(sent.headers), sent.body or None)
 
 
 def fetch_all(adapter: Any, cursor: str | None = None) -> tuple[list[Ticket], str | None]:
@@ -113,6 +103,76 @@ def test_oauth_bearer_tokens_work(
     make_adapter(account, clock, monkeypatch, auth={"type": "bearer", "token": {"env": "ZD_OAUTH"}}).check()
 
     assert account.server.requests[-1].bearer_token == "oauth-xyz"
+
+
+@pytest.mark.parametrize(
+    ("settings", "per_minute"),
+    [
+        ({"plan": "team"}, 200),
+        ({"plan": "professional"}, 400),
+        ({"plan": "high_volume"}, 2500),
+        ({"plan": "enterprise", "rate_limit": {"per_minute": 300}}, 300),  # leave room for others
+        ({"plan": "growth", "rate_limit": {"burst": 10}}, 400),
+        ({}, None),  # no budget of our own: Zendesk's rate-limit headers alone
+    ],
+)
+def test_the_plan_sets_the_request_budget(
+    account: Account,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: dict[str, Any],
+    per_minute: int | None,
+) -> None:
+    adapter = make_adapter(account, clock, monkeypatch, **settings)
+
+    assert adapter.http.budget.per_minute == per_minute
+
+
+def test_a_plan_budget_never_exceeds_what_the_emulated_plan_allows() -> None:
+    """The adapter's plan table against the emulator's (both from Zendesk's rate-limits page)."""
+    from matrixcore_zendesk._settings import PLAN_LIMITS as ASSUMED
+    from matrixcore_zendesk.testing import PLAN_LIMITS as EMULATED
+
+    assert dict(ASSUMED) == EMULATED
+
+
+def test_x_rate_limit_remaining_is_obeyed_before_zendesk_refuses(
+    account: Account, adapter: Any, server: ZendeskServer, clock: FakeClock
+) -> None:
+    """On the team plan (200 a minute) 230 reads: when Zendesk says none remain, the adapter
+    waits for the window instead of drawing 429s."""
+    server.emulator.plan = "team"
+    ticket = fetched(adapter, account, "Chatty")
+    server.advance(61)  # a fresh account window
+    slept = clock.slept
+
+    for _ in range(230):
+        adapter.list_messages(ticket)
+
+    assert server.emulator.refused == []
+    assert clock.slept - slept >= 30  # the rest of the minute
+
+
+def test_the_token_never_reaches_the_log(
+    account: Account, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    account.ticket("piet", "one")
+    account.server.advance()
+    account.server.inject(Fault.server_error(503, retry_after=1), path="/api/v2/incremental/tickets/cursor")
+    account.server.inject(
+        Fault.status_code(401, {"error": "Couldn't authenticate you"}), path="/api/v2/users/me"
+    )
+    adapter = make_adapter(account, clock, monkeypatch)
+    caplog.set_level(logging.DEBUG)
+
+    fetch_all(adapter)
+    with pytest.raises(AdapterError):
+        adapter.check()
+
+    encoded = base64.b64encode(f"{ADMIN_EMAIL}/token:{TOKEN}".encode()).decode()
+    assert "retrying" in caplog.text  # the log did tell the story
+    assert TOKEN not in caplog.text
+    assert encoded not in caplog.text
 
 
 # -- fetch -----------------------------------------------------------------------------------
@@ -225,6 +285,28 @@ def test_the_export_keeps_to_ten_requests_a_minute(
     assert clock.slept >= 13 * 6  # one request every 6 s: never more than 10 in a minute
 
 
+def test_an_export_limit_spent_by_another_integration_is_waited_out(
+    account: Account, adapter: Any, server: ZendeskServer, clock: FakeClock
+) -> None:
+    """The 10 a minute are the account's: another client may have used them. Zendesk's 429 and
+    Retry-After are obeyed, and the fetch goes on from where it was."""
+    account.ticket("piet", "one")
+    server.advance()
+    other = "Basic " + base64.b64encode(f"{ADMIN_EMAIL}/token:{TOKEN}".encode()).decode()
+    for _ in range(10):
+        server.emulator.handle(
+            "GET", "/api/v2/incremental/tickets/cursor.json?start_time=0", {"Authorization": other}
+        )
+    slept = clock.slept
+
+    tickets, cursor = fetch_all(adapter)
+
+    assert [t.subject for t in tickets] == ["one"]
+    assert cursor is not None
+    assert server.emulator.refused == ["GET /api/v2/incremental/tickets/cursor"]
+    assert clock.slept - slept >= 50  # Retry-After: until the minute's window resets
+
+
 def test_a_failing_export_page_is_retried(
     account: Account, adapter: Any, server: ZendeskServer, clock: FakeClock
 ) -> None:
@@ -322,6 +404,53 @@ def test_our_own_writes_do_not_conflict_with_each_other(
     assert server.state.show_ticket(int(ticket.id))["priority"] == "urgent"
 
 
+@pytest.mark.parametrize("tags_applied_last", [False, True])
+@pytest.mark.parametrize("before", [None, "branch"])
+def test_a_write_with_tags_and_drop_downs_lands_whichever_zendesk_applies_last(
+    account: Account, adapter: Any, server: ZendeskServer, tags_applied_last: bool, before: str | None
+) -> None:
+    """A shared priority (P5 is low, like P4) needs a tag, so the write sets tags and drop-downs at
+    once. Zendesk keeps a drop-down and its option tag together; the tag list sent must agree with
+    the drop-down values sent, or one would undo the other."""
+    server.state.tags_applied_last = tags_applied_last
+    fields = {account.impact_field: before} if before else {}
+    ticket = fetched(adapter, account, "Outage", custom_fields=fields, tags=["social"])
+    change = PriorityChange(impact="organisation", urgency="low", priority="P5")
+
+    adapter.set_priority(ticket, change)
+
+    state, ticket_id = server.state, int(ticket.id)
+    assert state.field_value(ticket_id, account.impact_field) == "organisation"
+    assert state.field_value(ticket_id, account.urgency_field) == "low"
+    tags = state.show_ticket(ticket_id)["tags"]
+    assert sorted(tags) == ["low", "matrix_priority_p5", "organisation", "social"]
+    server.advance()
+    (again,), _ = fetch_all(adapter)
+    assert (again.impact, again.urgency, again.priority) == ("organisation", "low", "P5")
+    adapter.set_priority(again, change)
+    assert len(puts(server)) == 1  # it reads back as written: no second write
+
+
+def test_a_configured_field_the_account_lacks_does_not_stop_the_write(
+    account: Account, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, server: ZendeskServer
+) -> None:
+    """Field 999 does not exist: Zendesk ignores its value, the priority and its tag still go."""
+    adapter = make_adapter(account, clock, monkeypatch, impact={"field_id": 999})
+    ticket = fetched(adapter, account, "Outage")
+
+    adapter.set_priority(ticket, PriorityChange(impact="branch", priority="P5"))
+
+    shown = server.state.show_ticket(int(ticket.id))
+    assert shown["priority"] == "low"
+    assert "matrix_priority_p5" in shown["tags"]
+    other = fetched(adapter, account, "Outage 2")
+    adapter.set_priority(other, PriorityChange(impact="branch", urgency="low", priority="P5"))
+    asked = [r.path for r in server.requests_to("/api/v2/ticket_fields/{id}", "GET")]
+    assert sorted(asked) == sorted(
+        f"/api/v2/ticket_fields/{f}" for f in (999, account.urgency_field)
+    )  # once each
+
+
 @pytest.mark.parametrize("status", ["closed", "deleted"])
 def test_closed_and_deleted_tickets_are_not_written(
     account: Account, adapter: Any, server: ZendeskServer, status: str
@@ -356,6 +485,49 @@ def test_a_429_on_a_write_waits_as_told(
     assert server.state.show_ticket(int(ticket.id))["priority"] == "urgent"
 
 
+def test_writes_wait_for_the_ticket_update_limit_instead_of_running_into_429s(
+    account: Account, adapter: Any, server: ZendeskServer, clock: FakeClock
+) -> None:
+    """Zendesk allows 100 ticket updates a minute (here 3) and says how many are left."""
+    server.emulator.update_limit = 3
+    for n in range(5):
+        account.ticket("piet", f"t{n}", minutes_ago=30 - n)
+    server.advance()
+    tickets, _ = fetch_all(adapter)
+    slept = clock.slept
+
+    for ticket in tickets:
+        adapter.set_priority(ticket, CHANGE)
+
+    assert server.emulator.refused == []
+    assert len(puts(server)) == 5  # each write sent once
+    assert clock.slept - slept >= 50  # waited for the update window, not for a 429's Retry-After
+    assert [server.state.show_ticket(int(t.id))["priority"] for t in tickets] == ["urgent"] * 5
+
+
+@pytest.mark.parametrize(
+    ("headers", "limit"),
+    [
+        ({"Zendesk-RateLimit-tickets-update": "total=100; remaining=7; resets=41"}, ("7", "41")),
+        ({"zendesk-rate-limit-tickets-update": "total=20; remaining=19; resets=59"}, ("19", "59")),  # 2023
+        ({"zendesk-ratelimit-tickets-update": "total=100; remaining=0"}, ("0", None)),
+        ({"x-rate-limit-remaining": "699"}, None),  # the account's, not the endpoint's
+        ({"Zendesk-RateLimit-tickets-update": "garbled"}, None),
+    ],
+)
+def test_the_ticket_update_limit_header_is_read_in_both_spellings(
+    headers: dict[str, str], limit: tuple[str, str | None] | None
+) -> None:
+    from matrixcore_zendesk._adapter import endpoint_limit
+
+    read = endpoint_limit(headers)
+
+    if limit is None:
+        assert read == {}
+    else:
+        assert (read["ratelimit-remaining"], read.get("ratelimit-reset")) == limit
+
+
 # -- messages --------------------------------------------------------------------------------
 
 
@@ -373,6 +545,16 @@ def test_public_replies_and_internal_notes(account: Account, adapter: Any, serve
     ]
     assert listed[-1].id == note.id
     assert listed[-1].author == str(account.admin["id"])
+
+
+def test_no_message_goes_to_a_deleted_ticket(account: Account, adapter: Any, server: ZendeskServer) -> None:
+    ticket = fetched(adapter, account, "Spam").evolve(status="deleted")
+
+    with pytest.raises(AdapterError, match="deleted") as caught:
+        adapter.post_message(ticket, "Hallo", visible_to_requester=True)
+
+    assert caught.value.status == 404
+    assert puts(server) == []
 
 
 def test_list_messages_pages_through_every_comment(
@@ -470,6 +652,46 @@ def test_few_writes_go_one_by_one(account: Account, adapter: Any, server: Zendes
 
     assert outcome == {t.id: None for t in tickets}
     assert [r.path for r in puts(server)] == [f"/api/v2/tickets/{t.id}" for t in tickets]
+
+
+def test_few_writes_report_each_tickets_own_outcome(
+    account: Account, adapter: Any, server: ZendeskServer
+) -> None:
+    """One ticket's conflict or configuration gap does not stop the others' writes."""
+    for n in range(2):
+        account.ticket("piet", f"t{n}", minutes_ago=30 - n)
+    server.advance()
+    first, second = fetch_all(adapter)[0]
+    server.advance(5)
+    account.agent_update(first.id, {"priority": "low"})
+
+    outcome = adapter.set_priorities([(first, CHANGE), (second, CHANGE)])
+    unmapped = adapter.set_priorities([(second, PriorityChange(priority="P9"))])
+
+    assert isinstance(outcome[first.id], ConflictError)
+    assert outcome[second.id] is None
+    assert server.state.show_ticket(int(second.id))["priority"] == "urgent"
+    assert server.state.show_ticket(int(first.id))["priority"] == "low"  # the agent's
+    assert isinstance(unmapped[second.id], AdapterError)
+    assert "priority.values" in str(unmapped[second.id])
+
+
+def test_a_ticket_deleted_before_its_job_ran_is_reported_not_found(
+    account: Account, adapter: Any, server: ZendeskServer
+) -> None:
+    for n in range(3):
+        account.ticket("piet", f"t{n}", minutes_ago=30 - n)
+    server.advance()
+    tickets, _ = fetch_all(adapter)
+    server.state.delete_ticket(int(tickets[1].id))
+
+    outcome = adapter.set_priorities([(t, CHANGE) for t in tickets])
+
+    assert [r.path for r in puts(server)] == ["/api/v2/tickets/update_many"]
+    error = outcome[tickets[1].id]
+    assert isinstance(error, AdapterError)
+    assert error.status == 404
+    assert (outcome[tickets[0].id], outcome[tickets[2].id]) == (None, None)
 
 
 def test_a_job_that_does_not_finish_is_a_retryable_error(

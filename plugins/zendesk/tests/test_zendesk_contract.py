@@ -10,6 +10,7 @@ from matrixcore_zendesk import plugin
 from matrixcore_zendesk.testing import ZendeskServer
 from matrixcore_zendesk.testing._records import encode_cursor
 from zendesk_account import PRIORITIES, TOKEN, TOKEN_ENV, Account, open_account
+from zendesk_research import follows_the_published_api
 
 from matrixcore import PriorityChange
 from matrixcore.testing import AdapterContractSuite, FakeClock
@@ -32,6 +33,7 @@ class TestZendeskContract(AdapterContractSuite[AccountServer]):
             server.clock.follow(contract_clock.monotonic)
             server.account = open_account(server)
             yield server
+            follows_the_published_api(server)
 
     def connection_settings(self, server: AccountServer) -> Mapping[str, Any]:
         return server.account.settings()

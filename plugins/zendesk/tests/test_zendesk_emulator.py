@@ -176,6 +176,49 @@ def test_a_drop_down_value_is_also_a_ticket_tag(state: ZendeskState) -> None:
     assert "galaxy is not a valid option" in str(caught.value.body["details"])
 
 
+def test_a_drop_down_follows_its_option_tag(state: ZendeskState) -> None:
+    impact = state.add_ticket_field("Impact", options=["person", "branch"])
+    ticket = new_ticket(state, tags=["social"], custom_fields={impact: "person"})
+
+    state.update_ticket(ticket["id"], {"tags": ["social", "branch"]}, author_id=1)
+    assert state.field_value(ticket["id"], impact) == "branch"
+    state.update_ticket(ticket["id"], {"tags": ["social"]}, author_id=1)
+    assert state.field_value(ticket["id"], impact) is None
+
+
+@pytest.mark.parametrize(("tags_last", "value"), [(False, "branch"), (True, "person")])
+def test_tags_and_drop_downs_in_one_update_apply_in_the_order_chosen(
+    state: ZendeskState, tags_last: bool, value: str
+) -> None:
+    """Undocumented in Zendesk: the emulator offers both orders, so tests can hold the adapter to both."""
+    impact = state.add_ticket_field("Impact", options=["person", "branch"])
+    ticket = new_ticket(state, custom_fields={impact: "person"})
+    state.tags_applied_last = tags_last
+
+    changes = {"tags": ["person", "x"], "custom_fields": [{"id": impact, "value": "branch"}]}
+    state.update_ticket(ticket["id"], changes, author_id=1)
+
+    assert state.field_value(ticket["id"], impact) == value
+    assert value in state.show_ticket(ticket["id"])["tags"]
+
+
+def test_a_ticket_field_lists_a_drop_downs_options(state: ZendeskState) -> None:
+    impact = state.add_ticket_field("Impact", options=["person", "branch"])
+    note = state.add_ticket_field("Note")
+    emulator = ZendeskEmulator(state)
+
+    shown = call(emulator, "GET", f"/api/v2/ticket_fields/{impact}.json").body["ticket_field"]
+    text = call(emulator, "GET", f"/api/v2/ticket_fields/{note}").body["ticket_field"]
+
+    assert (shown["type"], [o["value"] for o in shown["custom_field_options"]]) == (
+        "tagger",
+        ["person", "branch"],
+    )
+    assert text["type"] == "text"
+    assert "custom_field_options" not in text
+    assert call(emulator, "GET", "/api/v2/ticket_fields/1").status == 404
+
+
 def test_comments_are_public_or_internal_and_count_agent_replies(state: ZendeskState, clock: Clock) -> None:
     ticket = new_ticket(state)
     anna = user(state, "Agent Anna")["id"]

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from matrixcore_zendesk.testing import ZendeskServer
 from zendesk_account import Account, make_adapter, open_account
+from zendesk_research import follows_the_published_api, research_dir
 
 from matrixcore import Engine, PriorityChange, Ruleset, load_ruleset
 from matrixcore.testing import FakeClock
@@ -32,7 +33,8 @@ def account(clock: FakeClock) -> Iterator[Account]:
     with ZendeskServer() as server:
         server.clock.follow(clock.monotonic)
         yield open_account(server)
-        assert not server.errors
+        assert not server.errors, server.errors
+        assert follows_the_published_api(server) or not research_dir().is_dir()
 
 
 def puts(account: Account) -> int:

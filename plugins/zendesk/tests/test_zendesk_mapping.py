@@ -111,7 +111,16 @@ def test_language_can_come_from_a_ticket_field() -> None:
 @pytest.mark.parametrize(
     ("via", "channel"),
     [
+        ({"channel": "twitter"}, "twitter"),
         ({"channel": "twitter_dm"}, "twitter"),
+        ({"channel": 30}, "twitter"),
+        ({"channel": "facebook_post"}, "facebook"),
+        ({"channel": 38}, "facebook"),
+        ({"channel": "chat"}, "chat"),
+        ({"channel": "mail"}, "email"),
+        ({"channel": 4}, "email"),
+        ({"channel": "web_service"}, "api"),
+        ({"channel": "Twitter"}, "twitter"),
         ({"channel": "facebook"}, "facebook"),
         ({"channel": "native_messaging"}, "chat"),
         ({"channel": 29}, "chat"),
@@ -407,3 +416,21 @@ def test_a_one_to_one_priority_map_writes_no_tag() -> None:
     )
 
     assert update_for(_current(settings), PriorityChange(priority="P4"), settings) == {"priority": "low"}
+
+
+def test_a_tag_list_sent_with_drop_down_values_carries_their_new_option_tags(
+    settings: ZendeskSettings,
+) -> None:
+    """Impact is drop-down 1001 (now 'branch', so its tag is there); P5 shares 'low', so tags go too."""
+    payload = zendesk_ticket(custom_fields=[{"id": 1001, "value": "branch"}], tags=["branch", "social"])
+    ticket = ticket_from_zendesk(payload, settings)
+    change = PriorityChange(impact="organisation", priority="P5")
+
+    plain = update_for(ticket, change, settings)
+    aware = update_for(ticket, change, settings, drop_downs={1001})
+
+    assert plain["custom_fields"] == aware["custom_fields"] == [{"id": 1001, "value": "organisation"}]
+    assert sorted(plain["tags"]) == ["branch", "matrix_priority_p5", "social"]  # would undo the field
+    assert sorted(aware["tags"]) == ["matrix_priority_p5", "organisation", "social"]
+    text_field = update_for(ticket, change, settings, drop_downs={9999})
+    assert sorted(text_field["tags"]) == sorted(plain["tags"])  # a text field's value is no tag

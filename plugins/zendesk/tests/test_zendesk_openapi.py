@@ -21,7 +21,7 @@ from matrixcore_zendesk.testing import (
     ZendeskEmulator,
     ZendeskState,
 )
-from zendesk_research import Exchange, exchanges, validator
+from zendesk_research import Exchange, exchanges, recorded_tickets, validator
 
 from matrixcore._adapter import PriorityChange
 
@@ -79,6 +79,36 @@ def test_each_recorded_deviation_is_needed(deviation: str) -> None:
             break
 
     assert failures, f"no recording needs {deviation!r}: remove it"
+
+
+def recorded_audits() -> list[dict[str, Any]]:
+    return [
+        audit
+        for exchange in exchanges()
+        if "/ticket_audits" in exchange.uri and exchange.status == 200
+        for audit in exchange.response_json()["audits"]
+    ]
+
+
+def test_recorded_audits_fit_an_update_answer_only_with_the_audit_deviation() -> None:
+    """The audits Zendesk lists are the audits an update answers with; the description's
+    AuditObject refuses their tag lists and null values."""
+    ticket = next(t for _, t in recorded_tickets() if t["status"] != "deleted")
+    url = f"https://acme.zendesk.com/api/v2/tickets/{ticket['id']}.json"
+    audits = recorded_audits()
+    assert any(isinstance(e.get("value"), list) for a in audits for e in a["events"])
+    assert any(e.get("value") is None for a in audits for e in a["events"] if "value" in e)
+
+    refused = 0
+    for audit in audits:
+        body = json.dumps({"ticket": ticket, "audit": audit})
+        validator().validate_response("PUT", url, 200, {}, body)
+        try:
+            validator(skip="audit-event-values").validate_response("PUT", url, 200, {}, body)
+        except SpecViolation:
+            refused += 1
+
+    assert refused > 0
 
 
 def test_the_unpatched_description_rejects_a_real_null_priority() -> None:
@@ -213,3 +243,29 @@ def test_the_update_payloads_the_mapping_builds_are_allowed(settings: ZendeskSet
     bad = json.dumps({"ticket": {"priority": "P1"}})
     with pytest.raises(SpecViolation, match="priority"):
         validator().validate_request("PUT", "https://acme.zendesk.com/api/v2/tickets/2", headers, bad)
+
+
+# -- facts the adapter assumes, held to the description -------------------------------------------
+
+
+def test_zendesk_has_four_priorities_and_no_impact_or_urgency_of_its_own() -> None:
+    """Why impact and urgency live in custom fields or tags, and priority maps onto four values."""
+    from matrixcore_zendesk._settings import ZENDESK_PRIORITIES
+
+    properties = validator().spec["components"]["schemas"]["TicketObject"]["properties"]
+
+    assert properties["priority"]["enum"][: len(ZENDESK_PRIORITIES)] == list(ZENDESK_PRIORITIES)
+    assert not {name for name in properties if "impact" in name or "urgency" in name}
+
+
+def test_the_export_is_for_admins_and_side_loads_like_the_tickets_api() -> None:
+    operation = validator().spec["paths"]["/api/v2/incremental/tickets/cursor"]["get"]
+
+    assert "Admins" in operation["description"]
+    assert "Sideloading" in operation["description"]
+
+
+def test_start_time_must_be_a_minute_old() -> None:
+    parameter = validator().spec["components"]["parameters"]["IncrementalUnixTime"]
+
+    assert "at least one minute in the past" in parameter["description"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from jsonschema import Draft202012Validator
 from matrixcore_zendesk import ZendeskSettings, connection_schema
@@ -64,6 +67,7 @@ def test_a_full_connection_loads_and_its_secret_never_prints(monkeypatch: pytest
             "impact",
         ),
         (OAUTH + "    pause_statuses: [closed]\n", "closed"),
+        (OAUTH + "    plan: premium\n", "premium"),
         (OAUTH + "    colour: blue\n", "colour"),
     ],
 )
@@ -78,3 +82,18 @@ def test_invalid_connections_are_reported_with_their_path(
     text = str(caught.value)
     assert "connections" in text
     assert message in text
+
+
+def test_the_readme_config_example_is_a_valid_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's example is what users copy: it must load through the plugin's schema."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"## Config\s+```yaml\n(.*?)```", readme, re.S)
+    assert example is not None
+    monkeypatch.setenv("ZENDESK_API_TOKEN", "s3cr3t")
+
+    config = parse_config("rules: rules.yaml\n" + example.group(1), adapter_schemas=SCHEMAS)
+    settings = ZendeskSettings.from_settings(config.connections["zendesk"].settings)
+
+    assert settings.plan == "professional"
+    assert settings.impact is not None
+    assert settings.priority.shared  # the example's P4 and P5 share 'low'

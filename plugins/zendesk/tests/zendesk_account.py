@@ -115,15 +115,22 @@ def make_adapter(
     **overrides: Any,
 ) -> Any:
     """The adapter as matrixcore makes it: config text validated by the plugin's schema, env secret."""
+    return connect(account.settings(**overrides), clock, monkeypatch, read_only=read_only, name=name)
+
+
+def connect(
+    settings: Mapping[str, Any],
+    clock: FakeClock,
+    monkeypatch: Any,
+    *,
+    read_only: bool = False,
+    name: str = "zd",
+) -> Any:
+    """An adapter for a connection section (any server), built through the config loader."""
     import yaml
 
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    text = yaml.safe_dump(
-        {
-            "rules": "rules.yaml",
-            "connections": {name: {"adapter": "zendesk", **account.settings(**overrides)}},
-        }
-    )
+    text = yaml.safe_dump({"rules": "rules.yaml", "connections": {name: {"adapter": "zendesk", **settings}}})
     config = parse_config(text, adapter_schemas={"zendesk": plugin.SPEC.config_schema})
     context = AdapterContext(
         read_only=read_only,

@@ -16,11 +16,14 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import pytest
 
 if TYPE_CHECKING:
-    from matrixcore_zendesk.testing import OpenApiValidator
+    from matrixcore_zendesk.testing import OpenApiValidator, ZendeskServer
+
+    from matrixcore.testing import RecordedRequest
 
 _REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -115,3 +118,34 @@ def validator(skip: str = "") -> OpenApiValidator:
 
     folder = require_research()
     return OpenApiValidator(folder / "support-oas.yaml", [d for d in DEVIATIONS if d.name != skip])
+
+
+def follows_the_published_api(server: ZendeskServer) -> int:
+    """Validate every request sent to ``server`` and every answer its emulator gave against
+    Zendesk's OpenAPI description; returns how many exchanges were checked (0 without the data).
+
+    Called by the fixtures after each test that talks to the emulator, so whatever the adapter
+    sends and whatever the emulator answers in any test is held to the published description.
+    """
+    if not (research_dir() / "support-oas.yaml").is_file():
+        return 0
+    pytest.importorskip("openapi_core")
+    checker = validator()
+    for sent in server.requests:
+        checker.validate_request(sent.method, request_url(sent), dict(sent.headers), sent.body or None)
+    for sent, answer in server.answers:
+        checker.validate_response(
+            sent.method,
+            request_url(sent),
+            answer.status,
+            answer.headers,
+            answer.content(),
+            dict(sent.headers),
+        )
+    return len(server.answers)
+
+
+def request_url(sent: RecordedRequest) -> str:
+    """A request the test server received, as a URL on a Zendesk host (for the validator)."""
+    query = urlencode([(k, v) for k, values in sent.query.items() for v in values])
+    return f"https://acme.zendesk.com{sent.path}" + (f"?{query}" if query else "")

@@ -148,6 +148,18 @@ def _via_channel_ids(spec: dict[str, Any]) -> None:
         channel["oneOf"] = [{"type": "string"}, {"type": "integer"}]
 
 
+def _audit_event_values(spec: dict[str, Any]) -> None:
+    events = _schemas(spec)["AuditObject"]["properties"]["events"]["items"]["properties"]
+    events["value"] = {
+        "anyOf": [
+            {"type": "string", "nullable": True},
+            {"type": "number"},
+            {"type": "boolean"},
+            {"type": "array", "items": {"type": "string"}},
+        ]
+    }
+
+
 def _oauth(spec: dict[str, Any]) -> None:
     spec["components"]["securitySchemes"]["bearerAuth"] = {"type": "http", "scheme": "bearer"}
     spec["security"] = [*spec.get("security", []), {"bearerAuth": []}]
@@ -227,6 +239,15 @@ DEVIATIONS: Final[tuple[SpecDeviation, ...]] = (
         "via.channel is a via type (string) or a via id (integer)",
         "Via object reference, Via types reference",
         _via_channel_ids,
+    ),
+    SpecDeviation(
+        "audit-event-values",
+        "an audit event's value is a string, a list (the tags of a tags event) or null (a field "
+        "cleared or unset at creation), and custom field values keep their type; the update "
+        "answer's AuditObject allows a string or an integer only",
+        "recorded (ticket_audits: Create events with tag lists and null priorities; the same events "
+        "come back in the audit of PUT /api/v2/tickets/{id})",
+        _audit_event_values,
     ),
     SpecDeviation(
         "oauth-bearer",

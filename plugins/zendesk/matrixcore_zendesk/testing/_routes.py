@@ -102,6 +102,11 @@ class ZendeskEmulator:
             _Route("PUT", _path(r"tickets/(\d+)"), self._update, bucket="update"),
             _Route("GET", _path(r"tickets/(\d+)/comments"), self._comments),
             _Route("GET", _path(r"job_statuses/([\w-]+)"), lambda c: {"job_status": s.job_status(c.ids[0])}),
+            _Route(
+                "GET",
+                _path(r"ticket_fields/(\d+)"),
+                lambda c: {"ticket_field": s.show_ticket_field(int(c.ids[0]))},
+            ),
         ]
 
     def handle(

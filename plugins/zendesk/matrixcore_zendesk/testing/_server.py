@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from matrixcore.testing import LocalServer, RecordedRequest, Reply
 
-from ._routes import ZendeskEmulator
+from ._routes import EmulatorResponse, ZendeskEmulator
 from ._state import ZendeskState
 
 __all__ = ["EmulatorClock", "ZendeskServer"]
@@ -46,13 +46,19 @@ class EmulatorClock:
 
 
 class ZendeskServer(LocalServer):
-    """A running Zendesk emulator: ``state`` is the account, ``emulator`` its endpoints."""
+    """A running Zendesk emulator: ``state`` is the account, ``emulator`` its endpoints.
+
+    ``answers`` keeps every request the emulator answered with its answer (scripted faults are
+    the test kit's, not Zendesk's, and are not in it), so a test can check both against
+    Zendesk's published description.
+    """
 
     def __init__(self, *, plan: str = "enterprise", job_polls: int = 2) -> None:
         super().__init__()
         self.clock = EmulatorClock()
         self.state = ZendeskState(now=self.clock, job_polls=job_polls)
         self.emulator = ZendeskEmulator(self.state, plan=plan)
+        self.answers: list[tuple[RecordedRequest, EmulatorResponse]] = []
         for method in ("GET", "PUT", "POST", "DELETE"):
             for depth in range(1, _DEPTH + 1):
                 pattern = "/api/v2" + "".join(f"/{{p{n}}}" for n in range(depth))
@@ -74,4 +80,5 @@ class ZendeskServer(LocalServer):
         query = urlencode(request.query, doseq=True)
         target = request.path + (f"?{query}" if query else "")
         answer = self.emulator.handle(request.method, target, request.headers, request.body)
+        self.answers.append((request, answer))
         return Reply(answer.status, answer.body, answer.headers)

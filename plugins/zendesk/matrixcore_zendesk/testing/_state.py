@@ -41,6 +41,11 @@ from ._records import (
 __all__ = ["ZendeskError", "ZendeskState", "stamp"]
 
 
+def _event_value(value: Any) -> Any:
+    """Audit events carry ids as strings (``"value": "6130869168922"`` in the recordings)."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 class ZendeskState:
     """One emulated Zendesk account: users, credentials, ticket fields, tickets, comments and jobs."""
 
@@ -55,6 +60,10 @@ class ZendeskState:
         self.base_url = base_url.rstrip("/")
         #: Polls of a job's status before it completes (the first poll answers ``working``).
         self.job_polls = job_polls
+        #: Which of ``tags`` and ``custom_fields`` an update applies last when it has both. Zendesk
+        #: keeps a drop-down's value and its option tag together, but which wins when one request
+        #: sets both is not documented: tests run the adapter under both orders.
+        self.tags_applied_last = False
         self.users: dict[int, dict[str, Any]] = {}
         self.tickets: dict[int, TicketRecord] = {}
         self.ticket_fields: dict[int, dict[str, Any]] = {}
@@ -156,6 +165,35 @@ class ZendeskState:
         for record in self.tickets.values():
             record.data["custom_fields"].append({"id": field_id, "value": None})
         return field_id
+
+    def show_ticket_field(self, field_id: int) -> dict[str, Any]:
+        """``GET /api/v2/ticket_fields/{id}``: a drop-down lists its options, whose values are tags."""
+        definition = self.ticket_fields.get(field_id)
+        if definition is None:
+            raise ZendeskError(404, "RecordNotFound", "Not found")
+        created = stamp(self.now())
+        answer: dict[str, Any] = {
+            "id": field_id,
+            "url": f"{self.base_url}/api/v2/ticket_fields/{field_id}.json",
+            "type": definition["type"],
+            "title": definition["title"],
+            "raw_title": definition["title"],
+            "description": "",
+            "position": 9999,
+            "active": True,
+            "required": False,
+            "removable": True,
+            "regexp_for_validation": None,
+            "tag": None,
+            "created_at": created,
+            "updated_at": created,
+        }
+        if definition["type"] in ("tagger", "multiselect"):
+            answer["custom_field_options"] = [
+                {"id": field_id * 100 + n, "name": value, "raw_name": value, "value": value, "position": n}
+                for n, value in enumerate(definition["options"])
+            ]
+        return answer
 
     # -- tickets ---------------------------------------------------------------------------
 
@@ -308,14 +346,9 @@ class ZendeskState:
                 data[key] = changes[key]
                 if key == "subject":
                     data["raw_subject"] = changes[key]
-        if "tags" in changes:
-            data["tags"] = list(dict.fromkeys(str(t) for t in changes["tags"] or ()))
-        if changes.get("additional_tags"):
-            data["tags"] = list(dict.fromkeys([*data["tags"], *map(str, changes["additional_tags"])]))
-        if changes.get("remove_tags"):
-            data["tags"] = [t for t in data["tags"] if t not in set(map(str, changes["remove_tags"]))]
-        for entry in changes.get("custom_fields") or ():
-            self._set_field(record, int(entry["id"]), entry.get("value"))
+        steps = [self._apply_tags, self._apply_fields]
+        for step in reversed(steps) if self.tags_applied_last else steps:
+            step(record, changes)
         events: list[dict[str, Any]] = []
         comment = changes.get("comment")
         if isinstance(comment, Mapping) and (comment.get("body") or comment.get("html_body")):
@@ -326,7 +359,12 @@ class ZendeskState:
             events.append(self._add_comment(record, str(comment.get("body") or ""), public, author, now, via))
         after = {k: data.get(k) for k in before}
         events += [
-            {"type": "Change", "field_name": k, "value": after[k], "previous_value": before[k]}
+            {
+                "type": "Change",
+                "field_name": k,
+                "value": _event_value(after[k]),
+                "previous_value": _event_value(before[k]),
+            }
             for k in before
             if before[k] != after[k]
         ]
@@ -347,6 +385,28 @@ class ZendeskState:
         if events:
             self._touch(record, now)
         return events
+
+    def _apply_tags(self, record: TicketRecord, changes: Mapping[str, Any]) -> None:
+        """New tags; a drop-down follows its option tag (set when it is there, cleared when gone)."""
+        data = record.data
+        tags = data["tags"]
+        if "tags" in changes:
+            tags = list(dict.fromkeys(str(t) for t in changes["tags"] or ()))
+        if changes.get("additional_tags"):
+            tags = list(dict.fromkeys([*tags, *map(str, changes["additional_tags"])]))
+        if changes.get("remove_tags"):
+            tags = [t for t in tags if t not in set(map(str, changes["remove_tags"]))]
+        if tags == data["tags"]:
+            return
+        data["tags"] = tags
+        for entry in data["custom_fields"]:
+            definition = self.ticket_fields.get(entry["id"])
+            if definition is not None and definition["type"] == "tagger":
+                entry["value"] = next((o for o in definition["options"] if o in tags), None)
+
+    def _apply_fields(self, record: TicketRecord, changes: Mapping[str, Any]) -> None:
+        for entry in changes.get("custom_fields") or ():
+            self._set_field(record, int(entry["id"]), entry.get("value"))
 
     def _touch(self, record: TicketRecord, now: datetime) -> None:
         record.data["updated_at"] = stamp(now)
