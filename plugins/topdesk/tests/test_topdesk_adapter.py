@@ -197,13 +197,43 @@ def test_writes_to_gone_or_archived_incidents_fail_clearly(
     by_id = {t.id: t for t in tickets}
     topdesk.store.remove(gone["id"])
     topdesk.store.archive(archived["id"])
-    with pytest.raises(AdapterError, match="does not exist") as missing:
+    with pytest.raises(AdapterError, match="no longer exists in TOPdesk") as missing:
         adapter.set_priority(by_id[gone["id"]], PriorityChange(impact="group"))
-    assert missing.value.status == 404
+    assert missing.value.status == 404  # gone: matrixcore stops its timers
     assert not missing.value.retryable
-    with pytest.raises(AdapterError, match="archived") as refused:
+    with pytest.raises(AdapterError, match="no longer exists"):
+        adapter.list_messages(by_id[gone["id"]])
+    with pytest.raises(AdapterError, match="is archived in TOPdesk") as refused:
         adapter.post_message(by_id[archived["id"]], "hi", True)
+    assert refused.value.status == 410  # TOPdesk said 403; for matrixcore the incident is gone
+    assert topdesk.store.actions[archived["id"]] == []
+
+
+def test_a_forbidden_write_is_a_permission_problem_not_a_gone_incident(topdesk: TopdeskServer) -> None:
+    topdesk.emulator.operators["matrixcore"].can_write = False
+    topdesk.store.add_incident("x")
+    adapter = open_adapter(connection_settings(topdesk))
+    (ticket,), _ = fetch_all(adapter)
+    with pytest.raises(AdapterError, match="may not do this to incident") as refused:
+        adapter.set_priority(ticket, PriorityChange(impact="group"))
     assert refused.value.status == 403
+    adapter.close()
+
+
+def test_a_lookup_replaced_in_topdesk_is_reread_and_the_write_repeated(
+    topdesk: TopdeskServer, adapter: TopdeskAdapter
+) -> None:
+    record = topdesk.store.add_incident("x", impact="Persoon", urgency="Laag", priority="P5 Planning")
+    (ticket,), _ = fetch_all(adapter)
+    adapter.set_priority(ticket, PriorityChange(impact="group", priority="P4"))  # lists now cached
+    # An administrator replaces the "Afdeling" entry: same name, new id.
+    afdeling = next(i for i in topdesk.store.catalog["impacts"] if i["name"] == "Afdeling")
+    afdeling["id"] = "6f1c1d3e-0000-4000-8000-000000000001"
+    adapter.set_priority(ticket, PriorityChange(impact="department", priority="P3"))
+    assert topdesk.store.get(record["id"])["impact"] == {"id": afdeling["id"], "name": "Afdeling"}
+    puts = topdesk.requests_to("/tas/api/incidents/id/{id}", "PUT")
+    assert [p.json()["impact"]["id"] for p in puts[1:]] == [fixed_id("impact", "Afdeling"), afdeling["id"]]
+    assert len(topdesk.requests_to("/tas/api/incidents/impacts")) == 2  # read again once
 
 
 def test_check_explains_bad_credentials(topdesk: TopdeskServer, monkeypatch: pytest.MonkeyPatch) -> None:
