@@ -4,6 +4,7 @@ on a hand-moved clock, TOPdesk's API description and recorded payloads from the 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -46,10 +47,18 @@ def quickstart() -> Ruleset:
 
 
 @pytest.fixture
-def api() -> Any:
-    from matrixcore_topdesk.testing.openapi import TopdeskOpenAPI, spec_path
+def description() -> Path:
+    """TOPdesk's incident API description in the research data (the test skips where it is absent)."""
+    from matrixcore_topdesk.testing.openapi import spec_path
 
     path = spec_path()
     if path is None:
         pytest.skip("TOPdesk API description not found in the research data")
-    return TopdeskOpenAPI.load(path)
+    return path
+
+
+@pytest.fixture
+def api(description: Path) -> Any:
+    from matrixcore_topdesk.testing.openapi import TopdeskOpenAPI
+
+    return TopdeskOpenAPI.load(description)

@@ -240,6 +240,7 @@ def test_actions_visible_and_internal_newest_first_and_paged(
     assert page.status == 206
     assert page.body[0]["memoText"] == "internal"
     assert call(emulator, "GET", f"{url}/actions?page_size=101").status == 400
+    assert call(emulator, "GET", f"{url}/actions?page_size=0").status == 200  # 0: the default size
 
 
 def test_plain_text_of_html() -> None:

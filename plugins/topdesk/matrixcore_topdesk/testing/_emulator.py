@@ -249,7 +249,8 @@ class TopdeskEmulator:
 
     def _actions(self, id: str, query: Mapping[str, list[str]], **_: Any) -> EmulatorResponse:
         start = _int_param(query, "start", 0, 0, 1 << 31)
-        size = _int_param(query, "page_size", 10, 1, 100)
+        # The description allows 0..100 with a default of 0, i.e. "not given": the server's own size.
+        size = _int_param(query, "page_size", 0, 0, 100) or 10
         actions = self.store.list_actions(id)
         page = actions[start : start + size]
         if not page:
