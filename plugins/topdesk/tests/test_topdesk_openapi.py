@@ -91,6 +91,18 @@ def test_the_recorded_incident_conforms_with_nulls_allowed(api: Any) -> None:
     )
 
 
+def test_the_recorded_actions_conform(api: Any) -> None:
+    actions = recorded("topdesk_actions.json")
+    for n, action in enumerate(actions):  # the recording anonymised its ids; the format is a UUID
+        action["id"] = f"00000000-0000-4000-8000-{n:012d}"
+        for who in ("operator", "person"):
+            action[who]["id"] = f"00000000-0000-4000-9000-{n:012d}"
+    url = BASE + "/tas/api/incidents/id/f197bb75-8822-45e9-82ce-02983504020b/actions"
+    assert api.response_problems("GET", url, AUTH, 200, json.dumps(actions).encode()) == []
+    actions[0]["invisibleForCaller"] = "yes"
+    assert api.response_problems("GET", url, AUTH, 200, json.dumps(actions).encode())
+
+
 @pytest.mark.parametrize(
     ("method", "target", "headers", "body", "expected"),
     [
