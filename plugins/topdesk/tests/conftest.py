@@ -11,19 +11,21 @@ import pytest
 from matrixcore_topdesk import TopdeskSettings
 from matrixcore_topdesk.testing import ManualClock, TopdeskEmulator
 from matrixcore_topdesk.testing.server import TopdeskServer
-from topdesk_support import PASSWORD, PASSWORD_ENV, QUICKSTART_RULES, make_settings
+from topdesk_support import PASSWORD, PASSWORD_ENV, QUICKSTART_RULES, assert_conforms, make_settings
 
 from matrixcore import Ruleset, load_ruleset
 
 
 @pytest.fixture
 def topdesk(monkeypatch: pytest.MonkeyPatch) -> Iterator[TopdeskServer]:
-    """The emulator on a real loopback HTTP server; the test fails if the emulator raised."""
+    """The emulator on a real loopback HTTP server; the test fails if the emulator raised, or if
+    a request or an answer does not conform to TOPdesk's API description."""
     monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
     with TopdeskServer() as server:
         yield server
         if server.errors:
             pytest.fail("the emulator raised:\n" + "\n".join(server.errors), pytrace=False)
+        assert_conforms(server)
 
 
 @pytest.fixture

@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 from matrixcore_topdesk.testing import ManualClock
 from matrixcore_topdesk.testing.server import TopdeskServer
-from topdesk_support import PASSWORD, PASSWORD_ENV, QUICKSTART_RULES, connection_settings, open_adapter
+from topdesk_support import (
+    PASSWORD,
+    PASSWORD_ENV,
+    QUICKSTART_RULES,
+    assert_conforms,
+    connection_settings,
+    open_adapter,
+)
 
 from matrixcore import Engine, load_ruleset
 from matrixcore._state import StateStore
@@ -27,6 +34,7 @@ def desk(monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
     with TopdeskServer(clock=clock) as topdesk:
         yield topdesk, clock
         assert not topdesk.errors
+        assert_conforms(topdesk)
 
 
 @pytest.fixture
