@@ -34,6 +34,7 @@ from ._checks import ruleset_problems
 from ._cursor import Cursor, PageWalker
 from ._lookups import LookupCache
 from ._mapping import (
+    FETCH_FIELDS,
     IncidentMappingError,
     fetch_fields,
     incident_to_ticket,
@@ -180,7 +181,34 @@ class TopdeskAdapter(HttpAdapter):
             durations = self.lookups.items("duration", refresh=True)
         except HttpError as exc:
             raise self._explain(exc) from None
-        return ruleset_problems(ruleset, self.topdesk, lists, durations)
+        return [*ruleset_problems(ruleset, self.topdesk, lists, durations), *self._field_problems()]
+
+    def _field_problems(self) -> list[Problem]:
+        """Configured incident paths whose top-level field TOPdesk refuses in ``fields=`` (a typo
+        there would fail every fetch): one read of one incident per such field."""
+        configured = [
+            (("language_field",), self.topdesk.language_field),
+            (("vip_field",), self.topdesk.vip_field),
+            *((("fields", name), path) for name, path in self.topdesk.fields.items()),
+        ]
+        problems: list[Problem] = []
+        for where, path in configured:
+            root = path.split(".", 1)[0] if path else ""
+            if not root or root in FETCH_FIELDS:
+                continue
+            try:
+                self.http.get("incidents", params={"pageSize": 1, "fields": root})
+            except HttpError as exc:
+                if exc.status != 400:
+                    raise self._explain(exc) from None
+                problems.append(
+                    Problem(
+                        ("connections", self.name, "mappings", *where),
+                        f"TOPdesk refuses the incident field {root!r} of {path!r}: {exc}",
+                        severity="error",
+                    )
+                )
+        return problems
 
     # -- helpers --------------------------------------------------------------------------------------
     def _ticket(self, item: Mapping[str, Any]) -> Ticket | None:

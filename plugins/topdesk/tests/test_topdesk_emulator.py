@@ -85,6 +85,7 @@ def test_fiql_query_sort_and_fields(emulator: TopdeskEmulator, clock: ManualCloc
     )
     assert call(emulator, "GET", "/tas/api/incidents?query=bogus%3D%3D1").status == 400
     assert call(emulator, "GET", "/tas/api/incidents?fields=nonsense").status == 400
+    assert call(TopdeskEmulator(), "GET", "/tas/api/incidents?fields=nonsense").status == 400  # even empty
     assert call(emulator, "GET", "/tas/api/incidents?sort=action:asc").status == 400
     assert call(emulator, "GET", "/tas/api/incidents?sort=creationDate:sideways").status == 400
 

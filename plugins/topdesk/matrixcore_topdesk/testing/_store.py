@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any, Final
 
 from ._catalog import (
@@ -32,7 +33,15 @@ from ._catalog import (
 )
 from ._fiql import FieldKind, parse_fiql
 
-__all__ = ["IncidentStore", "ManualClock", "Operator", "StoreError", "plain_text", "sqlserver_uuid_key"]
+__all__ = [
+    "IncidentStore",
+    "ManualClock",
+    "Operator",
+    "StoreError",
+    "incident_fields",
+    "plain_text",
+    "sqlserver_uuid_key",
+]
 
 Clock = Callable[[], datetime]
 
@@ -537,6 +546,12 @@ class IncidentStore:
         """Actions newest first, as TOPdesk's progress trail shows them."""
         self.get(incident_id)
         return list(reversed(self.actions.get(incident_id, [])))
+
+
+@cache
+def incident_fields() -> frozenset[str]:
+    """The fields of every emulated incident (what ``fields=`` may name)."""
+    return frozenset(IncidentStore().add_incident())
 
 
 def _optional_fields() -> dict[str, Any]:
