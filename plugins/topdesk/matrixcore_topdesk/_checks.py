@@ -129,15 +129,24 @@ def _mapping_problems(
                         "error",
                     )
                 )
+        written = {name.casefold() for name in mapping.to_vendor.values()}
         for vendor_name, level in mapping.from_vendor.items():
             if known and vendor_name not in known:
+                # A written name TOPdesk lacks fails every write; a name only read may belong to an
+                # archived entry old incidents still carry (TOPdesk's lists leave those out).
+                only_read = vendor_name not in written
                 problems.append(
                     _config_problem(
                         settings,
                         (dimension, level),
                         f"TOPdesk has no {dimension} named {vendor_name!r} "
-                        f"(TOPdesk has: {', '.join(sorted(known.values()))})",
-                        "error",
+                        f"(TOPdesk has: {', '.join(sorted(known.values()))})"
+                        + (
+                            "; it is only read, so incidents may still carry an archived one"
+                            if only_read
+                            else ""
+                        ),
+                        "warning" if only_read else "error",
                     )
                 )
         for level in levels[dimension]:

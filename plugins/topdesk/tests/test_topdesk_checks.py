@@ -96,6 +96,29 @@ def test_mapped_names_topdesk_lacks_are_errors(emulator: TopdeskEmulator, quicks
     assert not any("priority" in p.dotted_path for p in found)  # not written, not mapped: fine
 
 
+def test_a_name_only_read_that_topdesk_no_longer_lists_is_a_warning(
+    emulator: TopdeskEmulator, quickstart: Ruleset
+) -> None:
+    settings = make_settings(
+        mappings={
+            "impact": {
+                "organisation": "Organisatie",
+                "branch": "Vestiging",
+                "department": "Afdeling",
+                "group": "Groep",
+                "person": ["Persoon", "Eén persoon"],  # the second is an archived entry
+            },
+        },
+        write=["impact"],
+    )
+    (found,) = problems_for(emulator, quickstart, settings)
+    assert (found.dotted_path, found.severity) == (
+        "connections.topdesk-test.mappings.impact.person",
+        "warning",
+    )
+    assert "only read" in found.message
+
+
 def test_an_absent_mapping_for_a_written_dimension_is_a_warning(
     emulator: TopdeskEmulator, quickstart: Ruleset
 ) -> None:
