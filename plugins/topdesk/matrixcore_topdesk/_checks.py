@@ -133,7 +133,7 @@ def _mapping_problems(
         for vendor_name, level in mapping.from_vendor.items():
             if known and vendor_name not in known:
                 # A written name TOPdesk lacks fails every write; a name only read may belong to an
-                # archived entry old incidents still carry (TOPdesk's lists leave those out).
+                # archived entry old incidents still carry (which TOPdesk's lists may leave out).
                 only_read = vendor_name not in written
                 problems.append(
                     _config_problem(
