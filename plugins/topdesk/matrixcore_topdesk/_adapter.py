@@ -231,15 +231,17 @@ class TopdeskAdapter(HttpAdapter):
 
     def _find_posted(self, ticket: Ticket, text: str, visible: bool) -> PostedMessage | None:
         """The action just posted (TOPdesk's answer is the incident, not the action): the newest
-        with this text and visibility."""
+        with this text and visibility (by its time, not by the list's order, which the
+        description does not state)."""
         response = self.http.get(f"incidents/id/{ticket.id}/actions", params={"start": 0, "page_size": 10})
         page = [] if response.status_code == 204 else self.http.json(response)
-        wanted = plain_action({"memoText": html_action(text)})
-        for action in page if isinstance(page, list) else ():
-            message = self._message(action)
-            if message.visible_to_requester == visible and message.text.strip() == wanted.strip():
-                return message
-        return None
+        wanted = plain_action({"memoText": html_action(text)}).strip()
+        matches = [
+            message
+            for message in (self._message(a) for a in (page if isinstance(page, list) else ()))
+            if message.visible_to_requester == visible and message.text.strip() == wanted
+        ]
+        return max(matches, key=lambda m: (m.created is not None, m.created or 0), default=None)
 
     def _incident_state(self, ticket: Ticket, exc: HttpError) -> str | None:
         """After a 403 or 404 on an incident: is it gone, archived, or still there? ``None``: not

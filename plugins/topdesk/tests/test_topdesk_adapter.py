@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -166,6 +168,10 @@ def test_messages_visible_and_internal_round_trip(topdesk: TopdeskServer, adapte
     assert (listed[0].visible_to_requester, listed[1].visible_to_requester) == (True, False)
     assert listed[0].author == "matrixcore (API)"
     assert reply.id
+    topdesk.store.clock = lambda: datetime(2030, 1, 1, tzinfo=UTC)
+    again = adapter.post_message(ticket, "Beste Piet,\nwe pakken dit op <vandaag> & morgen.", True)
+    assert again.id not in (reply.id, note.id)  # the same text twice: each action its own id
+    assert again.id == topdesk.store.actions[ticket.id][-1]["id"]
 
 
 def test_list_messages_pages_through_more_than_a_hundred(
@@ -250,6 +256,28 @@ def test_check_explains_bad_credentials(topdesk: TopdeskServer, monkeypatch: pyt
         open_adapter(connection_settings(topdesk)).check()
     assert "wrong-password" not in str(caught.value)
     assert caught.value.status == 401
+
+
+def test_the_application_password_never_reaches_a_log(
+    topdesk: TopdeskServer, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    topdesk.store.add_incident("x")
+    adapter = open_adapter(connection_settings(topdesk))
+    (ticket,), _ = fetch_all(adapter)
+    adapter.set_priority(ticket, PriorityChange(impact="group", urgency="high", priority="P2"))
+    adapter.post_message(ticket, "hallo", True)
+    topdesk.inject(Fault.server_error(500), path="/tas/api/incidents", method="GET")
+    fetch_all(adapter)
+    monkeypatch.setenv(PASSWORD_ENV, "wrong-" + PASSWORD)
+    with pytest.raises(AdapterError) as refused:
+        open_adapter(connection_settings(topdesk)).check()
+    token = base64.b64encode(f"matrixcore:{PASSWORD}".encode()).decode()
+    assert caplog.records  # requests, the retry and the refusal were logged...
+    for secret in (PASSWORD, token):
+        assert secret not in caplog.text  # ...without the password
+        assert secret not in str(refused.value)
+    adapter.close()
 
 
 def test_rate_limited_topdesk_is_waited_out(monkeypatch: pytest.MonkeyPatch) -> None:
