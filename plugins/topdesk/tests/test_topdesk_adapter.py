@@ -280,6 +280,22 @@ def test_the_application_password_never_reaches_a_log(
     adapter.close()
 
 
+def test_the_configured_request_budget_paces_every_request(topdesk: TopdeskServer) -> None:
+    """TOPdesk publishes no limit, so the connection's own ``rate_limit`` is what keeps it polite."""
+    for i in range(7):
+        topdesk.store.add_incident(f"incident {i}")
+    clock = FakeClock()
+    adapter = open_adapter(
+        connection_settings(topdesk, rate_limit={"per_minute": 6, "burst": 1}), clock=clock
+    )
+    tickets, _ = fetch_all(adapter)
+    assert len(tickets) == 7
+    requests = len(topdesk.requests)
+    assert requests >= 3
+    assert clock.slept >= (requests - 1) * 10 - 0.01  # one request every 10 s
+    adapter.close()
+
+
 def test_rate_limited_topdesk_is_waited_out(monkeypatch: pytest.MonkeyPatch) -> None:
     """The emulator's own budget (2 requests a minute) on the clock the adapter sleeps on."""
     clock = FakeClock()
