@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -199,6 +200,25 @@ def test_a_message_is_not_posted_twice_when_the_connection_drops(
     topdesk.inject(Fault.server_error(503), path="/tas/api/incidents/id/{id}", method="PUT")
     adapter.post_message(ticket, "hello", True)  # 503: TOPdesk did not act, so it is sent again
     assert [a["plainText"] for a in topdesk.store.actions[record["id"]]] == ["hello"]
+
+
+def test_a_slow_topdesk_times_out_reads_are_retried_an_action_is_not_resent(topdesk: TopdeskServer) -> None:
+    record = topdesk.store.add_incident("x")
+    adapter = open_adapter(connection_settings(topdesk, timeout={"connect": 1, "read": 0.1}))
+    topdesk.inject(Fault.slow(0.3), path="/tas/api/incidents", method="GET")
+    (ticket,), _ = fetch_all(adapter)  # the slow read timed out and was asked again
+    assert len(topdesk.requests_to("/tas/api/incidents")) == 2
+    topdesk.inject(Fault.slow(0.3), path="/tas/api/incidents/id/{id}", method="PUT")
+    with pytest.raises(AdapterError, match="timed out"):
+        adapter.post_message(ticket, "Bedankt", True)
+    # TOPdesk goes on and adds the action after we stopped waiting: sending it again would post it
+    # twice, so the adapter does not; the sync finds it through list_messages before any resend.
+    deadline = time.monotonic() + 5
+    while not topdesk.store.actions[record["id"]] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(topdesk.requests_to("/tas/api/incidents/id/{id}", "PUT")) == 1
+    assert [m.text for m in adapter.list_messages(ticket)] == ["Bedankt"]
+    adapter.close()
 
 
 def test_writes_to_gone_or_archived_incidents_fail_clearly(
