@@ -19,19 +19,12 @@ from topdesk_support import (
     assert_conforms,
     conformance_problems,
     connection_settings,
+    fetch_all,
     open_adapter,
 )
 
-from matrixcore import AdapterError, PriorityChange, ReadOnlyError, Ruleset, Ticket
+from matrixcore import AdapterError, PriorityChange, ReadOnlyError, Ruleset
 from matrixcore.testing import FakeClock, Fault
-
-
-def fetch_all(adapter: TopdeskAdapter, cursor: str | None = None) -> tuple[list[Ticket], str | None]:
-    tickets: list[Ticket] = []
-    for batch in adapter.fetch(cursor):
-        tickets += batch.tickets
-        cursor = batch.cursor
-    return tickets, cursor
 
 
 @pytest.fixture

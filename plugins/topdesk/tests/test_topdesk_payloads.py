@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 from matrixcore_topdesk import TopdeskAdapter
-from topdesk_support import PASSWORD, PASSWORD_ENV, QUICKSTART_MAPPINGS, open_adapter
+from topdesk_support import PASSWORD, PASSWORD_ENV, QUICKSTART_MAPPINGS, fetch_all, open_adapter
 
-from matrixcore import AdapterError, Ticket
+from matrixcore import AdapterError
 from matrixcore.testing import LocalServer, RecordedRequest, Reply
 
 Scripted = tuple[LocalServer, list[Reply], TopdeskAdapter]
@@ -40,14 +40,6 @@ def scripted(monkeypatch: pytest.MonkeyPatch) -> Iterator[Scripted]:
         assert not server.errors
 
 
-def fetch(adapter: TopdeskAdapter, cursor: str | None = None) -> tuple[list[Ticket], str | None]:
-    tickets: list[Ticket] = []
-    for batch in adapter.fetch(cursor):
-        tickets += batch.tickets
-        cursor = batch.cursor
-    return tickets, cursor
-
-
 def incident(
     incident_id: Any, modified: Any = "2024-01-01T10:00:00.000+0000", **fields: Any
 ) -> dict[str, Any]:
@@ -72,7 +64,7 @@ def test_odd_incidents_are_read_and_the_unreadable_one_is_skipped_with_a_warning
     ]
     replies.append(Reply(200, page))
     with caplog.at_level(logging.WARNING):
-        tickets, cursor = fetch(adapter)
+        tickets, cursor = fetch_all(adapter)
     assert [t.id for t in tickets] == ["a", "c", "d"]
     assert (tickets[0].priority, tickets[0].impact) == ("P2", None)
     assert (tickets[1].updated, tickets[1].created.hour) == (None, 8)
@@ -85,13 +77,13 @@ def test_a_body_that_is_not_a_list_is_a_clear_error(scripted: Scripted) -> None:
     _, replies, adapter = scripted
     replies.append(Reply(200, {"message": "an object where a list belongs"}))
     with pytest.raises(AdapterError, match="GET incidents answered dict, not a list"):
-        fetch(adapter)
+        fetch_all(adapter)
 
 
 def test_a_short_page_marked_206_and_an_empty_200_end_the_walk(scripted: Scripted) -> None:
     server, replies, adapter = scripted
     replies += [Reply(206, [incident("a")]), Reply(200, [])]
-    tickets, _ = fetch(adapter)
+    tickets, _ = fetch_all(adapter)
     assert [t.id for t in tickets] == ["a"]
     # The empty page where the anchor "a" was expected reads the second again: then 204, done.
     assert len(server.requests_to("/tas/api/incidents")) == 3

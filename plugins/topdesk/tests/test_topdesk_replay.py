@@ -8,9 +8,15 @@ from pathlib import Path
 
 import pytest
 from matrixcore_topdesk import TopdeskAdapter
-from topdesk_support import PASSWORD, PASSWORD_ENV, QUICKSTART_MAPPINGS, open_adapter, research_topdesk
+from topdesk_support import (
+    PASSWORD,
+    PASSWORD_ENV,
+    QUICKSTART_MAPPINGS,
+    fetch_all,
+    open_adapter,
+    research_topdesk,
+)
 
-from matrixcore import Ticket
 from matrixcore.testing import LocalServer, RecordedRequest, Reply
 
 
@@ -51,17 +57,9 @@ def replay(
         assert not server.errors
 
 
-def fetch(adapter: TopdeskAdapter, cursor: str | None) -> tuple[list[Ticket], str | None]:
-    tickets: list[Ticket] = []
-    for batch in adapter.fetch(cursor):
-        tickets += batch.tickets
-        cursor = batch.cursor
-    return tickets, cursor
-
-
 def test_the_recorded_incident_arrives_once_and_maps(replay: tuple[LocalServer, TopdeskAdapter]) -> None:
     server, adapter = replay
-    (ticket,), cursor = fetch(adapter, None)
+    (ticket,), cursor = fetch_all(adapter, None)
     assert (ticket.id, ticket.number, ticket.status, ticket.channel) == (
         "some-test-id-1",
         "TEST-1",
@@ -77,7 +75,7 @@ def test_the_recorded_incident_arrives_once_and_maps(replay: tuple[LocalServer, 
         "",
     )
     # TOPdesk answers the same incident again for "modificationDate=ge=<its second>": not delivered twice.
-    again, later = fetch(adapter, cursor)
+    again, later = fetch_all(adapter, cursor)
     assert again == []
     assert later == cursor
     second = server.requests_to("/tas/api/incidents")[-1]
@@ -86,7 +84,7 @@ def test_the_recorded_incident_arrives_once_and_maps(replay: tuple[LocalServer, 
 
 def test_the_recorded_actions_are_read_as_messages(replay: tuple[LocalServer, TopdeskAdapter]) -> None:
     _, adapter = replay
-    (ticket,), _ = fetch(adapter, None)
+    (ticket,), _ = fetch_all(adapter, None)
     (message,) = adapter.list_messages(ticket)
     assert message.id == "some-id"
     assert message.text == "action memo text"  # no plainText in the payload: read from memoText

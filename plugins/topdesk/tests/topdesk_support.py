@@ -16,7 +16,7 @@ from matrixcore_topdesk.testing import EmulatorResponse, TopdeskEmulator
 from matrixcore_topdesk.testing.openapi import find_research_data
 from matrixcore_topdesk.testing.server import TopdeskServer
 
-from matrixcore import AdapterContext
+from matrixcore import AdapterContext, Ticket
 from matrixcore._config import parse_config
 from matrixcore.testing import FakeClock
 
@@ -95,6 +95,15 @@ def open_adapter(
     adapter = TOPDESK_ADAPTER.factory(config.connections[name], context)
     assert isinstance(adapter, TopdeskAdapter)
     return adapter
+
+
+def fetch_all(adapter: TopdeskAdapter, cursor: str | None = None) -> tuple[list[Ticket], str | None]:
+    """Every ticket a fetch from ``cursor`` delivers, and the cursor after the last batch."""
+    tickets: list[Ticket] = []
+    for batch in adapter.fetch(cursor):
+        tickets += batch.tickets
+        cursor = batch.cursor
+    return tickets, cursor
 
 
 def conformance_problems(
