@@ -63,6 +63,9 @@ def _leaves(error: ValidationError) -> Iterator[ValidationError]:
 
 def _message(error: ValidationError) -> str:
     schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
+    if set(schema.get("properties") or ()) == {"env", "file"} and not isinstance(error.instance, Mapping):
+        # A secret written inline: say so without echoing it (jsonschema's message would).
+        return "a secret is given as {env: NAME} or {file: PATH}, never inline (the value is not shown)"
     if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
         allowed = set(schema.get("properties", {}))
         extra = sorted(k for k in error.instance if k not in allowed)

@@ -19,7 +19,7 @@ import logging
 import re
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +33,8 @@ from ._ticket import Ticket
 __all__ = ["CycleReport", "SyncOptions", "sync_connection"]
 
 _DIMENSIONS = ("impact", "urgency", "priority")
+#: ``AdapterError.status`` values that say the ticket itself is gone from the tool (deleted, archived).
+_GONE = frozenset({404, 410})
 _TAGS = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 
@@ -272,7 +274,15 @@ class _Cycle:
             if state.ticket_id in self.seen or state.snapshot is None:
                 continue
             self.report.timers += 1
-            self.process(Ticket.from_dict(state.snapshot))
+            try:
+                self.process(Ticket.from_dict(state.snapshot))
+            except AdapterError as exc:
+                if exc.status not in _GONE:
+                    raise
+                # Deleted or archived since it was last fetched: no fetch will bring it back, so
+                # its timers stop here instead of failing every cycle and starving the others.
+                self.store.save_ticket(replace(state, closed=True, next_due=None))
+                self.log.warning("ticket %s is gone from the tool, its timers stop: %s", state.ticket_id, exc)
 
 
 def sync_connection(

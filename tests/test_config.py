@@ -67,3 +67,17 @@ def test_unknown_adapter_suggests_the_closest(monkeypatch):
     (problem,) = info.value.problems
     assert problem.dotted_path == "connections.prod.adapter"
     assert "did you mean 'topdesk'?" in problem.message
+
+
+def test_a_secret_written_inline_is_refused_without_being_shown():
+    from matrixcore import http_settings_schema
+
+    text = (
+        "rules: rules.yaml\nconnections:\n  prod:\n    adapter: http\n    base_url: https://acme.example\n"
+        "    auth: {type: basic, username: u, password: hunter2-inline}\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "c.yaml", {"http": http_settings_schema()})
+    found = {p.dotted_path: p.message for p in info.value.problems}
+    assert "never inline" in found["connections.prod.auth.password"]
+    assert "hunter2-inline" not in str(info.value)

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from matrixcore import Engine, Requester, Ticket, load_ruleset
+from matrixcore import AdapterError, Engine, Requester, Ticket, load_ruleset
 from matrixcore._memory import MemoryAdapter
 from matrixcore._state import StateStore
 from matrixcore._sync import SyncOptions, sync_connection
@@ -165,4 +165,24 @@ def test_resolved_tickets_close_their_timers(tool, store, engine):
     cycle(tool, store, engine, at(23, 9, 5))
     state = store.ticket("mem", "3")
     assert state.closed
+    assert all(t.ticket_id != "3" for t in store.due_tickets("mem", at(30, 9)))
+
+
+def test_a_ticket_gone_from_the_tool_stops_its_timers_not_the_cycle(tool, store, engine):
+    cycle(tool, store, engine, at(23, 9, 5))
+    cycle(tool, store, engine, at(23, 9, 6))  # sees matrixcore's own writes once more
+    del tool.tickets["3"]  # deleted in the tool: no fetch brings it back
+    posted = tool.post_message
+
+    def post_message(ticket, text, visible_to_requester):
+        if ticket.id not in tool.tickets:
+            raise AdapterError(f"ticket {ticket.id} does not exist", status=404)
+        return posted(ticket, text, visible_to_requester)
+
+    tool.post_message = post_message
+    before = len(tool.messages["1"])
+    report = cycle(tool, store, engine, at(24, 15))  # ticket 3's pickup warning is due, and 1's
+    assert report.timers >= 2  # cycle() asserted report.ok
+    assert store.ticket("mem", "3").closed
+    assert len(tool.messages["1"]) > before  # the other tickets' timers still ran
     assert all(t.ticket_id != "3" for t in store.due_tickets("mem", at(30, 9)))

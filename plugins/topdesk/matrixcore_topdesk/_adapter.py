@@ -34,6 +34,7 @@ from ._checks import ruleset_problems
 from ._cursor import Cursor, PageWalker
 from ._lookups import LookupCache
 from ._mapping import (
+    FETCH_FIELDS,
     IncidentMappingError,
     fetch_fields,
     incident_to_ticket,
@@ -47,6 +48,10 @@ __all__ = ["TopdeskAdapter", "html_action", "plain_action"]
 
 #: TOPdesk's maximum page size for actions.
 _ACTIONS_PAGE: Final = 100
+#: Incident ``status`` values of archived incidents: readable, never writable (403).
+_ARCHIVED: Final = frozenset({"firstLineArchived", "secondLineArchived", "partialArchived"})
+#: What a refused request on an incident turned out to mean (see ``_incident_state``).
+_GONE, _ARCHIVED_STATE, _PRESENT = "gone", "archived", "present"
 _BR: Final = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _TAG: Final = re.compile(r"<[^>]+>")
 
@@ -115,7 +120,23 @@ class TopdeskAdapter(HttpAdapter):
         try:
             self.http.put(f"incidents/id/{ticket.id}", json=body)
         except HttpError as exc:
-            raise self._explain(exc, ticket) from None
+            state = self._incident_state(ticket, exc)
+            if exc.status != 404 or state != _PRESENT:
+                raise self._explain(exc, ticket, state) from None
+            # The incident is there, so TOPdesk no longer has a cached lookup id (an administrator
+            # replaced "Afdeling"): read the lists again and write once more with the current ids.
+            self.lookups.forget()
+            fresh = write_payload(ticket, change, self.topdesk, self.lookups.resolve)
+            if fresh == body:
+                raise AdapterError(
+                    f"{self.name}: TOPdesk refused a lookup id it lists itself for incident "
+                    f"{ticket.number or ticket.id}: {exc}"
+                ) from None
+            self.logger.info("%s: lookup ids changed in TOPdesk; writing again with the new ones", self.name)
+            try:
+                self.http.put(f"incidents/id/{ticket.id}", json=fresh)
+            except HttpError as again:
+                raise self._explain(again, ticket, self._incident_state(ticket, again)) from None
 
     def post_message(self, ticket: Ticket, text: str, visible_to_requester: bool) -> PostedMessage:
         body = {"action": html_action(text), "actionInvisibleForCaller": not visible_to_requester}
@@ -124,7 +145,7 @@ class TopdeskAdapter(HttpAdapter):
             # certainly did not act (429, 503, no connection).
             self.http.put(f"incidents/id/{ticket.id}", json=body, idempotent=False)
         except HttpError as exc:
-            raise self._explain(exc, ticket) from None
+            raise self._explain(exc, ticket, self._incident_state(ticket, exc)) from None
         posted = self._find_posted(ticket, text, visible_to_requester)
         return posted or PostedMessage("", text, visible_to_requester)
 
@@ -132,9 +153,12 @@ class TopdeskAdapter(HttpAdapter):
         actions: list[Mapping[str, Any]] = []
         start = 0
         while True:
-            response = self.http.get(
-                f"incidents/id/{ticket.id}/actions", params={"start": start, "page_size": _ACTIONS_PAGE}
-            )
+            try:
+                response = self.http.get(
+                    f"incidents/id/{ticket.id}/actions", params={"start": start, "page_size": _ACTIONS_PAGE}
+                )
+            except HttpError as exc:
+                raise self._explain(exc, ticket, _GONE if exc.status == 404 else None) from None
             page = [] if response.status_code == 204 else self.http.json(response)
             if not isinstance(page, list):
                 raise AdapterError(f"{self.name}: actions of {ticket.id}: expected a list")
@@ -157,7 +181,34 @@ class TopdeskAdapter(HttpAdapter):
             durations = self.lookups.items("duration", refresh=True)
         except HttpError as exc:
             raise self._explain(exc) from None
-        return ruleset_problems(ruleset, self.topdesk, lists, durations)
+        return [*ruleset_problems(ruleset, self.topdesk, lists, durations), *self._field_problems()]
+
+    def _field_problems(self) -> list[Problem]:
+        """Configured incident paths whose top-level field TOPdesk refuses in ``fields=`` (a typo
+        there would fail every fetch): one read of one incident per such field."""
+        configured = [
+            (("language_field",), self.topdesk.language_field),
+            (("vip_field",), self.topdesk.vip_field),
+            *((("fields", name), path) for name, path in self.topdesk.fields.items()),
+        ]
+        problems: list[Problem] = []
+        for where, path in configured:
+            root = path.split(".", 1)[0] if path else ""
+            if not root or root in FETCH_FIELDS:
+                continue
+            try:
+                self.http.get("incidents", params={"pageSize": 1, "fields": root})
+            except HttpError as exc:
+                if exc.status != 400:
+                    raise self._explain(exc) from None
+                problems.append(
+                    Problem(
+                        ("connections", self.name, "mappings", *where),
+                        f"TOPdesk refuses the incident field {root!r} of {path!r}: {exc}",
+                        severity="error",
+                    )
+                )
+        return problems
 
     # -- helpers --------------------------------------------------------------------------------------
     def _ticket(self, item: Mapping[str, Any]) -> Ticket | None:
@@ -180,22 +231,49 @@ class TopdeskAdapter(HttpAdapter):
 
     def _find_posted(self, ticket: Ticket, text: str, visible: bool) -> PostedMessage | None:
         """The action just posted (TOPdesk's answer is the incident, not the action): the newest
-        with this text and visibility."""
+        with this text and visibility (by its time, not by the list's order, which the
+        description does not state)."""
         response = self.http.get(f"incidents/id/{ticket.id}/actions", params={"start": 0, "page_size": 10})
         page = [] if response.status_code == 204 else self.http.json(response)
-        wanted = plain_action({"memoText": html_action(text)})
-        for action in page if isinstance(page, list) else ():
-            message = self._message(action)
-            if message.visible_to_requester == visible and message.text.strip() == wanted.strip():
-                return message
-        return None
+        wanted = plain_action({"memoText": html_action(text)}).strip()
+        matches = [
+            message
+            for message in (self._message(a) for a in (page if isinstance(page, list) else ()))
+            if message.visible_to_requester == visible and message.text.strip() == wanted
+        ]
+        return max(matches, key=lambda m: (m.created is not None, m.created or 0), default=None)
 
-    def _explain(self, exc: HttpError, ticket: Ticket | None = None) -> AdapterError:
-        """The base's error with what it means in TOPdesk terms."""
+    def _incident_state(self, ticket: Ticket, exc: HttpError) -> str | None:
+        """After a 403 or 404 on an incident: is it gone, archived, or still there? ``None``: not
+        asked (another status) or not known (the look-up failed too)."""
+        if exc.status not in (403, 404):
+            return None
+        try:
+            response = self.http.get(f"incidents/id/{ticket.id}")
+        except HttpError as lookup:
+            return _GONE if lookup.status == 404 else None
+        record = self.http.json(response)
+        status = record.get("status") if isinstance(record, Mapping) else None
+        return _ARCHIVED_STATE if status in _ARCHIVED else _PRESENT
+
+    def _explain(
+        self, exc: HttpError, ticket: Ticket | None = None, state: str | None = None
+    ) -> AdapterError:
+        """The base's error with what it means in TOPdesk terms.
+
+        An incident that is gone answers with status 404 and an archived one with 410, so
+        matrixcore stops its timers (it will never be fetched again) rather than fail every cycle.
+        """
         what = f"incident {ticket.number or ticket.id}" if ticket is not None else "TOPdesk"
+        if state == _GONE:
+            return AdapterError(f"{self.name}: {what} no longer exists in TOPdesk: {exc}", status=404)
+        if state == _ARCHIVED_STATE:
+            return AdapterError(
+                f"{self.name}: {what} is archived in TOPdesk, which refuses changes to it: {exc}", status=410
+            )
         hints = {
             401: "TOPdesk refused the login name or application password",
-            403: f"the operator may not do this to {what} (permissions, filters, or an archived incident)",
+            403: f"the operator may not do this to {what} (permission groups or their filters)",
             404: f"{what} does not exist (any more), or a lookup id is unknown",
         }
         hint = hints.get(exc.status or 0)

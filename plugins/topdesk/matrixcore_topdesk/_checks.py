@@ -129,15 +129,24 @@ def _mapping_problems(
                         "error",
                     )
                 )
+        written = {name.casefold() for name in mapping.to_vendor.values()}
         for vendor_name, level in mapping.from_vendor.items():
             if known and vendor_name not in known:
+                # A written name TOPdesk lacks fails every write; a name only read may belong to an
+                # archived entry old incidents still carry (which TOPdesk's lists may leave out).
+                only_read = vendor_name not in written
                 problems.append(
                     _config_problem(
                         settings,
                         (dimension, level),
                         f"TOPdesk has no {dimension} named {vendor_name!r} "
-                        f"(TOPdesk has: {', '.join(sorted(known.values()))})",
-                        "error",
+                        f"(TOPdesk has: {', '.join(sorted(known.values()))})"
+                        + (
+                            "; it is only read, so incidents may still carry an archived one"
+                            if only_read
+                            else ""
+                        ),
+                        "warning" if only_read else "error",
                     )
                 )
         for level in levels[dimension]:
@@ -153,12 +162,17 @@ def _mapping_problems(
     return problems
 
 
+_LINES: Final = (("firstLineDuration", "first-line"), ("secondLineDuration", "second-line"))
+
+
 def _duration_problems(
     ruleset: Ruleset,
     settings: TopdeskSettings,
     priorities: Sequence[Mapping[str, Any]],
     durations: Sequence[Mapping[str, Any]],
 ) -> list[Problem]:
+    """Each priority has a first-line and a second-line duration (an incident logged or escalated
+    to second line runs on the latter); a promise longer than the shorter of them is reported."""
     problems: list[Problem] = []
     by_name = {n.casefold(): p for p in priorities if (n := lookup_name(p))}
     by_id = {str(d.get("id")): d for d in durations if isinstance(d, Mapping)}
@@ -169,43 +183,55 @@ def _duration_problems(
         record = by_name.get(vendor_name.casefold()) if vendor_name else None
         if record is None:
             continue
-        reference = record.get("firstLineDuration")
-        if not isinstance(reference, Mapping):
-            continue
-        raw = by_id.get(str(reference.get("id"))) or by_duration_name.get(
-            (lookup_name(reference) or "").casefold()
-        )
-        duration = duration_of(raw)
-        if duration is None:
-            if raw is not None or lookup_name(reference):
+        # The lines' duration references, grouped: both lines usually share one.
+        groups: dict[str, tuple[Mapping[str, Any], list[str]]] = {}
+        for field_name, line in _LINES:
+            reference = record.get(field_name)
+            if isinstance(reference, Mapping):
+                key = str(reference.get("id") or lookup_name(reference))
+                groups.setdefault(key, (reference, []))[1].append(line)
+        compared: list[tuple[TopdeskDuration, str]] = []
+        for reference, lines in groups.values():
+            which = "" if len(groups) == 1 else f"{' and '.join(lines)} "
+            raw = by_id.get(str(reference.get("id"))) or by_duration_name.get(
+                (lookup_name(reference) or "").casefold()
+            )
+            duration = duration_of(raw)
+            if duration is not None:
+                compared.append((duration, which))
+            elif raw is not None or lookup_name(reference):
                 problems.append(
                     _problem(
                         ruleset,
                         ("priorities", name),
-                        f"cannot read TOPdesk's duration {lookup_name(reference)!r} for priority "
+                        f"cannot read TOPdesk's {which}duration {lookup_name(reference)!r} for priority "
                         f"{vendor_name!r} (basicPeriods/timeSpanType {raw and raw.get('basicPeriods')!r}/"
                         f"{raw and raw.get('timeSpanType')!r}); not compared",
                         "warning",
                     )
                 )
-            continue
         for target_name, noun, target in (
             ("pickup", "pickup", level.pickup),
             ("resolve", "resolution", level.resolve),
         ):
-            limit = duration.business_time(ruleset.calendars.get(target.calendar))
-            if target.within > limit:
-                problems.append(
-                    _problem(
-                        ruleset,
-                        ("priorities", name, target_name, "within"),
-                        f"promises {noun} within {format_duration(target.within)}, but TOPdesk's "
-                        f"own duration for priority {vendor_name!r} is {duration} = "
-                        f"{format_duration(limit)} on calendar {target.calendar!r}: TOPdesk will show "
-                        "the incident overdue before this promise is due",
-                        "warning",
-                    )
+            calendar = ruleset.calendars.get(target.calendar)
+            limits = [(d.business_time(calendar), d, which) for d, which in compared]
+            if not limits:
+                continue
+            limit, duration, which = min(limits, key=lambda item: item[0])
+            if target.within <= limit:
+                continue
+            problems.append(
+                _problem(
+                    ruleset,
+                    ("priorities", name, target_name, "within"),
+                    f"promises {noun} within {format_duration(target.within)}, but TOPdesk's own "
+                    f"{which}duration for priority {vendor_name!r} is {duration} = "
+                    f"{format_duration(limit)} on calendar {target.calendar!r}: TOPdesk will show "
+                    "the incident overdue before this promise is due",
+                    "warning",
                 )
+            )
     return problems
 
 

@@ -42,6 +42,10 @@ class LookupCache:
             self._lists[dimension] = [item for item in data if isinstance(item, Mapping)]
         return self._lists[dimension]
 
+    def forget(self) -> None:
+        """Drop every cached list (TOPdesk refused an id from one): the next use reads them again."""
+        self._lists.clear()
+
     def _find(self, dimension: str, name: str) -> Mapping[str, Any] | None:
         wanted = name.casefold()
         return next(

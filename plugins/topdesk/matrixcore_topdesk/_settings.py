@@ -17,7 +17,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, Final
 
-from matrixcore import ConnectionConfig, http_settings_schema
+from matrixcore import SECRET_SCHEMA, ConnectionConfig, http_settings_schema
 
 __all__ = ["DEFAULT_CHANNELS", "LevelMap", "TopdeskSettings", "api_root", "connection_schema"]
 
@@ -61,6 +61,8 @@ def connection_schema() -> dict[str, Any]:
         title="TOPdesk connection",
         description="Where TOPdesk is, as whom to log in, how fast to go, how its values map to the rules.",
     )
+    password = schema["properties"]["auth"]["properties"]["password"]
+    password.update({**SECRET_SCHEMA, "description": password["description"]})
     schema["properties"]["base_url"] = {
         "type": "string",
         "pattern": "^https?://[^/?#]+(/[^?#]*)?$",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,18 +13,18 @@ import pytest
 from matrixcore_topdesk import TopdeskAdapter
 from matrixcore_topdesk.testing import RateLimit, fixed_id
 from matrixcore_topdesk.testing.server import TopdeskServer
-from topdesk_support import PASSWORD, PASSWORD_ENV, conformance_problems, connection_settings, open_adapter
+from topdesk_support import (
+    PASSWORD,
+    PASSWORD_ENV,
+    assert_conforms,
+    conformance_problems,
+    connection_settings,
+    fetch_all,
+    open_adapter,
+)
 
-from matrixcore import AdapterError, PriorityChange, ReadOnlyError, Ruleset, Ticket
+from matrixcore import AdapterError, PriorityChange, ReadOnlyError, Ruleset
 from matrixcore.testing import FakeClock, Fault
-
-
-def fetch_all(adapter: TopdeskAdapter, cursor: str | None = None) -> tuple[list[Ticket], str | None]:
-    tickets: list[Ticket] = []
-    for batch in adapter.fetch(cursor):
-        tickets += batch.tickets
-        cursor = batch.cursor
-    return tickets, cursor
 
 
 @pytest.fixture
@@ -159,6 +162,10 @@ def test_messages_visible_and_internal_round_trip(topdesk: TopdeskServer, adapte
     assert (listed[0].visible_to_requester, listed[1].visible_to_requester) == (True, False)
     assert listed[0].author == "matrixcore (API)"
     assert reply.id
+    topdesk.store.clock = lambda: datetime(2030, 1, 1, tzinfo=UTC)
+    again = adapter.post_message(ticket, "Beste Piet,\nwe pakken dit op <vandaag> & morgen.", True)
+    assert again.id not in (reply.id, note.id)  # the same text twice: each action its own id
+    assert again.id == topdesk.store.actions[ticket.id][-1]["id"]
 
 
 def test_list_messages_pages_through_more_than_a_hundred(
@@ -188,6 +195,25 @@ def test_a_message_is_not_posted_twice_when_the_connection_drops(
     assert [a["plainText"] for a in topdesk.store.actions[record["id"]]] == ["hello"]
 
 
+def test_a_slow_topdesk_times_out_reads_are_retried_an_action_is_not_resent(topdesk: TopdeskServer) -> None:
+    record = topdesk.store.add_incident("x")
+    adapter = open_adapter(connection_settings(topdesk, timeout={"connect": 1, "read": 0.1}))
+    topdesk.inject(Fault.slow(0.3), path="/tas/api/incidents", method="GET")
+    (ticket,), _ = fetch_all(adapter)  # the slow read timed out and was asked again
+    assert len(topdesk.requests_to("/tas/api/incidents")) == 2
+    topdesk.inject(Fault.slow(0.3), path="/tas/api/incidents/id/{id}", method="PUT")
+    with pytest.raises(AdapterError, match="timed out"):
+        adapter.post_message(ticket, "Bedankt", True)
+    # TOPdesk goes on and adds the action after we stopped waiting: sending it again would post it
+    # twice, so the adapter does not; the sync finds it through list_messages before any resend.
+    deadline = time.monotonic() + 5
+    while not topdesk.store.actions[record["id"]] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(topdesk.requests_to("/tas/api/incidents/id/{id}", "PUT")) == 1
+    assert [m.text for m in adapter.list_messages(ticket)] == ["Bedankt"]
+    adapter.close()
+
+
 def test_writes_to_gone_or_archived_incidents_fail_clearly(
     topdesk: TopdeskServer, adapter: TopdeskAdapter
 ) -> None:
@@ -197,13 +223,43 @@ def test_writes_to_gone_or_archived_incidents_fail_clearly(
     by_id = {t.id: t for t in tickets}
     topdesk.store.remove(gone["id"])
     topdesk.store.archive(archived["id"])
-    with pytest.raises(AdapterError, match="does not exist") as missing:
+    with pytest.raises(AdapterError, match="no longer exists in TOPdesk") as missing:
         adapter.set_priority(by_id[gone["id"]], PriorityChange(impact="group"))
-    assert missing.value.status == 404
+    assert missing.value.status == 404  # gone: matrixcore stops its timers
     assert not missing.value.retryable
-    with pytest.raises(AdapterError, match="archived") as refused:
+    with pytest.raises(AdapterError, match="no longer exists"):
+        adapter.list_messages(by_id[gone["id"]])
+    with pytest.raises(AdapterError, match="is archived in TOPdesk") as refused:
         adapter.post_message(by_id[archived["id"]], "hi", True)
+    assert refused.value.status == 410  # TOPdesk said 403; for matrixcore the incident is gone
+    assert topdesk.store.actions[archived["id"]] == []
+
+
+def test_a_forbidden_write_is_a_permission_problem_not_a_gone_incident(topdesk: TopdeskServer) -> None:
+    topdesk.emulator.operators["matrixcore"].can_write = False
+    topdesk.store.add_incident("x")
+    adapter = open_adapter(connection_settings(topdesk))
+    (ticket,), _ = fetch_all(adapter)
+    with pytest.raises(AdapterError, match="may not do this to incident") as refused:
+        adapter.set_priority(ticket, PriorityChange(impact="group"))
     assert refused.value.status == 403
+    adapter.close()
+
+
+def test_a_lookup_replaced_in_topdesk_is_reread_and_the_write_repeated(
+    topdesk: TopdeskServer, adapter: TopdeskAdapter
+) -> None:
+    record = topdesk.store.add_incident("x", impact="Persoon", urgency="Laag", priority="P5 Planning")
+    (ticket,), _ = fetch_all(adapter)
+    adapter.set_priority(ticket, PriorityChange(impact="group", priority="P4"))  # lists now cached
+    # An administrator replaces the "Afdeling" entry: same name, new id.
+    afdeling = next(i for i in topdesk.store.catalog["impacts"] if i["name"] == "Afdeling")
+    afdeling["id"] = "6f1c1d3e-0000-4000-8000-000000000001"
+    adapter.set_priority(ticket, PriorityChange(impact="department", priority="P3"))
+    assert topdesk.store.get(record["id"])["impact"] == {"id": afdeling["id"], "name": "Afdeling"}
+    puts = topdesk.requests_to("/tas/api/incidents/id/{id}", "PUT")
+    assert [p.json()["impact"]["id"] for p in puts[1:]] == [fixed_id("impact", "Afdeling"), afdeling["id"]]
+    assert len(topdesk.requests_to("/tas/api/incidents/impacts")) == 2  # read again once
 
 
 def test_check_explains_bad_credentials(topdesk: TopdeskServer, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -213,6 +269,44 @@ def test_check_explains_bad_credentials(topdesk: TopdeskServer, monkeypatch: pyt
         open_adapter(connection_settings(topdesk)).check()
     assert "wrong-password" not in str(caught.value)
     assert caught.value.status == 401
+
+
+def test_the_application_password_never_reaches_a_log(
+    topdesk: TopdeskServer, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    topdesk.store.add_incident("x")
+    adapter = open_adapter(connection_settings(topdesk))
+    (ticket,), _ = fetch_all(adapter)
+    adapter.set_priority(ticket, PriorityChange(impact="group", urgency="high", priority="P2"))
+    adapter.post_message(ticket, "hallo", True)
+    topdesk.inject(Fault.server_error(500), path="/tas/api/incidents", method="GET")
+    fetch_all(adapter)
+    monkeypatch.setenv(PASSWORD_ENV, "wrong-" + PASSWORD)
+    with pytest.raises(AdapterError) as refused:
+        open_adapter(connection_settings(topdesk)).check()
+    token = base64.b64encode(f"matrixcore:{PASSWORD}".encode()).decode()
+    assert caplog.records  # requests, the retry and the refusal were logged...
+    for secret in (PASSWORD, token):
+        assert secret not in caplog.text  # ...without the password
+        assert secret not in str(refused.value)
+    adapter.close()
+
+
+def test_the_configured_request_budget_paces_every_request(topdesk: TopdeskServer) -> None:
+    """TOPdesk publishes no limit, so the connection's own ``rate_limit`` is what keeps it polite."""
+    for i in range(7):
+        topdesk.store.add_incident(f"incident {i}")
+    clock = FakeClock()
+    adapter = open_adapter(
+        connection_settings(topdesk, rate_limit={"per_minute": 6, "burst": 1}), clock=clock
+    )
+    tickets, _ = fetch_all(adapter)
+    assert len(tickets) == 7
+    requests = len(topdesk.requests)
+    assert requests >= 3
+    assert clock.slept >= (requests - 1) * 10 - 0.01  # one request every 10 s
+    adapter.close()
 
 
 def test_rate_limited_topdesk_is_waited_out(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -232,6 +326,8 @@ def test_rate_limited_topdesk_is_waited_out(monkeypatch: pytest.MonkeyPatch) -> 
         assert {e.headers["Retry-After"] for e in limited} <= {str(s) for s in range(1, 61)}
         assert sum(clock.sleeps) >= 60  # waited out the window, as told
         adapter.close()
+        # TOPdesk documents no 429 (nor any limit): the emulator's budget goes beyond its description.
+        assert_conforms(topdesk, beyond_description={429})
 
 
 def test_read_only_sends_nothing_but_gets(topdesk: TopdeskServer) -> None:

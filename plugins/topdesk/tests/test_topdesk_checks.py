@@ -43,6 +43,20 @@ def test_a_shorter_topdesk_duration_contradicts_the_promises(
     assert "overdue" in pickup.message
 
 
+def test_a_shorter_second_line_duration_is_reported_as_such(
+    emulator: TopdeskEmulator, quickstart: Ruleset
+) -> None:
+    catalog = emulator.store.catalog
+    catalog["durations"].append(
+        {"id": fixed_id("duration", "2 uur"), "name": "2 uur", "basicPeriods": 2, "timeSpanType": "hours"}
+    )
+    p2 = next(p for p in catalog["priorities"] if p["name"] == "P2 Hoog")
+    p2["secondLineDuration"] = {"id": fixed_id("duration", "2 uur"), "name": "2 uur"}
+    (found,) = problems_for(emulator, quickstart, make_settings())
+    assert found.dotted_path == "priorities.P2.resolve.within"  # 8h promised; pickup (1h) is fine
+    assert "TOPdesk's own second-line duration for priority 'P2 Hoog' is 2 uur (2 hours)" in found.message
+
+
 def test_days_count_as_open_days_of_the_targets_calendar(
     emulator: TopdeskEmulator, quickstart: Ruleset
 ) -> None:
@@ -94,6 +108,29 @@ def test_mapped_names_topdesk_lacks_are_errors(emulator: TopdeskEmulator, quicks
         in messages[("connections.topdesk-test.mappings.urgency", "warning")]
     )
     assert not any("priority" in p.dotted_path for p in found)  # not written, not mapped: fine
+
+
+def test_a_name_only_read_that_topdesk_no_longer_lists_is_a_warning(
+    emulator: TopdeskEmulator, quickstart: Ruleset
+) -> None:
+    settings = make_settings(
+        mappings={
+            "impact": {
+                "organisation": "Organisatie",
+                "branch": "Vestiging",
+                "department": "Afdeling",
+                "group": "Groep",
+                "person": ["Persoon", "Eén persoon"],  # the second is an archived entry
+            },
+        },
+        write=["impact"],
+    )
+    (found,) = problems_for(emulator, quickstart, settings)
+    assert (found.dotted_path, found.severity) == (
+        "connections.topdesk-test.mappings.impact.person",
+        "warning",
+    )
+    assert "only read" in found.message
 
 
 def test_an_absent_mapping_for_a_written_dimension_is_a_warning(

@@ -57,6 +57,21 @@ def test_a_mapped_name_topdesk_lacks_fails_with_the_config_line(
     assert "TOPdesk has no impact named 'iemand'" in errors[0]["message"]
 
 
+def test_a_misspelt_incident_field_fails_with_its_config_line(tmp_path: Path, topdesk: TopdeskServer) -> None:
+    mappings = {
+        "fields": {"affected_users": "optionalFeilds1.number1"},
+        "language_field": "optionalFields1.text1",
+    }
+    config = write_config(tmp_path, topdesk, mappings=mappings, write=[])
+    result = run("check", "--config", str(config), "--format", "json")
+    assert result.exit_code == 2, result.output
+    (desk,) = json.loads(result.stdout)["connections"]
+    (error,) = [p for p in desk["problems"] if p["severity"] == "error"]
+    assert error["path"] == "connections.desk.mappings.fields.affected_users"
+    assert error["line"] is not None
+    assert "TOPdesk refuses the incident field 'optionalFeilds1'" in error["message"]
+
+
 def test_an_unreachable_or_refusing_topdesk_exits_3(tmp_path: Path, topdesk: TopdeskServer) -> None:
     result = run("check", "--config", str(write_config(tmp_path, topdesk)), password="wrong")
     assert result.exit_code == 3, result.output

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import pytest
 from matrixcore_topdesk import TOPDESK_ADAPTER
 from matrixcore_topdesk.testing.server import TopdeskServer
-from topdesk_support import PASSWORD, PASSWORD_ENV, connection_settings, make_settings
+from topdesk_support import PASSWORD, PASSWORD_ENV, assert_conforms, connection_settings, make_settings
 
 from matrixcore import PriorityChange
 from matrixcore.testing import AdapterContractSuite
@@ -26,6 +26,7 @@ class TestTopdeskContract(AdapterContractSuite[TopdeskServer]):
     def server(self) -> Iterator[TopdeskServer]:
         with TopdeskServer() as topdesk:
             yield topdesk
+            assert_conforms(topdesk)
 
     def connection_settings(self, server: TopdeskServer) -> Mapping[str, Any]:
         return connection_settings(server)

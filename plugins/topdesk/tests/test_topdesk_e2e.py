@@ -9,7 +9,7 @@ import pytest
 from matrixcore_topdesk import TopdeskAdapter
 from matrixcore_topdesk.testing import ManualClock, fixed_id
 from matrixcore_topdesk.testing.server import TopdeskServer
-from topdesk_support import PASSWORD, PASSWORD_ENV, connection_settings, open_adapter
+from topdesk_support import PASSWORD, PASSWORD_ENV, assert_conforms, connection_settings, open_adapter
 
 from matrixcore import Engine, PriorityChange, Ruleset, SentMessage, Ticket
 
@@ -87,6 +87,7 @@ def desk(monkeypatch: pytest.MonkeyPatch) -> Any:
         )
         clock.advance(minutes=1)
         yield topdesk, clock
+        assert_conforms(topdesk)
 
 
 def test_quickstart_rules_against_a_seeded_topdesk(desk: Any, quickstart: Ruleset) -> None:

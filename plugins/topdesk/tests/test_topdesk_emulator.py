@@ -85,6 +85,7 @@ def test_fiql_query_sort_and_fields(emulator: TopdeskEmulator, clock: ManualCloc
     )
     assert call(emulator, "GET", "/tas/api/incidents?query=bogus%3D%3D1").status == 400
     assert call(emulator, "GET", "/tas/api/incidents?fields=nonsense").status == 400
+    assert call(TopdeskEmulator(), "GET", "/tas/api/incidents?fields=nonsense").status == 400  # even empty
     assert call(emulator, "GET", "/tas/api/incidents?sort=action:asc").status == 400
     assert call(emulator, "GET", "/tas/api/incidents?sort=creationDate:sideways").status == 400
 
@@ -240,6 +241,7 @@ def test_actions_visible_and_internal_newest_first_and_paged(
     assert page.status == 206
     assert page.body[0]["memoText"] == "internal"
     assert call(emulator, "GET", f"{url}/actions?page_size=101").status == 400
+    assert call(emulator, "GET", f"{url}/actions?page_size=0").status == 200  # 0: the default size
 
 
 def test_plain_text_of_html() -> None:

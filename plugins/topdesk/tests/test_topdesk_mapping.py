@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from matrixcore_topdesk import IncidentMappingError, incident_to_ticket, write_payload
-from matrixcore_topdesk._mapping import fetch_fields, language_tag
+from matrixcore_topdesk._mapping import fetch_fields, language_tag, parse_time
 from matrixcore_topdesk.testing import TopdeskEmulator, fixed_id
 from matrixcore_topdesk.testing._emulator import _render
 from topdesk_support import make_settings, recorded
@@ -170,6 +170,23 @@ def test_tolerates_garbage_and_iso8601_times() -> None:
     assert ticket.impact == "person"
     assert ticket.requester.name == ""
     assert ticket.channel == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-01-01T10:00:00.000+0000", datetime(2024, 1, 1, 10, tzinfo=UTC)),  # TOPdesk's default
+        ("2015-11-15T14:00:00.000+0200", datetime(2015, 11, 15, 12, tzinfo=UTC)),  # the description's
+        ("2020-10-01T14:10:00Z", datetime(2020, 10, 1, 14, 10, tzinfo=UTC)),  # dateFormat=iso8601
+        ("2022-04-26T08:21:48.520Z", datetime(2022, 4, 26, 8, 21, 48, 520000, tzinfo=UTC)),  # actions
+        ("2015-10-28T10:30:00.000", datetime(2015, 10, 28, 10, 30, tzinfo=UTC)),  # no offset: UTC
+        ("", None),
+        ("31-12-2024 10:00", None),
+        (1700000000, datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)),
+    ],
+)
+def test_topdesk_time_formats(text: Any, expected: datetime | None) -> None:
+    assert parse_time(text) == expected
 
 
 def test_an_incident_without_id_or_any_time_is_refused() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -90,6 +91,18 @@ def test_the_recorded_incident_conforms_with_nulls_allowed(api: Any) -> None:
     )
 
 
+def test_the_recorded_actions_conform(api: Any) -> None:
+    actions = recorded("topdesk_actions.json")
+    for n, action in enumerate(actions):  # the recording anonymised its ids; the format is a UUID
+        action["id"] = f"00000000-0000-4000-8000-{n:012d}"
+        for who in ("operator", "person"):
+            action[who]["id"] = f"00000000-0000-4000-9000-{n:012d}"
+    url = BASE + "/tas/api/incidents/id/f197bb75-8822-45e9-82ce-02983504020b/actions"
+    assert api.response_problems("GET", url, AUTH, 200, json.dumps(actions).encode()) == []
+    actions[0]["invisibleForCaller"] = "yes"
+    assert api.response_problems("GET", url, AUTH, 200, json.dumps(actions).encode())
+
+
 @pytest.mark.parametrize(
     ("method", "target", "headers", "body", "expected"),
     [
@@ -128,3 +141,37 @@ def test_nonconforming_requests_are_caught(
 def test_undeclared_status_is_caught(api: Any) -> None:
     problems = api.response_problems("GET", BASE + "/tas/api/incidents/impacts", AUTH, 418, b"")
     assert problems
+
+
+def _schema(description: Path, name: str) -> dict[str, Any]:
+    document = json.loads(description.read_text(encoding="utf-8"))
+    schema: dict[str, Any] = document["components"]["schemas"][name]
+    return schema
+
+
+def test_the_emulated_incident_has_exactly_the_fields_the_description_lists(
+    description: Path, emulator: TopdeskEmulator
+) -> None:
+    record = emulator.store.add_incident("x")
+    assert set(record) == set(_schema(description, "Incident")["properties"])
+    action = emulator.store.add_action(record["id"], "memo", invisible=True, operator=emulator.store.agent)
+    assert set(action) == set(_schema(description, "Action")["properties"])
+    assert set(emulator.store.catalog["priorities"][0]) == set(_schema(description, "Priority")["properties"])
+    assert set(emulator.store.catalog["durations"][0]) == set(_schema(description, "Duration")["properties"])
+    statuses = set(_schema(description, "ProcessingStatus")["properties"])
+    assert set(emulator.store.catalog["statuses"][0]) == statuses
+
+
+def test_the_emulator_takes_exactly_the_update_fields_the_description_lists(description: Path) -> None:
+    from matrixcore_topdesk.testing._store import UPDATE_FIELDS
+
+    assert set(_schema(description, "IncidentUpdateBody")["properties"]) == UPDATE_FIELDS
+
+
+def test_every_route_the_emulator_answers_is_in_the_description(description: Path) -> None:
+    from matrixcore_topdesk.testing._emulator import API, ROUTES
+
+    paths = json.loads(description.read_text(encoding="utf-8"))["paths"]
+    for method, template, _ in ROUTES:
+        operations = paths.get(template.removeprefix(API), {})
+        assert method.lower() in operations, f"{method} {template} is not in the description"

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-from ._store import IncidentStore, Operator, StoreError
+from ._store import IncidentStore, Operator, StoreError, incident_fields
 
 __all__ = ["ROUTES", "EmulatorResponse", "RateLimit", "TopdeskEmulator", "topdesk_time"]
 
@@ -208,10 +208,10 @@ class TopdeskEmulator:
         records = self.store.select(
             query.get("query", [""])[-1] or None, query.get("sort", [""])[-1] or None, include_all
         )
+        wanted = self._fields(query)  # a bad field is a 400 even when nothing matches
         page = records[start : start + size]
         if not page:
             return EmulatorResponse(204)
-        wanted = self._fields(query)
         body = [_render(_pick(r, wanted), iso8601) for r in page]
         if start + size < len(records):
             following = {k: v[-1] for k, v in query.items()} | {"pageStart": str(start + size)}
@@ -226,11 +226,9 @@ class TopdeskEmulator:
         if "fields" not in query:
             return None
         names = {n.strip() for n in query["fields"][-1].split(",") if n.strip()}
-        template = next(iter(self.store.incidents.values()), None)
-        if template is not None:
-            unknown = sorted(n for n in names if n not in template)
-            if unknown:
-                raise StoreError(400, f"unknown fields: {', '.join(unknown)}")
+        unknown = sorted(names - incident_fields())
+        if unknown:
+            raise StoreError(400, f"unknown fields: {', '.join(unknown)}")
         return names | {"id"}
 
     def _get(self, id: str, query: Mapping[str, list[str]], **_: Any) -> EmulatorResponse:
@@ -249,7 +247,8 @@ class TopdeskEmulator:
 
     def _actions(self, id: str, query: Mapping[str, list[str]], **_: Any) -> EmulatorResponse:
         start = _int_param(query, "start", 0, 0, 1 << 31)
-        size = _int_param(query, "page_size", 10, 1, 100)
+        # The description allows 0..100 with a default of 0, i.e. "not given": the server's own size.
+        size = _int_param(query, "page_size", 0, 0, 100) or 10
         actions = self.store.list_actions(id)
         page = actions[start : start + size]
         if not page:

@@ -144,7 +144,7 @@ class _Parser:
         if op in ("=gt=", "=ge=", "=lt=", "=le=") and kind not in ("date", "number"):
             raise self.fail(f"{op} is only available for numeric and date values, not {field!r}")
         if op == "=sw=" and kind not in ("text", "memo"):
-            raise self.fail(f"=sw= is only available for text values, not {field!r}")
+            raise self.fail(f"=sw= is only available for text and memo values, not {field!r}")
         if op in ("==", "!=") and kind == "memo":
             raise self.fail(f"{op} is not available for memo field {field!r}")
         literal = _literal(raw, quoted, kind, self)

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any, Final
 
 from ._catalog import (
@@ -32,7 +33,15 @@ from ._catalog import (
 )
 from ._fiql import FieldKind, parse_fiql
 
-__all__ = ["IncidentStore", "ManualClock", "Operator", "StoreError", "plain_text", "sqlserver_uuid_key"]
+__all__ = [
+    "IncidentStore",
+    "ManualClock",
+    "Operator",
+    "StoreError",
+    "incident_fields",
+    "plain_text",
+    "sqlserver_uuid_key",
+]
 
 Clock = Callable[[], datetime]
 
@@ -292,6 +301,8 @@ class IncidentStore:
             "caller": {"id": None, "dynamicName": caller, "email": email or None, "branch": None},
             "callerBranch": None,
             "callerLocation": None,
+            "branchExtraFieldA": None,
+            "branchExtraFieldB": None,
             "briefDescription": brief_description,
             "externalNumber": "",
             "category": None,
@@ -306,6 +317,7 @@ class IncidentStore:
             "urgency": self._by_name("urgencies", urgency),
             "priority": self._by_name("priorities", priority),
             "duration": None,
+            "actualDuration": 0,
             "targetDate": None,
             "sla": None,
             "onHold": False,
@@ -325,21 +337,34 @@ class IncidentStore:
             "closedDate": None,
             "closureCode": None,
             "timeSpent": 0,
+            "timeSpentFirstLine": 0,
+            "timeSpentSecondLine": 0,
+            "timeSpentPartial": 0,
+            "timeSpentLinkedPartials": 0,
+            "timeSpentSecondLineAndPartials": 0,
+            "itemCosts": 0.0,
+            "objectCosts": 0.0,
+            "costs": 0.0,
             "escalationStatus": None,
+            "escalationReason": None,
+            "escalationOperator": None,
             "callDate": call_date or now,
             "creator": self.agent.ref(),
             "creationDate": now,
             "modifier": self.agent.ref(),
             "modificationDate": _second(now),
             "majorCall": False,
+            "majorCallObject": None,
             "publishToSsd": False,
             "monitored": False,
+            "expectedTimeSpent": 0,
             "archivingReason": None,
             "mainIncident": None,
             "partialIncidents": [],
             "optionalFields1": _optional_fields(),
             "optionalFields2": _optional_fields(),
             "externalLinks": [],
+            "bookmarked": False,
         }
         for key, value in fields.items():
             if isinstance(value, Mapping) and isinstance(record.get(key), Mapping):
@@ -521,6 +546,12 @@ class IncidentStore:
         """Actions newest first, as TOPdesk's progress trail shows them."""
         self.get(incident_id)
         return list(reversed(self.actions.get(incident_id, [])))
+
+
+@cache
+def incident_fields() -> frozenset[str]:
+    """The fields of every emulated incident (what ``fields=`` may name)."""
+    return frozenset(IncidentStore().add_incident())
 
 
 def _optional_fields() -> dict[str, Any]:
