@@ -190,6 +190,19 @@ class TestFetch:
         assert len(tickets) == 2
         assert all(t.number.startswith("RITM") for t in tickets)
 
+    def test_pages_emptied_by_read_acls_do_not_end_the_scan(
+        self, server: ServiceNowEmulator, make: Make
+    ) -> None:
+        seed(server, 8)
+        rows = server.instance.tables["incident"].values()
+        order = [r["sys_id"] for r in sorted(rows, key=lambda r: (r["sys_updated_on"], r["sys_id"]))]
+        hidden = {*order[:3], order[5]}  # the whole first page of three, and one more
+        server.instance.hidden_records["integration"] = hidden
+        tickets = fetch_all(make())
+        assert [t.id for t in tickets] == [i for i in order if i not in hidden]
+        pages = [e.response.json()["result"] for e in server.exchanges if e.method == "GET"]
+        assert pages[0] == []  # a pager that stops at an empty or short page would have read nothing
+
     def test_empty_table_gives_no_batches(self, make: Make) -> None:
         assert list(make().fetch(None)) == []
 

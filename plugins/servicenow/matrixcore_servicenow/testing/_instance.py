@@ -148,6 +148,9 @@ class ServiceNowInstance:
         self.rate_rules: list[RateLimitRule] = []
         #: user -> tables whose records read ACLs hide from them (lists come back without them).
         self.hidden: dict[str, set[str]] = {}
+        #: user -> sys_ids of single records row-level read ACLs hide from them. ACLs filter rows
+        #: *after* the query has paged, so a page can come back short, or empty, with more to follow.
+        self.hidden_records: dict[str, set[str]] = {}
         self._rate_counts: dict[tuple[str, str, int], int] = {}
         self._numbers: dict[str, int] = {}
         self.lock = threading.RLock()
@@ -337,6 +340,12 @@ class ServiceNowInstance:
             found = self.lookup(target, {}, rest) if target in self.columns else None
             return None if found is None else ("", found[1])
         return self.lookup(target, referenced, rest)
+
+    def can_read(self, user: str, table: str, row: Mapping[str, str]) -> bool:
+        """Whether read ACLs let ``user`` see ``row`` of ``table``."""
+        if table in self.hidden.get(user, ()):
+            return False
+        return row.get("sys_id", "") not in self.hidden_records.get(user, ())
 
     def user_row(self, user_name: str) -> dict[str, str] | None:
         return next((u for u in self.tables["sys_user"].values() if u["user_name"] == user_name), None)
