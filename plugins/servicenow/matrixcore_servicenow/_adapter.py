@@ -205,13 +205,13 @@ class ServiceNowAdapter(HttpAdapter):
         field names (in the filter and the mapping) the table does not have."""
         tables = f"nameIN{self.table},task"
         choice_query = f"{tables}^elementIN{','.join(CHOICE_FIELDS)}"
-        choices = self._rows("sys_choice", choice_query, "element,value,inactive")
+        choices = self._rows("sys_choice", choice_query, "name,element,value,inactive")
         rules = self._rows("dl_u_priority", "active=true^ORDERBYorder", "impact,urgency,priority,active")
         problems = ruleset_problems(
             self.name,
             self.options,
             ruleset,
-            None if choices is None else choice_values(choices),
+            None if choices is None else choice_values(choices, self.table),
             lookup_table(rules) if rules else None,
         )
         named = ",".join(named_fields(self.options))

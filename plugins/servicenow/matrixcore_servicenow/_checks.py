@@ -84,13 +84,18 @@ def field_problems(connection: str, settings: Settings, known: set[str]) -> list
     return problems
 
 
-def choice_values(rows: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
-    """element -> active choice values, from ``sys_choice`` rows (of the table and of ``task``)."""
-    out: dict[str, set[str]] = {}
+def choice_values(rows: Sequence[Mapping[str, Any]], table: str) -> dict[str, set[str]]:
+    """element -> active choice values, from ``sys_choice`` rows of ``table`` and of ``task``.
+
+    A table's own list replaces the one it inherits from task (incident's states are not task's).
+    """
+    own: dict[str, set[str]] = {}
+    inherited: dict[str, set[str]] = {}
     for row in rows:
         if value_of(row, "inactive").lower() != "true":
-            out.setdefault(value_of(row, "element"), set()).add(value_of(row, "value"))
-    return out
+            into = own if value_of(row, "name") == table else inherited
+            into.setdefault(value_of(row, "element"), set()).add(value_of(row, "value"))
+    return {**inherited, **own}
 
 
 def lookup_table(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], str]:

@@ -183,12 +183,19 @@ class TestFetch:
         assert ticket.paused_since is not None
 
     def test_other_tables_and_filters(self, server: ServiceNowEmulator, make: Make) -> None:
-        seed(server, 2, table="sc_req_item", active="true")
+        anna = server.instance.add_user("anna", name="Anna de Vries", email="anna@example.nl")
+        seed(server, 1, table="sc_req_item", active="true", requested_for=anna, state="-5")
+        seed(server, 1, table="sc_req_item", active="true", requested_for=anna, state="3")
         seed(server, 1, table="sc_req_item", active="false")
         seed(server, 4)
         tickets = fetch_all(make(table="sc_req_item", filter="active=true"))
         assert len(tickets) == 2
         assert all(t.number.startswith("RITM") for t in tickets)
+        assert {t.requester.address for t in tickets} == {"anna@example.nl"}
+        by_status = {t.status: t for t in tickets}
+        assert set(by_status) == {"Pending", "Closed Complete"}
+        assert by_status["Pending"].paused_since is not None
+        assert by_status["Closed Complete"].paused_since is None  # incident's On Hold is 3; not here
 
     def test_pages_emptied_by_read_acls_do_not_end_the_scan(
         self, server: ServiceNowEmulator, make: Make

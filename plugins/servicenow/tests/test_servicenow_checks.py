@@ -143,3 +143,15 @@ def test_a_misspelt_filter_field_is_an_error_and_a_missing_mapped_field_a_warnin
     assert problems["connections.sn.filter"]["severity"] == "error"
     assert "'actve'" in problems["connections.sn.filter"]["message"]
     assert problems["connections.sn.mapping.custom.team"]["severity"] == "warning"
+
+
+def test_a_requested_item_table_is_checked_against_tasks_states(
+    tmp_path: Path, server: ServiceNowEmulator
+) -> None:
+    # Pending (-5) and the closed states exist on task, which sc_req_item inherits; incident's 6
+    # (Resolved) does not.
+    _, report = check(tmp_path, server, table="sc_req_item", mapping={**MAPPING, "pause": {"states": ["6"]}})
+    problems = [p["message"] for p in connection_problems(report) if "state" in p["message"]]
+    assert problems == ["ServiceNow has no state choice '6' (it has -5, 1, 2, 3, 4, 7)"]
+    _, report = check(tmp_path, server, table="sc_req_item")
+    assert not [p for p in connection_problems(report) if "state" in p["message"]]

@@ -294,6 +294,19 @@ class TestTableApi:
         assert row["state"] == {"display_value": "New", "value": "1"}
         assert set(row["caller_id"]) == {"display_value", "value", "link"}
 
+    def test_tables_show_their_own_state_choices(
+        self, api: ServiceNowApi, instance: ServiceNowInstance, admin: dict[str, str]
+    ) -> None:
+        item = instance.insert("sc_req_item", {"state": "3"})
+        incident = instance.insert("incident", {"state": "3"})
+        shown = {"sysparm_fields": "state", "sysparm_display_value": "true"}
+        assert get(api, f"/api/now/table/sc_req_item/{item['sys_id']}", admin, **shown).json() == {
+            "result": {"state": "Closed Complete"}
+        }
+        assert get(api, f"/api/now/table/incident/{incident['sys_id']}", admin, **shown).json() == {
+            "result": {"state": "On Hold"}
+        }
+
     def test_journal_is_queryable_and_shown_in_display_values(
         self, api: ServiceNowApi, admin: dict[str, str], seeded: list[str]
     ) -> None:

@@ -22,7 +22,7 @@ from email.utils import formatdate
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from ._catalog import CHOICES, DISPLAY_FIELDS, reference_target
+from ._catalog import DISPLAY_FIELDS, choices_for, reference_target
 from ._encoded_query import InvalidQueryError, parse_encoded_query
 from ._instance import AuthError, ServiceNowInstance
 
@@ -265,8 +265,8 @@ class ServiceNowApi:
         if kind == "journal":
             actual = ""  # journal fields have no actual value of their own
             display = self._journal_text(table, row["sys_id"], column) if "." not in name else ""
-        elif kind == "choice" or column in CHOICES:
-            display = CHOICES.get(column, {}).get(value, value)
+        elif kind == "choice" or choices_for(table, column):
+            display = choices_for(table, column).get(value, value)
         elif target is not None:
             referenced = self.instance.tables.get(target, {}).get(value)
             display = referenced.get(DISPLAY_FIELDS.get(target, "name"), "") if referenced else ""

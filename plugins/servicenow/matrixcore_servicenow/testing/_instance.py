@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from ._catalog import CHOICE_TABLES, CHOICES, NUMBER_PREFIXES, PRIORITY_LOOKUP, TABLES, reference_target
+from ._catalog import CHOICES, NUMBER_PREFIXES, PRIORITY_LOOKUP, TABLES, reference_target
 
 __all__ = [
     "AuthError",
@@ -157,9 +157,9 @@ class ServiceNowInstance:
         for table, columns in TABLES.items():
             for name, kind in columns.items():
                 self._define(table, name, kind)
-        for element, choices in CHOICES.items():
+        for (name, element), choices in CHOICES.items():
             for sequence, (value, label) in enumerate(choices.items()):
-                row = {"name": CHOICE_TABLES.get(element, "task"), "element": element, "value": value}
+                row = {"name": name, "element": element, "value": value}
                 self.insert("sys_choice", {**row, "label": label, "language": "en", "sequence": sequence})
         # Instances customise the lookup (one real instance derives 4, not 5, from impact 3 x urgency 3).
         for (impact, urgency), priority in priority_lookup.items():
