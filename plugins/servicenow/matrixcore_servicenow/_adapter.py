@@ -45,6 +45,7 @@ from ._checks import (
 )
 from ._cursor import Page, Watermark, scan_changes
 from ._mapping import journal_message, parse_glide_time, requested_fields, to_ticket, value_of, write_payload
+from ._ratelimit import RuleBudget
 from ._settings import Settings, connection_schema, parse_settings
 
 __all__ = ["SPEC", "ServiceNowAdapter"]
@@ -66,6 +67,17 @@ class ServiceNowAdapter(HttpAdapter):
         self.table = self.options.table
         #: Server clock minus ours, learned from each response's ``Date`` (whole seconds, so it lags).
         self._clock_offset: timedelta | None = None
+        # The base's budget, made to count against the instance's hourly rule; an X-RateLimit-Reset
+        # is the server's epoch, so it is read against the server's clock.
+        rate = config.settings.get("rate_limit", {})
+        self.http.budget = RuleBudget(
+            rate.get("per_minute"),
+            burst=rate.get("burst"),
+            clock=self.http.retry.clock,
+            sleep=self.http.retry.sleep,
+            wall_clock=lambda: self._server_now().timestamp(),
+            logger=self.logger,
+        )
 
     def _auth(self) -> requests.auth.AuthBase:
         auth = self.options.auth

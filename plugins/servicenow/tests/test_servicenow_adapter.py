@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
 
-from matrixcore import AdapterContext, AdapterError, PriorityChange, Ticket
+from matrixcore import AdapterContext, AdapterError, PriorityChange, RetryPolicy, Ticket
 from matrixcore._config import parse_config
 from matrixcore.testing import FakeClock, Fault
 from matrixcore_servicenow import SPEC, ServiceNowAdapter
@@ -51,7 +53,9 @@ def make(
     monkeypatch.setenv("SN_CLIENT_SECRET", "matrixcore-secret")
     made: list[ServiceNowAdapter] = []
 
-    def build(read_only: bool = False, **settings: Any) -> ServiceNowAdapter:
+    def build(
+        read_only: bool = False, retry: RetryPolicy | None = None, **settings: Any
+    ) -> ServiceNowAdapter:
         raw = {"base_url": server.url, "auth": BASIC, "page_size": 3, **settings}
         document = {"rules": "rules.yaml", "connections": {"sn": {"adapter": "servicenow", **raw}}}
         config = parse_config(json.dumps(document), "matrixcore.yaml", {"servicenow": SPEC.config_schema})
@@ -59,7 +63,7 @@ def make(
             read_only=read_only,
             session=requests.Session(),
             logger=logging.getLogger("matrixcore.adapter.sn"),
-            retry=fake_clock.retry_policy(max_attempts=3),
+            retry=retry or fake_clock.retry_policy(max_attempts=3),
         )
         adapter = SPEC.factory(config.connections["sn"], context)
         assert isinstance(adapter, ServiceNowAdapter)
@@ -224,6 +228,27 @@ class TestFetch:
         server.inject(Fault.too_many_requests(retry_after=7), times=1)
         assert len(fetch_all(make())) == 2
         assert 7.0 in fake_clock.sleeps
+
+    def test_the_hours_quota_is_counted_and_its_reset_waited_for_instead_of_a_429(
+        self, server: ServiceNowEmulator, make: Make, fake_clock: FakeClock
+    ) -> None:
+        now = datetime.now(UTC)
+        if now.minute == 59 and now.second > 50:  # the hour must not turn during the first pages
+            time.sleep(61 - now.second)
+        seed(server, 9)  # three pages of three, and a last, empty one
+        server.instance.add_rate_limit(2, user="integration")
+
+        def sleep(seconds: float) -> None:  # waiting lets the instance's clock move on too
+            fake_clock.sleep(seconds)
+            server.clock.offset += timedelta(seconds=seconds)
+
+        adapter = make(retry=RetryPolicy(max_attempts=3, jitter=0, sleep=sleep, clock=fake_clock.monotonic))
+        adapter.http.budget.max_pause = 3600  # the default caps a wait at 5 minutes
+        assert len(fetch_all(adapter)) == 9
+        assert [e.response.status for e in server.exchanges] == [200] * 3
+        hour_end = (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+        (wait,) = fake_clock.sleeps
+        assert abs(wait - (hour_end - now).total_seconds()) < 5  # until the top of the hour
 
     def test_an_exhausted_rate_limit_rule_is_a_clear_retryable_error(
         self, server: ServiceNowEmulator, make: Make
