@@ -35,12 +35,6 @@ OAUTH = {
 
 
 @pytest.fixture
-def server() -> Iterator[ServiceNowEmulator]:
-    with ServiceNowEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 def fake_clock() -> FakeClock:
     return FakeClock()
 

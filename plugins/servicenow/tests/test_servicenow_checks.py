@@ -4,11 +4,9 @@ ruleset and the mappings against the instance's choice lists and Priority Lookup
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -22,12 +20,6 @@ MAPPING = {
     "impact": {"1": ["organisation", "branch"], "2": ["department", "group"], "3": "person"},
     "urgency": {"1": "high", "2": "normal", "3": "low"},
 }
-
-
-@pytest.fixture
-def server() -> Iterator[ServiceNowEmulator]:
-    with ServiceNowEmulator() as emulator:
-        yield emulator
 
 
 def check(tmp_path: Path, server: ServiceNowEmulator, **settings: Any) -> Any:

@@ -14,6 +14,8 @@ from matrixcore.testing import AdapterContractSuite
 from matrixcore_servicenow import SPEC, Watermark, format_glide_time
 from matrixcore_servicenow.testing import ServiceNowEmulator
 
+from servicenow_support import description_problems
+
 LEVELS = {"1": "high", "2": "medium", "3": "low"}
 
 
@@ -26,6 +28,7 @@ class TestServiceNowContract(AdapterContractSuite[ServiceNowEmulator]):
     def server(self) -> Iterator[ServiceNowEmulator]:
         with ServiceNowEmulator() as emulator:
             yield emulator
+            assert description_problems(emulator) == []
 
     def connection_settings(self, server: ServiceNowEmulator) -> Mapping[str, Any]:
         return {

@@ -32,12 +32,6 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def server() -> Iterator[ServiceNowEmulator]:
-    with ServiceNowEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 def adapter(server: ServiceNowEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServiceNowAdapter]:
     monkeypatch.setenv("SN_CLIENT_SECRET", "matrixcore-secret")
     connection = {
