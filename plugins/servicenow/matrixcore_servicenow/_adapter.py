@@ -97,6 +97,17 @@ class ServiceNowAdapter(HttpAdapter):
             logger=self.logger,
         )
 
+    @property
+    def writable(self) -> frozenset[str]:
+        """The dimensions this connection writes, for the sync's ``SyncOptions.writable``.
+
+        With ``write: impact_urgency`` ServiceNow derives the priority itself; a sync that also
+        compared priority with what it decided would take a derivation that differs from the
+        matrix (a customised lookup rule) for an agent's change, and tell the requester so.
+        """
+        dimensions = {"impact", "urgency"} if self.options.writes_levels else set()
+        return frozenset(dimensions | ({"priority"} if self.options.writes_priority else set()))
+
     # -- the Adapter protocol ---------------------------------------------------------------------
     def check(self) -> None:
         """Log in, read one ticket of the table, and one journal entry (list_messages needs them)."""

@@ -1,6 +1,7 @@
 """End to end: the quick-start rules, an emulated instance seeded with tickets from several
 channels and callers, the adapter fetching them, the engine classifying, and the adapter writing
-impact/urgency and the requester messages; then the instance's state is checked."""
+impact/urgency, the requester messages (comments) and the decision trace (a work note); then the
+instance's state is checked."""
 
 from __future__ import annotations
 
@@ -104,6 +105,9 @@ def test_quickstart_rules_on_servicenow(server: ServiceNowEmulator, adapter: Ser
             due = engine.due_messages(ticket, decision, (), NOW)
             for message in due.messages:
                 adapter.post_message(ticket, message.text, message.visible_to_requester)
+            # Why, for the agents: the decision trace as an internal work note.
+            trace = "\n".join(str(step) for step in decision.trace(engine.ruleset))
+            adapter.post_message(ticket, f"matrixcore: {decision.priority}\n{trace}", False)
 
     rows = sn.tables["incident"]
     # Major outage: organisation x high -> impact 1, urgency 1; ServiceNow derives priority 1.
@@ -126,6 +130,16 @@ def test_quickstart_rules_on_servicenow(server: ServiceNowEmulator, adapter: Ser
     assert comments(password)[0].startswith("Bedankt voor je melding INC")
     assert all(e["sys_created_by"] == "integration" for s in rows for e in sn.journal("incident", s))
 
+    def notes(sys_id: str) -> list[str]:
+        return [e["value"] for e in sn.journal("incident", sys_id) if e["element"] == "work_notes"]
+
+    # The trace went to the agents only: a work note naming the rule, nothing of it in the comments.
+    (note,) = notes(outage)
+    assert note.startswith("matrixcore: P1\n")
+    assert "rule 'major-outage'" in note
+    assert "major-outage" not in " ".join(comments(outage))
+    assert "rule 'password-reset'" in notes(password)[0]
+
     # Seeing the tickets again (matrixcore's own writes bumped them) needs no further write.
     cursor = batches[-1].cursor
     again = [t for b in adapter.fetch(cursor) for t in b.tickets]
@@ -138,3 +152,7 @@ def test_quickstart_rules_on_servicenow(server: ServiceNowEmulator, adapter: Ser
     # And the journal shows exactly what was posted.
     listed = adapter.list_messages(again[0])
     assert [m.text for m in listed] == [e["value"] for e in sn.journal("incident", again[0].id)]
+    assert [m.visible_to_requester for m in listed] == [
+        e["element"] == "comments" for e in sn.journal("incident", again[0].id)
+    ]
+    assert any(not m.visible_to_requester for m in listed)
