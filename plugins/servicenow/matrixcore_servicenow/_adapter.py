@@ -37,6 +37,7 @@ from matrixcore import (
 from ._auth import ServiceNowOAuth
 from ._checks import (
     CHOICE_FIELDS,
+    PRIORITY_LOOKUP_TABLES,
     choice_values,
     field_problems,
     lookup_table,
@@ -178,15 +179,22 @@ class ServiceNowAdapter(HttpAdapter):
             )
         derived = self.options.priority.level(value_of(result, "priority"))
         if change.priority is not None and derived != change.priority:
+            source = PRIORITY_LOOKUP_TABLES.get(self.table)
+            advice = (
+                f"align the Priority Lookup Rules ({source}) with the matrix"
+                if source
+                else f"{self.table} derives no priority out of the box: use write: all"
+            )
             self.logger.warning(
-                "%s: %s: ServiceNow derived priority %s from impact %s and urgency %s, matrixcore decided "
-                "%s; align the Priority Lookup Rules (dl_u_priority) with the matrix",
+                "%s: %s: ServiceNow holds priority %s with impact %s and urgency %s, "
+                "matrixcore decided %s; %s",
                 self.name,
                 ticket.number or ticket.id,
-                derived or value_of(result, "priority"),
+                derived or value_of(result, "priority") or "(none)",
                 value_of(result, "impact"),
                 value_of(result, "urgency"),
                 change.priority,
+                advice,
             )
 
     def post_message(self, ticket: Ticket, text: str, visible_to_requester: bool) -> PostedMessage:
@@ -229,7 +237,9 @@ class ServiceNowAdapter(HttpAdapter):
         tables = f"nameIN{self.table},task"
         choice_query = f"{tables}^elementIN{','.join(CHOICE_FIELDS)}"
         choices = self._rows("sys_choice", choice_query, "name,element,value,inactive")
-        rules = self._rows("dl_u_priority", "active=true^ORDERBYorder", "impact,urgency,priority,active")
+        source = PRIORITY_LOOKUP_TABLES.get(self.table)
+        fields = "impact,urgency,priority,active"
+        rules = self._rows(source, "active=true^ORDERBYorder", fields) if source else None
         problems = ruleset_problems(
             self.name,
             self.options,

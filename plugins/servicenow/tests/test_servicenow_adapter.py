@@ -287,8 +287,21 @@ class TestWrites:
         adapter.set_priority(
             fetch_all(adapter)[0], PriorityChange(impact="high", urgency="high", priority="P1")
         )
-        assert "derived priority P2" in caplog.text
-        assert "Priority Lookup Rules" in caplog.text
+        assert "holds priority P2 with impact 1 and urgency 1, matrixcore decided P1" in caplog.text
+        assert "Priority Lookup Rules (dl_u_priority)" in caplog.text
+
+    def test_requested_items_get_their_priority_written_with_write_all(
+        self, server: ServiceNowEmulator, make: Make, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        (sys_id,) = seed(server, table="sc_req_item")
+        adapter = make(table="sc_req_item")
+        change = PriorityChange(impact="high", urgency="high", priority="P1")
+        (ticket,) = fetch_all(adapter)
+        adapter.set_priority(ticket, change)
+        assert server.instance.tables["sc_req_item"][sys_id]["priority"] == ""  # nothing derives it
+        assert "sc_req_item derives no priority out of the box: use write: all" in caplog.text
+        make(table="sc_req_item", write="all").set_priority(ticket, change)
+        assert server.instance.tables["sc_req_item"][sys_id]["priority"] == "1"
 
     def test_a_priority_write_servicenow_ignores_is_an_error(
         self, server: ServiceNowEmulator, make: Make

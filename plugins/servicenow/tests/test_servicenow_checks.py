@@ -147,3 +147,21 @@ def test_a_requested_item_table_is_checked_against_tasks_states(
     assert problems == ["ServiceNow has no state choice '6' (it has -5, 1, 2, 3, 4, 7)"]
     _, report = check(tmp_path, server, table="sc_req_item")
     assert not [p for p in connection_problems(report) if "state" in p["message"]]
+
+
+def test_tables_are_compared_with_their_own_lookup_rules_or_told_they_have_none(
+    tmp_path: Path, server: ServiceNowEmulator
+) -> None:
+    _, report = check(tmp_path, server, table="sc_req_item")
+    (problem,) = [p for p in connection_problems(report) if p["path"] == "connections.sn.write"]
+    assert problem["severity"] == "warning"
+    assert "sc_req_item has no Priority Lookup Rules out of the box" in problem["message"]
+    _, report = check(tmp_path, server, table="sc_req_item", write="all")
+    assert not [p for p in connection_problems(report) if p["path"] == "connections.sn.write"]
+    # Problem has rules of its own (dl_problem_priority): a change there shows, incident's does not.
+    server.instance.set_priority_rule("1", "1", "3", table="problem")
+    _, report = check(tmp_path, server, table="problem")
+    messages = [p["message"] for p in connection_problems(report)]
+    assert any("give priority 3 (P3) for impact 1 x urgency 1" in m for m in messages)
+    _, report = check(tmp_path, server)
+    assert not any("for impact 1 x urgency 1," in p["message"] for p in connection_problems(report))

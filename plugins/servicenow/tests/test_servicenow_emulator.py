@@ -77,6 +77,14 @@ class TestRecords:
         ]
         assert instance.tables["incident"][row["sys_id"]]["sys_mod_count"] == "2"
 
+    def test_priority_is_derived_per_table(self, instance: ServiceNowInstance) -> None:
+        instance.set_priority_rule("1", "1", "2", table="problem")  # problem's rules are its own
+        assert instance.insert("incident", {"impact": "1", "urgency": "1"})["priority"] == "1"
+        assert instance.insert("problem", {"impact": "1", "urgency": "1"})["priority"] == "2"
+        item = instance.insert("sc_req_item", {"impact": "1", "urgency": "1"})
+        assert item["priority"] == ""  # no lookup rules for requested items: nothing derived
+        assert instance.update("sc_req_item", item["sys_id"], {"priority": "2"})["priority"] == "2"  # type: ignore[index]
+
     def test_customised_priority_lookup(self, clock: ManualClock) -> None:
         # One real instance (the UCI incident log) derives priority 4, not 5, from impact 3 x urgency 3.
         custom = ServiceNowInstance(clock=clock, priority_lookup={("3", "3"): "4"})

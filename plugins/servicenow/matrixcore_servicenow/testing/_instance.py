@@ -8,9 +8,10 @@ Behaviour an adapter relies on, kept as the platform has it:
 * ``comments`` and ``work_notes`` are journal fields: a write appends a ``sys_journal_field`` row
   (``element_id`` = the record, ``element`` = the field, ``name`` = the table) and reads of the
   field itself give ``""`` as actual value;
-* ``priority`` is derived from impact and urgency by the Priority Lookup Rules on insert and
-  whenever either changes; written directly it is ignored (read-only, as a base system's ACLs
-  have it) unless the instance allows it;
+* ``priority`` of incident (and problem) is derived from impact and urgency by the Priority
+  Lookup Rules (``dl_u_priority``, ``dl_problem_priority``) on insert and whenever either changes;
+  written directly it is overwritten (read-only by default) unless the instance allows it. Other
+  tables (sc_req_item) derive nothing: their priority is what is written;
 * unknown and read-only fields in a write are ignored silently (the Table API answers 200);
 * rate-limit rules count requests per user per clock hour.
 """
@@ -28,7 +29,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from ._catalog import CHOICES, NUMBER_PREFIXES, PRIORITY_LOOKUP, TABLES, reference_target
+from ._catalog import (
+    CHOICES,
+    NUMBER_PREFIXES,
+    PRIORITY_LOOKUP,
+    PRIORITY_LOOKUP_TABLES,
+    TABLES,
+    reference_target,
+)
 
 __all__ = [
     "AuthError",
@@ -162,8 +170,9 @@ class ServiceNowInstance:
                 row = {"name": name, "element": element, "value": value}
                 self.insert("sys_choice", {**row, "label": label, "language": "en", "sequence": sequence})
         # Instances customise the lookup (one real instance derives 4, not 5, from impact 3 x urgency 3).
-        for (impact, urgency), priority in priority_lookup.items():
-            self.set_priority_rule(impact, urgency, priority)
+        for table in PRIORITY_LOOKUP_TABLES:
+            for (impact, urgency), priority in priority_lookup.items():
+                self.set_priority_rule(impact, urgency, priority, table=table)
 
     # -- time -------------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -186,15 +195,16 @@ class ServiceNowInstance:
         self.clients[client_id] = client
         return client
 
-    def set_priority_rule(self, impact: str, urgency: str, priority: str) -> None:
-        """Add or change the Priority Lookup Rule for ``impact`` x ``urgency``."""
+    def set_priority_rule(self, impact: str, urgency: str, priority: str, *, table: str = "incident") -> None:
+        """Add or change the Priority Lookup Rule for ``impact`` x ``urgency`` of ``table``."""
+        lookup = PRIORITY_LOOKUP_TABLES[table]
         with self.lock:
-            for rule in self.tables["dl_u_priority"].values():
+            for rule in self.tables[lookup].values():
                 if (rule["impact"], rule["urgency"]) == (impact, urgency):
                     rule.update(priority=priority, active="true")
                     return
             values = {"impact": impact, "urgency": urgency, "priority": priority, "active": "true"}
-            self.insert("dl_u_priority", values, user="system")
+            self.insert(lookup, values, user="system")
 
     def add_column(self, table: str, name: str, kind: str = "string") -> None:
         """A custom field (``u_affected_users``), as an admin adds one; existing records get ""."""
@@ -268,8 +278,8 @@ class ServiceNowInstance:
             for name, value in values.items():
                 if name not in columns or name in _READ_ONLY or name in _JOURNAL_FIELDS:
                     continue
-                if name == "priority" and not self.priority_writable:
-                    continue
+                if name == "priority" and table in PRIORITY_LOOKUP_TABLES and not self.priority_writable:
+                    continue  # derived, and read-only
                 row[name] = _text(value)
             if any(name in row and row[name] != before[name] for name in ("impact", "urgency")):
                 self._derive_priority(table, row, force=True)
@@ -310,10 +320,11 @@ class ServiceNowInstance:
         }
 
     def _derive_priority(self, table: str, row: dict[str, str], *, force: bool) -> None:
-        if "priority" not in self.columns[table] or not force or table == "dl_u_priority":
-            return
+        lookup = PRIORITY_LOOKUP_TABLES.get(table)
+        if lookup is None or not force:
+            return  # a table without lookup rules keeps the priority it is given
         wanted = (row.get("impact") or "3", row.get("urgency") or "3")
-        for rule in self.tables["dl_u_priority"].values():
+        for rule in self.tables[lookup].values():
             if rule["active"] == "true" and (rule["impact"], rule["urgency"]) == wanted:
                 row["priority"] = rule["priority"]
                 return
