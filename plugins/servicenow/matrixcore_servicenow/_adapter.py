@@ -111,15 +111,18 @@ class ServiceNowAdapter(HttpAdapter):
 
     # -- the Adapter protocol ---------------------------------------------------------------------
     def check(self) -> None:
-        """Log in, read one ticket of the table, and one journal entry (list_messages needs them)."""
+        """Log in, read one ticket of the table, and one journal entry (list_messages needs them).
+
+        ``sysparm_no_count``: the journal of a large instance has millions of rows, and counting
+        them (for ``X-Total-Count``) is the slow part of a one-row read.
+        """
+        probe = {"sysparm_limit": "1", "sysparm_fields": "sys_id", "sysparm_no_count": "true"}
         for table, what in (
             (self.table, "tickets"),
             ("sys_journal_field", "the journal (sys_journal_field)"),
         ):
             try:
-                response = self.http.get(
-                    f"api/now/table/{table}", params={"sysparm_limit": "1", "sysparm_fields": "sys_id"}
-                )
+                response = self.http.get(f"api/now/table/{table}", params=probe)
             except HttpError as exc:
                 raise self._explain(exc, f"reading {what}") from None
             self._observe(response)

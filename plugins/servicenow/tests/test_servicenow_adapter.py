@@ -17,10 +17,10 @@ import requests
 from matrixcore import AdapterContext, AdapterError, PriorityChange, RetryPolicy, Ticket
 from matrixcore._config import parse_config
 from matrixcore.testing import FakeClock, Fault
-from matrixcore_servicenow import SPEC, ServiceNowAdapter
+from matrixcore_servicenow import SPEC, ServiceNowAdapter, Settings, to_ticket
 from matrixcore_servicenow.testing import ServiceNowEmulator, TableApiDescription
 
-from servicenow_support import research_file
+from servicenow_support import research_file, research_json
 
 Make = Callable[..., ServiceNowAdapter]
 BASIC = {"type": "basic", "username": "integration", "password": {"env": "SN_PASSWORD"}}
@@ -149,6 +149,39 @@ class TestAuth:
         text = caplog.text + str(caught.value) + repr(adapter)
         for secret in ("integration:integration", "matrixcore-secret", token):
             assert secret not in text
+
+
+def test_check_reads_one_row_of_each_without_counting_the_table(
+    server: ServiceNowEmulator, make: Make
+) -> None:
+    make().check()
+    probes = [r for r in server.requests if r.path.startswith("/api/now/table/")]
+    assert [r.path for r in probes] == ["/api/now/table/incident", "/api/now/table/sys_journal_field"]
+    assert all((r.arg("sysparm_limit"), r.arg("sysparm_no_count")) == ("1", "true") for r in probes)
+
+
+def test_the_real_recorded_incident_reads_alike_over_http(
+    server: ServiceNowEmulator, make: Make, settings: Settings
+) -> None:
+    """The record a real instance returned, stored in the emulator and fetched by the adapter, maps
+    to the ticket the recording itself maps to."""
+    sample = research_json("table-api-incident-sample.json")["result"][0]
+    caller = sample["caller_id"]["value"]
+    server.instance.insert("sys_user", {"sys_id": caller, "user_name": "employee", "name": "Joe Employee"})
+    with server.past(2):
+        server.instance.insert("incident", {k: v for k, v in sample.items() if not k.startswith("sys_")})
+    (fetched,) = fetch_all(make())
+    recorded = to_ticket(sample, settings, "sn")
+    for name in ("number", "subject", "description", "channel", "impact", "urgency", "priority", "status"):
+        assert getattr(fetched, name) == getattr(recorded, name), name
+    assert (fetched.category, fetched.subcategory, fetched.created, fetched.resolved) == (
+        recorded.category,
+        recorded.subcategory,
+        recorded.created,
+        recorded.resolved,
+    )
+    assert fetched.requester.name == "Joe Employee"
+    assert fetched.custom["assigned_to"] == recorded.custom["assigned_to"]
 
 
 class TestFetch:
