@@ -17,7 +17,7 @@ import requests
 from matrixcore import AdapterContext, AdapterError, PriorityChange, RetryPolicy, Ticket
 from matrixcore._config import parse_config
 from matrixcore.testing import FakeClock, Fault
-from matrixcore_servicenow import SPEC, ServiceNowAdapter, Settings, to_ticket
+from matrixcore_servicenow import SPEC, ServiceNowAdapter, Settings, Watermark, to_ticket
 from matrixcore_servicenow.testing import ServiceNowEmulator, TableApiDescription
 
 from servicenow_support import research_file, research_json
@@ -240,6 +240,40 @@ class TestFetch:
         assert [t.id for t in tickets] == [i for i in order if i not in hidden]
         pages = [e.response.json()["result"] for e in server.exchanges if e.method == "GET"]
         assert pages[0] == []  # a pager that stops at an empty or short page would have read nothing
+
+    def test_a_page_of_odd_records_is_read_as_far_as_it_can_be(
+        self, server: ServiceNowEmulator, make: Make, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        stamp = "2026-11-23 08:00:00"
+        nulls = {"sys_id": "a" * 32, "sys_updated_on": stamp, "sys_mod_count": "0", "number": None}
+        nulls |= dict.fromkeys(["short_description", "impact", "urgency", "priority", "state"], None)
+        nulls |= {"opened_at": None, "sys_created_on": stamp, "caller_id": None, "caller_id.vip": None}
+        shaped = {
+            "sys_id": "b" * 32,
+            "sys_updated_on": stamp,
+            "sys_mod_count": "3",
+            "opened_at": "2026-11-23T07:30:00+01:00",  # ISO 8601, as exports have it
+            "impact": {"display_value": "1 - High", "value": "1"},
+            "caller_id": {"link": f"{server.url}api/now/table/sys_user/x", "value": "x"},
+            "u_unknown_field": {"nested": [1, 2]},
+        }
+        no_id = {"sys_updated_on": stamp, "short_description": "no sys_id"}
+        bad_date = {"sys_id": "c" * 32, "sys_updated_on": stamp, "opened_at": "23/11/2026 08:00"}
+        page = {"result": [nulls, shaped, no_id, bad_date]}
+        server.inject(Fault.status_code(200, page, {"X-Total-Count": "4"}), times=1)
+        batches = list(make().fetch(None))
+        tickets = [t for b in batches for t in b.tickets]
+        assert [t.id for t in tickets] == ["a" * 32, "b" * 32]
+        empty, odd = tickets
+        assert (empty.subject, empty.impact, empty.status, empty.requester.vip) == ("", None, "", False)
+        assert odd.impact == "high"
+        assert odd.created == datetime(2026, 11, 23, 6, 30, tzinfo=UTC)
+        assert odd.custom["sys_mod_count"] == "3"
+        assert odd.raw["u_unknown_field"] == {"nested": [1, 2]}
+        assert caplog.text.count("skipped a record of incident") == 2  # said, and the others kept
+        assert "record has no sys_id" in caplog.text
+        assert "not a ServiceNow date-time: '23/11/2026 08:00'" in caplog.text
+        assert Watermark.decode(batches[-1].cursor).since == stamp  # and the cursor moved on
 
     def test_empty_table_gives_no_batches(self, make: Make) -> None:
         assert list(make().fetch(None)) == []
