@@ -10,6 +10,7 @@ the OAuth endpoint (``_auth``) and reading the journal.
 from __future__ import annotations
 
 import dataclasses
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -68,6 +69,11 @@ class ServiceNowAdapter(HttpAdapter):
         self.table = self.options.table
         #: Server clock minus ours, learned from each response's ``Date`` (whole seconds, so it lags).
         self._clock_offset: timedelta | None = None
+        #: The journal entries this adapter posted, numbered in posting order (the newest few
+        #: thousand): entries of one second tie on their stamp, and this is all that says which
+        #: of them came first.
+        self._posted: OrderedDict[str, int] = OrderedDict()
+        self._posts = 0
         # The base's budget, made to count against the instance's hourly rule; an X-RateLimit-Reset
         # is the server's epoch, so it is read against the server's clock.
         rate = config.settings.get("rate_limit", {})
@@ -214,6 +220,7 @@ class ServiceNowAdapter(HttpAdapter):
             entries = []
         for entry in entries:
             if value_of(entry, "value").strip() == text.strip():
+                self._remember(value_of(entry, "sys_id"))
                 return journal_message(entry)
         self.logger.warning(
             "%s: %s: posted %s, but cannot read it back from sys_journal_field (read access?)",
@@ -229,9 +236,21 @@ class ServiceNowAdapter(HttpAdapter):
         )
 
     def list_messages(self, ticket: Ticket) -> Sequence[PostedMessage]:
-        """Comments and work notes on the ticket, oldest first, from the journal."""
-        query = f"element_id={ticket.id}^name={self.table}^elementINcomments,work_notes^ORDERBYsys_created_on"
-        return [journal_message(entry) for entry in self._journal(query)]
+        """Comments and work notes on the ticket, oldest first, from the journal.
+
+        Journal stamps are whole seconds, so entries posted together tie; ``sys_id`` breaks the
+        tie, or offset paging could repeat one entry and skip another (which a reconciliation
+        after a crash would take for a message never sent). New entries sort last, so an entry
+        posted while the pages are read moves no other. Which of two same-second entries came
+        first the instance cannot say; for the ones this adapter posted, it knows.
+        """
+        where = f"element_id={ticket.id}^name={self.table}^elementINcomments,work_notes"
+        entries = self._journal(f"{where}^ORDERBYsys_created_on^ORDERBYsys_id")
+        # Within one second, what this adapter posted lists in the order it posted it.
+        entries.sort(
+            key=lambda e: (value_of(e, "sys_created_on"), self._posted.get(value_of(e, "sys_id"), -1))
+        )
+        return [journal_message(entry) for entry in entries]
 
     def ruleset_problems(self, ruleset: Ruleset) -> Sequence[Problem]:
         """What the instance says about ``ruleset``: unknown choice values, matrix levels without a
@@ -260,9 +279,19 @@ class ServiceNowAdapter(HttpAdapter):
         return problems
 
     # -- helpers ----------------------------------------------------------------------------------
+    def _remember(self, entry_id: str) -> None:
+        self._posts += 1
+        self._posted[entry_id] = self._posts
+        if len(self._posted) > 4096:
+            self._posted.popitem(last=False)
+
     def _rows(self, table: str, query: str, fields: str) -> list[Mapping[str, Any]] | None:
-        """All rows of a query, or ``None`` where the instance will not show the table."""
-        params = {"sysparm_query": query, "sysparm_fields": fields, "sysparm_limit": "1000", **_ACTUAL}
+        """All rows of a query, or ``None`` where the instance will not show the table.
+
+        Ordered to the end by ``sys_id``: pages of an order with ties may overlap.
+        """
+        ordered = f"{query}^ORDERBYsys_id"
+        params = {"sysparm_query": ordered, "sysparm_fields": fields, "sysparm_limit": "1000", **_ACTUAL}
         rows: list[Mapping[str, Any]] = []
         try:
             for page in paginate_links(self.http, f"api/now/table/{table}", items="result", params=params):

@@ -196,6 +196,8 @@ class ServiceNowApi:
                 ]
             except InvalidQueryError:
                 matching = []
+            if instance.unstable_order:
+                instance.random.shuffle(matching)  # the sort is stable: ties keep this order
             ordered = encoded.sort(matching, lookup)
             # Row-level ACLs apply after paging: the count and the links do not know about them.
             window = [r for r in ordered[offset : offset + limit] if instance.can_read(user, table, r)]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import random
 import secrets
 import threading
 import uuid
@@ -135,6 +136,7 @@ class ServiceNowInstance:
         base_url: str = "https://emulator.service-now.com",
         priority_writable: bool = False,
         invalid_query_returns_no_rows: bool = False,
+        unstable_order: bool = False,
         client_credentials_enabled: bool = True,
         access_token_lifespan: int = 1800,
         refresh_token_lifespan: int = 8_640_000,
@@ -144,6 +146,11 @@ class ServiceNowInstance:
         self.base_url = base_url.rstrip("/")
         self.priority_writable = priority_writable
         self.invalid_query_returns_no_rows = invalid_query_returns_no_rows
+        #: Rows the query's ORDERBY leaves tied (or a query without one) come back in an order
+        #: that can differ from one request to the next, as a database's plan may have it; offset
+        #: paging over such an order can repeat rows and skip others.
+        self.unstable_order = unstable_order
+        self.random = random.Random(20261123)
         self.client_credentials_enabled = client_credentials_enabled
         self.access_token_lifespan = access_token_lifespan
         self.refresh_token_lifespan = refresh_token_lifespan
