@@ -134,6 +134,18 @@ class TestAuth:
         assert grants(server) == ["client_credentials"]
         assert server.instance.journal("incident", ticket.id)[0]["sys_created_by"] == "integration"
 
+    def test_a_busy_token_endpoint_is_waited_out_and_a_broken_one_explained(
+        self, server: ServiceNowEmulator, make: Make, fake_clock: FakeClock
+    ) -> None:
+        seed(server)
+        server.inject(Fault.too_many_requests(retry_after=4), path="/oauth_token.do", times=1)
+        assert len(fetch_all(make(auth=OAUTH))) == 1
+        assert 4.0 in fake_clock.sleeps
+        assert grants(server) == ["password", "password"]
+        server.inject(Fault.status_code(200, {"error": "not a token"}), path="/oauth_token.do")
+        with pytest.raises(AdapterError, match="the answer has no access_token"):
+            make(auth=OAUTH).check()
+
     def test_bad_credentials_are_explained(self, make: Make, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("SN_PASSWORD", "wrong")
         with pytest.raises(AdapterError, match="401") as caught:
@@ -346,6 +358,28 @@ class TestWrites:
         assert (row["impact"], row["urgency"], row["priority"]) == ("1", "2", "2")
         patch = server.requests_to(f"/api/now/table/incident/{sys_id}", "PATCH")[-1]
         assert patch.json() == {"impact": "1", "urgency": "2"}
+
+    def test_a_priority_alone_is_not_written_where_servicenow_derives_it(
+        self, server: ServiceNowEmulator, make: Make, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        seed(server)
+        adapter = make()
+        ticket = fetch_all(adapter)[0]
+        before = len(server.requests)
+        adapter.set_priority(ticket, PriorityChange(priority="P1"))
+        assert len(server.requests) == before
+        assert "priority P1 comes without impact and urgency" in caplog.text
+
+    def test_a_level_without_a_servicenow_value_fails_before_sending(
+        self, server: ServiceNowEmulator, make: Make
+    ) -> None:
+        seed(server)
+        adapter = make()
+        ticket = fetch_all(adapter)[0]
+        before = len(server.requests)
+        with pytest.raises(AdapterError, match="no ServiceNow value is mapped to level 'organisation'"):
+            adapter.set_priority(ticket, PriorityChange(impact="organisation"))
+        assert len(server.requests) == before
 
     def test_writing_what_is_there_sends_nothing(self, server: ServiceNowEmulator, make: Make) -> None:
         seed(server, impact="2", urgency="2")
