@@ -15,9 +15,12 @@ from urllib.parse import urlencode
 import pytest
 
 if TYPE_CHECKING:
+    from matrixcore import AdapterContext
+    from matrixcore_servicenow import ServiceNowAdapter
     from matrixcore_servicenow.testing import ServiceNowEmulator
 
 REPO = Path(__file__).resolve().parents[3]
+QUICKSTART = REPO / "examples" / "quickstart" / "rules.yaml"
 #: The Table API descriptions exported by two real instances (research data).
 DESCRIPTIONS = ("now-Table_API.2026-03.json", "now-Table_API.australia.json")
 
@@ -83,3 +86,19 @@ def description_problems(server: ServiceNowEmulator) -> list[str]:
                     for p in api.response_problems(exchange.method, url, answer.status, answer.body, kind)
                 ]
     return problems
+
+
+def open_adapter(
+    server: ServiceNowEmulator, context: AdapterContext, name: str = "sn", **settings: Any
+) -> ServiceNowAdapter:
+    """A ServiceNow connection to ``server``, its settings checked by the adapter's JSON Schema as
+    a config file's would be (secrets from the environment)."""
+    from matrixcore._config import parse_config
+    from matrixcore_servicenow import SPEC, ServiceNowAdapter
+
+    connection = {"adapter": "servicenow", "base_url": server.url, **settings}
+    document = {"rules": str(QUICKSTART), "connections": {name: connection}}
+    config = parse_config(json.dumps(document), "matrixcore.yaml", {"servicenow": SPEC.config_schema})
+    adapter = SPEC.factory(config.connections[name], context)
+    assert isinstance(adapter, ServiceNowAdapter)
+    return adapter

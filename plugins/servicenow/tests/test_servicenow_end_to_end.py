@@ -5,22 +5,20 @@ instance's state is checked."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import requests
 
 from matrixcore import AdapterContext, Engine, PriorityChange, load_ruleset
-from matrixcore._config import parse_config
 from matrixcore.testing import FakeClock
-from matrixcore_servicenow import SPEC, ServiceNowAdapter
+from matrixcore_servicenow import ServiceNowAdapter
 from matrixcore_servicenow.testing import ServiceNowEmulator
 
-QUICKSTART = Path(__file__).resolve().parents[3] / "examples" / "quickstart" / "rules.yaml"
+from servicenow_support import QUICKSTART, open_adapter
+
 #: The quick-start matrix (5 impacts x 3 urgencies, P1-P5) on ServiceNow's 3 x 3 and 1-5.
 MAPPING = {
     "impact": {"1": ["organisation", "branch"], "2": ["department", "group"], "3": "person"},
@@ -35,25 +33,16 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 @pytest.fixture
 def adapter(server: ServiceNowEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServiceNowAdapter]:
     monkeypatch.setenv("SN_CLIENT_SECRET", "matrixcore-secret")
-    connection = {
-        "adapter": "servicenow",
-        "base_url": server.url,
-        "auth": {
-            "type": "oauth",
-            "grant": "client_credentials",
-            "client_id": "matrixcore",
-            "client_secret": {"env": "SN_CLIENT_SECRET"},
-        },
-        "page_size": 2,
-        "mapping": MAPPING,
+    auth = {
+        "type": "oauth",
+        "grant": "client_credentials",
+        "client_id": "matrixcore",
+        "client_secret": {"env": "SN_CLIENT_SECRET"},
     }
-    document = {"rules": str(QUICKSTART), "connections": {"servicenow-prod": connection}}
-    config = parse_config(json.dumps(document), "matrixcore.yaml", {"servicenow": SPEC.config_schema})
     context = AdapterContext(
         session=requests.Session(), logger=logging.getLogger("e2e"), retry=FakeClock().retry_policy()
     )
-    made = SPEC.factory(config.connections["servicenow-prod"], context)
-    assert isinstance(made, ServiceNowAdapter)
+    made = open_adapter(server, context, "servicenow-prod", auth=auth, page_size=2, mapping=MAPPING)
     yield made
     made.close()
 

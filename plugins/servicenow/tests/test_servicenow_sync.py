@@ -7,7 +7,6 @@ with what it decided (``SyncOptions.writable`` from the adapter)."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -17,14 +16,14 @@ import pytest
 import requests
 
 from matrixcore import AdapterContext, Engine, Ticket, load_ruleset
-from matrixcore._config import parse_config
 from matrixcore._state import StateStore
 from matrixcore._sync import CycleReport, SyncOptions, sync_connection
 from matrixcore.testing import FakeClock
-from matrixcore_servicenow import SPEC, ServiceNowAdapter
+from matrixcore_servicenow import ServiceNowAdapter
 from matrixcore_servicenow.testing import ServiceNowEmulator
 
-QUICKSTART = Path(__file__).resolve().parents[3] / "examples" / "quickstart" / "rules.yaml"
+from servicenow_support import QUICKSTART, open_adapter
+
 MAPPING = {
     "impact": {"1": ["organisation", "branch"], "2": ["department", "group"], "3": "person"},
     "urgency": {"1": "high", "2": "normal", "3": "low"},
@@ -35,19 +34,11 @@ MAPPING = {
 @pytest.fixture
 def adapter(server: ServiceNowEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServiceNowAdapter]:
     monkeypatch.setenv("SN_PASSWORD", "integration")
-    connection = {
-        "adapter": "servicenow",
-        "base_url": server.url,
-        "auth": {"type": "basic", "username": "integration", "password": {"env": "SN_PASSWORD"}},
-        "mapping": MAPPING,
-    }
-    document = {"rules": str(QUICKSTART), "connections": {"sn": connection}}
-    config = parse_config(json.dumps(document), "matrixcore.yaml", {"servicenow": SPEC.config_schema})
+    auth = {"type": "basic", "username": "integration", "password": {"env": "SN_PASSWORD"}}
     context = AdapterContext(
         session=requests.Session(), logger=logging.getLogger("sync"), retry=FakeClock().retry_policy()
     )
-    made = SPEC.factory(config.connections["sn"], context)
-    assert isinstance(made, ServiceNowAdapter)
+    made = open_adapter(server, context, auth=auth, mapping=MAPPING)
     yield made
     made.close()
 
