@@ -10,6 +10,7 @@ the OAuth endpoint (``_auth``) and reading the journal.
 from __future__ import annotations
 
 import dataclasses
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -37,6 +38,7 @@ from matrixcore import (
 from ._auth import ServiceNowOAuth
 from ._checks import (
     CHOICE_FIELDS,
+    PRIORITY_LOOKUP_TABLES,
     choice_values,
     field_problems,
     lookup_table,
@@ -45,6 +47,7 @@ from ._checks import (
 )
 from ._cursor import Page, Watermark, scan_changes
 from ._mapping import journal_message, parse_glide_time, requested_fields, to_ticket, value_of, write_payload
+from ._ratelimit import RuleBudget
 from ._settings import Settings, connection_schema, parse_settings
 
 __all__ = ["SPEC", "ServiceNowAdapter"]
@@ -66,6 +69,22 @@ class ServiceNowAdapter(HttpAdapter):
         self.table = self.options.table
         #: Server clock minus ours, learned from each response's ``Date`` (whole seconds, so it lags).
         self._clock_offset: timedelta | None = None
+        #: The journal entries this adapter posted, numbered in posting order (the newest few
+        #: thousand): entries of one second tie on their stamp, and this is all that says which
+        #: of them came first.
+        self._posted: OrderedDict[str, int] = OrderedDict()
+        self._posts = 0
+        # The base's budget, made to count against the instance's hourly rule; an X-RateLimit-Reset
+        # is the server's epoch, so it is read against the server's clock.
+        rate = config.settings.get("rate_limit", {})
+        self.http.budget = RuleBudget(
+            rate.get("per_minute"),
+            burst=rate.get("burst"),
+            clock=self.http.retry.clock,
+            sleep=self.http.retry.sleep,
+            wall_clock=lambda: self._server_now().timestamp(),
+            logger=self.logger,
+        )
 
     def _auth(self) -> requests.auth.AuthBase:
         auth = self.options.auth
@@ -85,17 +104,31 @@ class ServiceNowAdapter(HttpAdapter):
             logger=self.logger,
         )
 
+    @property
+    def writable(self) -> frozenset[str]:
+        """The dimensions this connection writes, for the sync's ``SyncOptions.writable``.
+
+        With ``write: impact_urgency`` ServiceNow derives the priority itself; a sync that also
+        compared priority with what it decided would take a derivation that differs from the
+        matrix (a customised lookup rule) for an agent's change, and tell the requester so.
+        """
+        dimensions = {"impact", "urgency"} if self.options.writes_levels else set()
+        return frozenset(dimensions | ({"priority"} if self.options.writes_priority else set()))
+
     # -- the Adapter protocol ---------------------------------------------------------------------
     def check(self) -> None:
-        """Log in, read one ticket of the table, and one journal entry (list_messages needs them)."""
+        """Log in, read one ticket of the table, and one journal entry (list_messages needs them).
+
+        ``sysparm_no_count``: the journal of a large instance has millions of rows, and counting
+        them (for ``X-Total-Count``) is the slow part of a one-row read.
+        """
+        probe = {"sysparm_limit": "1", "sysparm_fields": "sys_id", "sysparm_no_count": "true"}
         for table, what in (
             (self.table, "tickets"),
             ("sys_journal_field", "the journal (sys_journal_field)"),
         ):
             try:
-                response = self.http.get(
-                    f"api/now/table/{table}", params={"sysparm_limit": "1", "sysparm_fields": "sys_id"}
-                )
+                response = self.http.get(f"api/now/table/{table}", params=probe)
             except HttpError as exc:
                 raise self._explain(exc, f"reading {what}") from None
             self._observe(response)
@@ -155,15 +188,22 @@ class ServiceNowAdapter(HttpAdapter):
             )
         derived = self.options.priority.level(value_of(result, "priority"))
         if change.priority is not None and derived != change.priority:
+            source = PRIORITY_LOOKUP_TABLES.get(self.table)
+            advice = (
+                f"align the Priority Lookup Rules ({source}) with the matrix"
+                if source
+                else f"{self.table} derives no priority out of the box: use write: all"
+            )
             self.logger.warning(
-                "%s: %s: ServiceNow derived priority %s from impact %s and urgency %s, matrixcore decided "
-                "%s; align the Priority Lookup Rules (dl_u_priority) with the matrix",
+                "%s: %s: ServiceNow holds priority %s with impact %s and urgency %s, "
+                "matrixcore decided %s; %s",
                 self.name,
                 ticket.number or ticket.id,
-                derived or value_of(result, "priority"),
+                derived or value_of(result, "priority") or "(none)",
                 value_of(result, "impact"),
                 value_of(result, "urgency"),
                 change.priority,
+                advice,
             )
 
     def post_message(self, ticket: Ticket, text: str, visible_to_requester: bool) -> PostedMessage:
@@ -180,6 +220,7 @@ class ServiceNowAdapter(HttpAdapter):
             entries = []
         for entry in entries:
             if value_of(entry, "value").strip() == text.strip():
+                self._remember(value_of(entry, "sys_id"))
                 return journal_message(entry)
         self.logger.warning(
             "%s: %s: posted %s, but cannot read it back from sys_journal_field (read access?)",
@@ -195,9 +236,21 @@ class ServiceNowAdapter(HttpAdapter):
         )
 
     def list_messages(self, ticket: Ticket) -> Sequence[PostedMessage]:
-        """Comments and work notes on the ticket, oldest first, from the journal."""
-        query = f"element_id={ticket.id}^name={self.table}^elementINcomments,work_notes^ORDERBYsys_created_on"
-        return [journal_message(entry) for entry in self._journal(query)]
+        """Comments and work notes on the ticket, oldest first, from the journal.
+
+        Journal stamps are whole seconds, so entries posted together tie; ``sys_id`` breaks the
+        tie, or offset paging could repeat one entry and skip another (which a reconciliation
+        after a crash would take for a message never sent). New entries sort last, so an entry
+        posted while the pages are read moves no other. Which of two same-second entries came
+        first the instance cannot say; for the ones this adapter posted, it knows.
+        """
+        where = f"element_id={ticket.id}^name={self.table}^elementINcomments,work_notes"
+        entries = self._journal(f"{where}^ORDERBYsys_created_on^ORDERBYsys_id")
+        # Within one second, what this adapter posted lists in the order it posted it.
+        entries.sort(
+            key=lambda e: (value_of(e, "sys_created_on"), self._posted.get(value_of(e, "sys_id"), -1))
+        )
+        return [journal_message(entry) for entry in entries]
 
     def ruleset_problems(self, ruleset: Ruleset) -> Sequence[Problem]:
         """What the instance says about ``ruleset``: unknown choice values, matrix levels without a
@@ -205,13 +258,15 @@ class ServiceNowAdapter(HttpAdapter):
         field names (in the filter and the mapping) the table does not have."""
         tables = f"nameIN{self.table},task"
         choice_query = f"{tables}^elementIN{','.join(CHOICE_FIELDS)}"
-        choices = self._rows("sys_choice", choice_query, "element,value,inactive")
-        rules = self._rows("dl_u_priority", "active=true^ORDERBYorder", "impact,urgency,priority,active")
+        choices = self._rows("sys_choice", choice_query, "name,element,value,inactive")
+        source = PRIORITY_LOOKUP_TABLES.get(self.table)
+        fields = "impact,urgency,priority,active"
+        rules = self._rows(source, "active=true^ORDERBYorder", fields) if source else None
         problems = ruleset_problems(
             self.name,
             self.options,
             ruleset,
-            None if choices is None else choice_values(choices),
+            None if choices is None else choice_values(choices, self.table),
             lookup_table(rules) if rules else None,
         )
         named = ",".join(named_fields(self.options))
@@ -224,9 +279,19 @@ class ServiceNowAdapter(HttpAdapter):
         return problems
 
     # -- helpers ----------------------------------------------------------------------------------
+    def _remember(self, entry_id: str) -> None:
+        self._posts += 1
+        self._posted[entry_id] = self._posts
+        if len(self._posted) > 4096:
+            self._posted.popitem(last=False)
+
     def _rows(self, table: str, query: str, fields: str) -> list[Mapping[str, Any]] | None:
-        """All rows of a query, or ``None`` where the instance will not show the table."""
-        params = {"sysparm_query": query, "sysparm_fields": fields, "sysparm_limit": "1000", **_ACTUAL}
+        """All rows of a query, or ``None`` where the instance will not show the table.
+
+        Ordered to the end by ``sys_id``: pages of an order with ties may overlap.
+        """
+        ordered = f"{query}^ORDERBYsys_id"
+        params = {"sysparm_query": ordered, "sysparm_fields": fields, "sysparm_limit": "1000", **_ACTUAL}
         rows: list[Mapping[str, Any]] = []
         try:
             for page in paginate_links(self.http, f"api/now/table/{table}", items="result", params=params):

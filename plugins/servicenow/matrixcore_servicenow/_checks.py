@@ -25,12 +25,20 @@ from ._settings import LevelMap, Settings
 
 __all__ = [
     "CHOICE_FIELDS",
+    "PRIORITY_LOOKUP_TABLES",
     "choice_values",
     "field_problems",
     "lookup_table",
     "named_fields",
     "ruleset_problems",
 ]
+
+#: The data lookup table that derives a table's priority from impact and urgency (ServiceNow docs:
+#: *Define priority lookup rules*, *Data lookup for prioritizing problems*); other tables have none.
+PRIORITY_LOOKUP_TABLES: Final[Mapping[str, str]] = {
+    "incident": "dl_u_priority",
+    "problem": "dl_problem_priority",
+}
 
 _FILTER_FIELD: Final = re.compile(r"^(?:OR|NQ)?([a-z_][a-z0-9_]*)")
 
@@ -84,13 +92,18 @@ def field_problems(connection: str, settings: Settings, known: set[str]) -> list
     return problems
 
 
-def choice_values(rows: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
-    """element -> active choice values, from ``sys_choice`` rows (of the table and of ``task``)."""
-    out: dict[str, set[str]] = {}
+def choice_values(rows: Sequence[Mapping[str, Any]], table: str) -> dict[str, set[str]]:
+    """element -> active choice values, from ``sys_choice`` rows of ``table`` and of ``task``.
+
+    A table's own list replaces the one it inherits from task (incident's states are not task's).
+    """
+    own: dict[str, set[str]] = {}
+    inherited: dict[str, set[str]] = {}
     for row in rows:
         if value_of(row, "inactive").lower() != "true":
-            out.setdefault(value_of(row, "element"), set()).add(value_of(row, "value"))
-    return out
+            into = own if value_of(row, "name") == table else inherited
+            into.setdefault(value_of(row, "element"), set()).add(value_of(row, "value"))
+    return {**inherited, **own}
 
 
 def lookup_table(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], str]:
@@ -127,11 +140,17 @@ def ruleset_problems(
         problems.append(Problem(at, "cannot read sys_choice: mapped values not checked", severity="warning"))
     else:
         problems += _choice_problems(at, settings, choices)
-    if lookup is None:
-        problems.append(
-            Problem(
-                at, "cannot read the Priority Lookup Rules (dl_u_priority): not compared", severity="warning"
+    source = PRIORITY_LOOKUP_TABLES.get(settings.table)
+    if source is None:
+        if not settings.writes_priority:
+            message = (
+                f"{settings.table} has no Priority Lookup Rules out of the box: with write: impact_urgency "
+                "matrixcore never sets its priority; use write: all unless the instance derives it"
             )
+            problems.append(Problem(("connections", connection, "write"), message, severity="warning"))
+    elif lookup is None:
+        problems.append(
+            Problem(at, f"cannot read the Priority Lookup Rules ({source}): not compared", severity="warning")
         )
     elif settings.writes_levels:
         problems += _lookup_problems((*at, "priority"), settings, ruleset, lookup)

@@ -45,7 +45,6 @@ _CORE_FIELDS: Final = (
     "urgency",
     "priority",
     "state",
-    "hold_reason",
     "opened_at",
     "sys_created_on",
     "sys_updated_on",
@@ -55,7 +54,6 @@ _CORE_FIELDS: Final = (
     "work_start",
     "assigned_to",
     "assignment_group",
-    "caller_id",
 )
 _TRUE: Final = frozenset({"true", "1", "yes"})
 
@@ -101,8 +99,12 @@ def format_glide_time(instant: datetime) -> str:
 
 def requested_fields(settings: Settings) -> list[str]:
     """The ``sysparm_fields`` a fetch asks for: only what the mapping reads, in a stable order."""
+    # The requester's reference itself (caller_id, requested_for) keeps its sys_id in the raw record.
+    reference = settings.requester_fields["name"].partition(".")[0]
     wanted = [
         *_CORE_FIELDS,
+        *([settings.hold_reason_field] if settings.hold_reason_field else []),
+        reference,
         *settings.requester_fields.values(),
         *settings.ticket_fields.values(),
         *settings.custom_fields.values(),
@@ -133,7 +135,7 @@ def _paused_since(record: Mapping[str, Any], settings: Settings, updated: dateti
     if value_of(record, "state") not in settings.pause_states:
         return None
     reasons = settings.pause_hold_reasons
-    if reasons is not None and value_of(record, "hold_reason") not in reasons:
+    if reasons is not None and value_of(record, settings.hold_reason_field) not in reasons:
         return None
     return _time(record, settings.pause_since_field) or updated
 
@@ -159,7 +161,7 @@ def to_ticket(record: Mapping[str, Any], settings: Settings, source: str) -> Tic
     if created is None:
         raise ValueError(f"record {sys_id}: neither opened_at, sys_created_on nor sys_updated_on is set")
     state = value_of(record, "state")
-    hold_reason = value_of(record, "hold_reason")
+    hold_reason = value_of(record, settings.hold_reason_field) if settings.hold_reason_field else ""
     contact_type = value_of(record, "contact_type")
     custom: dict[str, Any] = {
         "state": state,

@@ -8,6 +8,7 @@ would make writes ambiguous.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,16 +23,32 @@ __all__ = [
     "DEFAULT_CHANNELS",
     "DEFAULT_HOLD_REASONS",
     "DEFAULT_STATES",
+    "TABLE_DEFAULTS",
+    "TASK_STATES",
     "AuthSettings",
     "LevelMap",
     "Settings",
+    "TableDefaults",
     "connection_schema",
     "parse_settings",
+    "table_defaults",
 ]
 
 #: Out-of-the-box incident states (sys_choice incident.state).
 DEFAULT_STATES: Final[Mapping[str, str]] = MappingProxyType(
     {"1": "New", "2": "In Progress", "3": "On Hold", "6": "Resolved", "7": "Closed", "8": "Canceled"}
+)
+#: Out-of-the-box task states (sys_choice task.state): sc_req_item and other task tables that have
+#: no state model of their own. 3 is *Closed Complete* here, not On Hold.
+TASK_STATES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "-5": "Pending",
+        "1": "Open",
+        "2": "Work in Progress",
+        "3": "Closed Complete",
+        "4": "Closed Incomplete",
+        "7": "Closed Skipped",
+    }
 )
 #: Out-of-the-box incident hold reasons (sys_choice incident.hold_reason).
 DEFAULT_HOLD_REASONS: Final[Mapping[str, str]] = MappingProxyType(
@@ -50,15 +67,53 @@ DEFAULT_CHANNELS: Final[Mapping[str, str]] = MappingProxyType(
 )
 _DEFAULT_IMPACT: Final = {"1": "high", "2": "medium", "3": "low"}
 _DEFAULT_PRIORITY: Final = {str(n): f"P{n}" for n in range(1, 6)}
-_DEFAULT_REQUESTER: Final[Mapping[str, str]] = MappingProxyType(
+_REQUESTER_FIELDS: Final = ("name", "email", "preferred_language", "vip", "time_zone")
+
+
+def _requester(reference: str) -> Mapping[str, str]:
+    """The requester's details dot-walked through a sys_user reference field."""
+    keys = ("name", "address", "language", "vip", "timezone")
+    return MappingProxyType({k: f"{reference}.{f}" for k, f in zip(keys, _REQUESTER_FIELDS, strict=True)})
+
+
+@dataclass(frozen=True, slots=True)
+class TableDefaults:
+    """What a table's out-of-the-box set-up means for the mapping: its states, which of them pause
+    or count as picked up, where the requester is, and whether it has a hold reason."""
+
+    states: Mapping[str, str]
+    pause_states: frozenset[str]
+    pickup_states: frozenset[str]
+    requester: Mapping[str, str]
+    hold_reason_field: str = ""
+
+
+_INCIDENT_DEFAULTS: Final = TableDefaults(
+    states=DEFAULT_STATES,
+    pause_states=frozenset({"3"}),  # On Hold
+    pickup_states=frozenset({"2", "3", "6", "7", "8"}),
+    requester=_requester("caller_id"),
+    hold_reason_field="hold_reason",
+)
+_TASK_DEFAULTS: Final = TableDefaults(
+    states=TASK_STATES,
+    pause_states=frozenset({"-5"}),  # Pending
+    pickup_states=frozenset({"2", "3", "4", "7"}),
+    requester=_requester("opened_by"),
+)
+#: Per table; any other table (a task table of its own, a u_ table) gets task's.
+TABLE_DEFAULTS: Final[Mapping[str, TableDefaults]] = MappingProxyType(
     {
-        "name": "caller_id.name",
-        "address": "caller_id.email",
-        "language": "caller_id.preferred_language",
-        "vip": "caller_id.vip",
-        "timezone": "caller_id.time_zone",
+        "incident": _INCIDENT_DEFAULTS,
+        "sc_req_item": dataclasses.replace(_TASK_DEFAULTS, requester=_requester("requested_for")),
     }
 )
+
+
+def table_defaults(table: str) -> TableDefaults:
+    return TABLE_DEFAULTS.get(table, _TASK_DEFAULTS)
+
+
 _DEFAULT_TICKET_FIELDS: Final[Mapping[str, str]] = MappingProxyType(
     {"category": "category", "subcategory": "subcategory", "service": "business_service.name"}
 )
@@ -148,10 +203,12 @@ class Settings:
     #: ``None``: every hold reason pauses.
     pause_hold_reasons: frozenset[str] | None = None
     pause_since_field: str = "sys_updated_on"
+    #: The table's hold-reason field ("" where it has none: only incident has one out of the box).
+    hold_reason_field: str = "hold_reason"
     pickup_states: frozenset[str] = frozenset({"2", "3", "6", "7", "8"})
     pickup_when_assigned: bool = False
     pickup_time_field: str = ""
-    requester_fields: Mapping[str, str] = field(default_factory=lambda: _DEFAULT_REQUESTER)
+    requester_fields: Mapping[str, str] = field(default_factory=lambda: _INCIDENT_DEFAULTS.requester)
     languages: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     ticket_fields: Mapping[str, str] = field(default_factory=lambda: _DEFAULT_TICKET_FIELDS)
     custom_fields: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
@@ -189,11 +246,18 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
     pause: Mapping[str, Any] = mapping.get("pause", {})
     pickup: Mapping[str, Any] = mapping.get("pickup", {})
     defaults = Settings(base_url="", auth=auth)
+    table = str(raw.get("table", "incident"))
+    own = table_defaults(table)
     reasons = pause.get("hold_reasons")
+    if reasons is not None and not own.hold_reason_field:
+        raise ValueError(
+            f"mapping.pause.hold_reasons: {table} has no hold reason (only incident has one out of the box); "
+            "pause by state instead"
+        )
     return Settings(
         base_url=str(raw["base_url"]).rstrip("/"),
         auth=auth,
-        table=raw.get("table", "incident"),
+        table=table,
         filter=raw.get("filter", ""),
         page_size=int(raw.get("page_size", 100)),
         write=raw.get("write", "impact_urgency"),
@@ -201,15 +265,16 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
         urgency=LevelMap.build("urgency", mapping.get("urgency", _DEFAULT_IMPACT)),
         priority=LevelMap.build("priority", mapping.get("priority", _DEFAULT_PRIORITY)),
         channels=MappingProxyType({**DEFAULT_CHANNELS, **mapping.get("channels", {})}),
-        states=MappingProxyType({**DEFAULT_STATES, **mapping.get("states", {})}),
+        states=MappingProxyType({**own.states, **mapping.get("states", {})}),
         hold_reasons=MappingProxyType({**DEFAULT_HOLD_REASONS, **mapping.get("hold_reasons", {})}),
-        pause_states=frozenset(pause.get("states", defaults.pause_states)),
+        pause_states=frozenset(pause.get("states", own.pause_states)),
         pause_hold_reasons=None if reasons is None else frozenset(reasons),
         pause_since_field=pause.get("since_field", defaults.pause_since_field),
-        pickup_states=frozenset(pickup.get("states", defaults.pickup_states)),
+        hold_reason_field=own.hold_reason_field,
+        pickup_states=frozenset(pickup.get("states", own.pickup_states)),
         pickup_when_assigned=bool(pickup.get("when_assigned", False)),
         pickup_time_field=pickup.get("time_field", ""),
-        requester_fields=MappingProxyType({**defaults.requester_fields, **mapping.get("requester", {})}),
+        requester_fields=MappingProxyType({**own.requester, **mapping.get("requester", {})}),
         languages=MappingProxyType(dict(mapping.get("languages", {}))),
         ticket_fields=MappingProxyType({**defaults.ticket_fields, **mapping.get("fields", {})}),
         custom_fields=MappingProxyType(dict(mapping.get("custom", {}))),

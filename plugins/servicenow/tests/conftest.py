@@ -1,13 +1,28 @@
-"""Fixtures of the ServiceNow plugin's tests: an emulated instance on a hand-moved clock."""
+"""Fixtures of the ServiceNow plugin's tests: an emulated instance on a hand-moved clock, and one
+served over HTTP whose every request is checked against the published Table API descriptions."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 
 from matrixcore_servicenow import Settings, parse_settings
-from matrixcore_servicenow.testing import ManualClock, ServiceNowApi, ServiceNowInstance
+from matrixcore_servicenow.testing import ManualClock, ServiceNowApi, ServiceNowEmulator, ServiceNowInstance
 
-from servicenow_support import basic
+from servicenow_support import basic, description_problems
+
+
+@pytest.fixture
+def server() -> Iterator[ServiceNowEmulator]:
+    """The emulator on 127.0.0.1, ordering tied rows arbitrarily; afterwards, every request it
+    received must conform to ServiceNow's published Table API descriptions (where the research
+    data is present)."""
+    with ServiceNowEmulator() as emulator:
+        # Rows an ORDERBY leaves tied come back in any order, as from a real database.
+        emulator.instance.unstable_order = True
+        yield emulator
+        assert description_problems(emulator) == []
 
 
 @pytest.fixture

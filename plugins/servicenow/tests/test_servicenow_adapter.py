@@ -6,19 +6,21 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
 
-from matrixcore import AdapterContext, AdapterError, PriorityChange, Ticket
+from matrixcore import AdapterContext, AdapterError, PriorityChange, RetryPolicy, Ticket
 from matrixcore._config import parse_config
 from matrixcore.testing import FakeClock, Fault
-from matrixcore_servicenow import SPEC, ServiceNowAdapter
+from matrixcore_servicenow import SPEC, ServiceNowAdapter, Settings, Watermark, to_ticket
 from matrixcore_servicenow.testing import ServiceNowEmulator, TableApiDescription
 
-from servicenow_support import research_file
+from servicenow_support import research_file, research_json
 
 Make = Callable[..., ServiceNowAdapter]
 BASIC = {"type": "basic", "username": "integration", "password": {"env": "SN_PASSWORD"}}
@@ -30,12 +32,6 @@ OAUTH = {
     "username": "integration",
     "password": {"env": "SN_PASSWORD"},
 }
-
-
-@pytest.fixture
-def server() -> Iterator[ServiceNowEmulator]:
-    with ServiceNowEmulator() as emulator:
-        yield emulator
 
 
 @pytest.fixture
@@ -51,7 +47,9 @@ def make(
     monkeypatch.setenv("SN_CLIENT_SECRET", "matrixcore-secret")
     made: list[ServiceNowAdapter] = []
 
-    def build(read_only: bool = False, **settings: Any) -> ServiceNowAdapter:
+    def build(
+        read_only: bool = False, retry: RetryPolicy | None = None, **settings: Any
+    ) -> ServiceNowAdapter:
         raw = {"base_url": server.url, "auth": BASIC, "page_size": 3, **settings}
         document = {"rules": "rules.yaml", "connections": {"sn": {"adapter": "servicenow", **raw}}}
         config = parse_config(json.dumps(document), "matrixcore.yaml", {"servicenow": SPEC.config_schema})
@@ -59,7 +57,7 @@ def make(
             read_only=read_only,
             session=requests.Session(),
             logger=logging.getLogger("matrixcore.adapter.sn"),
-            retry=fake_clock.retry_policy(max_attempts=3),
+            retry=retry or fake_clock.retry_policy(max_attempts=3),
         )
         adapter = SPEC.factory(config.connections["sn"], context)
         assert isinstance(adapter, ServiceNowAdapter)
@@ -81,6 +79,17 @@ def seed(server: ServiceNowEmulator, count: int = 1, table: str = "incident", **
 
 def fetch_all(adapter: ServiceNowAdapter, cursor: str | None = None) -> list[Ticket]:
     return [t for batch in adapter.fetch(cursor) for t in batch.tickets]
+
+
+def clear_of_the_hour(margin: int = 30) -> datetime:
+    """Now, at least ``margin`` seconds before the top of the hour: rate-limit rules count per
+    clock hour, and a test of one must not see its hour end half-way."""
+    now = datetime.now(UTC)
+    left = 3600 - (now.minute * 60 + now.second)
+    if left < margin:
+        time.sleep(left + 1)
+        now = datetime.now(UTC)
+    return now
 
 
 def grants(server: ServiceNowEmulator) -> list[str]:
@@ -125,6 +134,18 @@ class TestAuth:
         assert grants(server) == ["client_credentials"]
         assert server.instance.journal("incident", ticket.id)[0]["sys_created_by"] == "integration"
 
+    def test_a_busy_token_endpoint_is_waited_out_and_a_broken_one_explained(
+        self, server: ServiceNowEmulator, make: Make, fake_clock: FakeClock
+    ) -> None:
+        seed(server)
+        server.inject(Fault.too_many_requests(retry_after=4), path="/oauth_token.do", times=1)
+        assert len(fetch_all(make(auth=OAUTH))) == 1
+        assert 4.0 in fake_clock.sleeps
+        assert grants(server) == ["password", "password"]
+        server.inject(Fault.status_code(200, {"error": "not a token"}), path="/oauth_token.do")
+        with pytest.raises(AdapterError, match="the answer has no access_token"):
+            make(auth=OAUTH).check()
+
     def test_bad_credentials_are_explained(self, make: Make, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("SN_PASSWORD", "wrong")
         with pytest.raises(AdapterError, match="401") as caught:
@@ -151,6 +172,39 @@ class TestAuth:
         text = caplog.text + str(caught.value) + repr(adapter)
         for secret in ("integration:integration", "matrixcore-secret", token):
             assert secret not in text
+
+
+def test_check_reads_one_row_of_each_without_counting_the_table(
+    server: ServiceNowEmulator, make: Make
+) -> None:
+    make().check()
+    probes = [r for r in server.requests if r.path.startswith("/api/now/table/")]
+    assert [r.path for r in probes] == ["/api/now/table/incident", "/api/now/table/sys_journal_field"]
+    assert all((r.arg("sysparm_limit"), r.arg("sysparm_no_count")) == ("1", "true") for r in probes)
+
+
+def test_the_real_recorded_incident_reads_alike_over_http(
+    server: ServiceNowEmulator, make: Make, settings: Settings
+) -> None:
+    """The record a real instance returned, stored in the emulator and fetched by the adapter, maps
+    to the ticket the recording itself maps to."""
+    sample = research_json("table-api-incident-sample.json")["result"][0]
+    caller = sample["caller_id"]["value"]
+    server.instance.insert("sys_user", {"sys_id": caller, "user_name": "employee", "name": "Joe Employee"})
+    with server.past(2):
+        server.instance.insert("incident", {k: v for k, v in sample.items() if not k.startswith("sys_")})
+    (fetched,) = fetch_all(make())
+    recorded = to_ticket(sample, settings, "sn")
+    for name in ("number", "subject", "description", "channel", "impact", "urgency", "priority", "status"):
+        assert getattr(fetched, name) == getattr(recorded, name), name
+    assert (fetched.category, fetched.subcategory, fetched.created, fetched.resolved) == (
+        recorded.category,
+        recorded.subcategory,
+        recorded.created,
+        recorded.resolved,
+    )
+    assert fetched.requester.name == "Joe Employee"
+    assert fetched.custom["assigned_to"] == recorded.custom["assigned_to"]
 
 
 class TestFetch:
@@ -183,12 +237,66 @@ class TestFetch:
         assert ticket.paused_since is not None
 
     def test_other_tables_and_filters(self, server: ServiceNowEmulator, make: Make) -> None:
-        seed(server, 2, table="sc_req_item", active="true")
+        anna = server.instance.add_user("anna", name="Anna de Vries", email="anna@example.nl")
+        seed(server, 1, table="sc_req_item", active="true", requested_for=anna, state="-5")
+        seed(server, 1, table="sc_req_item", active="true", requested_for=anna, state="3")
         seed(server, 1, table="sc_req_item", active="false")
         seed(server, 4)
         tickets = fetch_all(make(table="sc_req_item", filter="active=true"))
         assert len(tickets) == 2
         assert all(t.number.startswith("RITM") for t in tickets)
+        assert {t.requester.address for t in tickets} == {"anna@example.nl"}
+        by_status = {t.status: t for t in tickets}
+        assert set(by_status) == {"Pending", "Closed Complete"}
+        assert by_status["Pending"].paused_since is not None
+        assert by_status["Closed Complete"].paused_since is None  # incident's On Hold is 3; not here
+
+    def test_pages_emptied_by_read_acls_do_not_end_the_scan(
+        self, server: ServiceNowEmulator, make: Make
+    ) -> None:
+        seed(server, 8)
+        rows = server.instance.tables["incident"].values()
+        order = [r["sys_id"] for r in sorted(rows, key=lambda r: (r["sys_updated_on"], r["sys_id"]))]
+        hidden = {*order[:3], order[5]}  # the whole first page of three, and one more
+        server.instance.hidden_records["integration"] = hidden
+        tickets = fetch_all(make())
+        assert [t.id for t in tickets] == [i for i in order if i not in hidden]
+        pages = [e.response.json()["result"] for e in server.exchanges if e.method == "GET"]
+        assert pages[0] == []  # a pager that stops at an empty or short page would have read nothing
+
+    def test_a_page_of_odd_records_is_read_as_far_as_it_can_be(
+        self, server: ServiceNowEmulator, make: Make, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        stamp = "2026-11-23 08:00:00"
+        nulls = {"sys_id": "a" * 32, "sys_updated_on": stamp, "sys_mod_count": "0", "number": None}
+        nulls |= dict.fromkeys(["short_description", "impact", "urgency", "priority", "state"], None)
+        nulls |= {"opened_at": None, "sys_created_on": stamp, "caller_id": None, "caller_id.vip": None}
+        shaped = {
+            "sys_id": "b" * 32,
+            "sys_updated_on": stamp,
+            "sys_mod_count": "3",
+            "opened_at": "2026-11-23T07:30:00+01:00",  # ISO 8601, as exports have it
+            "impact": {"display_value": "1 - High", "value": "1"},
+            "caller_id": {"link": f"{server.url}api/now/table/sys_user/x", "value": "x"},
+            "u_unknown_field": {"nested": [1, 2]},
+        }
+        no_id = {"sys_updated_on": stamp, "short_description": "no sys_id"}
+        bad_date = {"sys_id": "c" * 32, "sys_updated_on": stamp, "opened_at": "23/11/2026 08:00"}
+        page = {"result": [nulls, shaped, no_id, bad_date]}
+        server.inject(Fault.status_code(200, page, {"X-Total-Count": "4"}), times=1)
+        batches = list(make().fetch(None))
+        tickets = [t for b in batches for t in b.tickets]
+        assert [t.id for t in tickets] == ["a" * 32, "b" * 32]
+        empty, odd = tickets
+        assert (empty.subject, empty.impact, empty.status, empty.requester.vip) == ("", None, "", False)
+        assert odd.impact == "high"
+        assert odd.created == datetime(2026, 11, 23, 6, 30, tzinfo=UTC)
+        assert odd.custom["sys_mod_count"] == "3"
+        assert odd.raw["u_unknown_field"] == {"nested": [1, 2]}
+        assert caplog.text.count("skipped a record of incident") == 2  # said, and the others kept
+        assert "record has no sys_id" in caplog.text
+        assert "not a ServiceNow date-time: '23/11/2026 08:00'" in caplog.text
+        assert Watermark.decode(batches[-1].cursor).since == stamp  # and the cursor moved on
 
     def test_empty_table_gives_no_batches(self, make: Make) -> None:
         assert list(make().fetch(None)) == []
@@ -205,9 +313,29 @@ class TestFetch:
         assert len(fetch_all(make())) == 2
         assert 7.0 in fake_clock.sleeps
 
+    def test_the_hours_quota_is_counted_and_its_reset_waited_for_instead_of_a_429(
+        self, server: ServiceNowEmulator, make: Make, fake_clock: FakeClock
+    ) -> None:
+        now = clear_of_the_hour()
+        seed(server, 9)  # three pages of three
+        server.instance.add_rate_limit(2, user="integration")
+
+        def sleep(seconds: float) -> None:  # waiting lets the instance's clock move on too
+            fake_clock.sleep(seconds)
+            server.clock.offset += timedelta(seconds=seconds)
+
+        adapter = make(retry=RetryPolicy(max_attempts=3, jitter=0, sleep=sleep, clock=fake_clock.monotonic))
+        adapter.http.budget.max_pause = 3600  # the default caps a wait at 5 minutes
+        assert len(fetch_all(adapter)) == 9
+        assert [e.response.status for e in server.exchanges] == [200] * 3
+        hour_end = (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+        (wait,) = fake_clock.sleeps
+        assert abs(wait - (hour_end - now).total_seconds()) < 5  # until the top of the hour
+
     def test_an_exhausted_rate_limit_rule_is_a_clear_retryable_error(
         self, server: ServiceNowEmulator, make: Make
     ) -> None:
+        clear_of_the_hour()
         seed(server, 9)  # three pages of three
         server.instance.add_rate_limit(2, user="integration")
         with pytest.raises(AdapterError, match="rate-limit rule") as caught:
@@ -231,6 +359,28 @@ class TestWrites:
         patch = server.requests_to(f"/api/now/table/incident/{sys_id}", "PATCH")[-1]
         assert patch.json() == {"impact": "1", "urgency": "2"}
 
+    def test_a_priority_alone_is_not_written_where_servicenow_derives_it(
+        self, server: ServiceNowEmulator, make: Make, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        seed(server)
+        adapter = make()
+        ticket = fetch_all(adapter)[0]
+        before = len(server.requests)
+        adapter.set_priority(ticket, PriorityChange(priority="P1"))
+        assert len(server.requests) == before
+        assert "priority P1 comes without impact and urgency" in caplog.text
+
+    def test_a_level_without_a_servicenow_value_fails_before_sending(
+        self, server: ServiceNowEmulator, make: Make
+    ) -> None:
+        seed(server)
+        adapter = make()
+        ticket = fetch_all(adapter)[0]
+        before = len(server.requests)
+        with pytest.raises(AdapterError, match="no ServiceNow value is mapped to level 'organisation'"):
+            adapter.set_priority(ticket, PriorityChange(impact="organisation"))
+        assert len(server.requests) == before
+
     def test_writing_what_is_there_sends_nothing(self, server: ServiceNowEmulator, make: Make) -> None:
         seed(server, impact="2", urgency="2")
         adapter = make()
@@ -248,8 +398,21 @@ class TestWrites:
         adapter.set_priority(
             fetch_all(adapter)[0], PriorityChange(impact="high", urgency="high", priority="P1")
         )
-        assert "derived priority P2" in caplog.text
-        assert "Priority Lookup Rules" in caplog.text
+        assert "holds priority P2 with impact 1 and urgency 1, matrixcore decided P1" in caplog.text
+        assert "Priority Lookup Rules (dl_u_priority)" in caplog.text
+
+    def test_requested_items_get_their_priority_written_with_write_all(
+        self, server: ServiceNowEmulator, make: Make, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        (sys_id,) = seed(server, table="sc_req_item")
+        adapter = make(table="sc_req_item")
+        change = PriorityChange(impact="high", urgency="high", priority="P1")
+        (ticket,) = fetch_all(adapter)
+        adapter.set_priority(ticket, change)
+        assert server.instance.tables["sc_req_item"][sys_id]["priority"] == ""  # nothing derives it
+        assert "sc_req_item derives no priority out of the box: use write: all" in caplog.text
+        make(table="sc_req_item", write="all").set_priority(ticket, change)
+        assert server.instance.tables["sc_req_item"][sys_id]["priority"] == "1"
 
     def test_a_priority_write_servicenow_ignores_is_an_error(
         self, server: ServiceNowEmulator, make: Make
@@ -349,7 +512,11 @@ class TestMessages:
                 server.instance.update("incident", sys_id, {"comments": f"comment {n}"})
         adapter = make(page_size=3)
         (ticket,) = fetch_all(adapter)
-        assert [m.text for m in adapter.list_messages(ticket)] == [f"comment {n}" for n in range(25)]
+        listed = adapter.list_messages(ticket)
+        # Entries of one second tie on their stamp, and the instance orders ties as it likes:
+        # each page is a different draw, so without a total order some would repeat, others go.
+        assert sorted(m.text for m in listed) == sorted(f"comment {n}" for n in range(25))
+        assert [m.created for m in listed] == sorted(m.created for m in listed)  # type: ignore[type-var]
         journal = server.requests_to("/api/now/table/sys_journal_field")
         assert len(journal) == 9  # pages of three, following Link rel="next"
 

@@ -14,6 +14,8 @@ from matrixcore.testing import AdapterContractSuite
 from matrixcore_servicenow import SPEC, Watermark, format_glide_time
 from matrixcore_servicenow.testing import ServiceNowEmulator
 
+from servicenow_support import description_problems
+
 LEVELS = {"1": "high", "2": "medium", "3": "low"}
 
 
@@ -25,7 +27,9 @@ class TestServiceNowContract(AdapterContractSuite[ServiceNowEmulator]):
     @pytest.fixture
     def server(self) -> Iterator[ServiceNowEmulator]:
         with ServiceNowEmulator() as emulator:
+            emulator.instance.unstable_order = True  # tied rows in any order, as from a database
             yield emulator
+            assert description_problems(emulator) == []
 
     def connection_settings(self, server: ServiceNowEmulator) -> Mapping[str, Any]:
         return {

@@ -49,7 +49,8 @@ def pages_over(
             date = parsedate_to_datetime(response.headers["Date"])
             yield Page(response.json()["result"], int(response.headers["X-Total-Count"]), date)
             between()
-            links = {link["rel"]: link["url"] for link in parse_header_links(response.headers["Link"])}
+            header = response.headers.get("Link", "")  # none when everything fits on one page
+            links = {link["rel"]: link["url"] for link in parse_header_links(header)}
             target = None
             if "next" in links:
                 split = urlsplit(links["next"])

@@ -77,6 +77,14 @@ class TestRecords:
         ]
         assert instance.tables["incident"][row["sys_id"]]["sys_mod_count"] == "2"
 
+    def test_priority_is_derived_per_table(self, instance: ServiceNowInstance) -> None:
+        instance.set_priority_rule("1", "1", "2", table="problem")  # problem's rules are its own
+        assert instance.insert("incident", {"impact": "1", "urgency": "1"})["priority"] == "1"
+        assert instance.insert("problem", {"impact": "1", "urgency": "1"})["priority"] == "2"
+        item = instance.insert("sc_req_item", {"impact": "1", "urgency": "1"})
+        assert item["priority"] == ""  # no lookup rules for requested items: nothing derived
+        assert instance.update("sc_req_item", item["sys_id"], {"priority": "2"})["priority"] == "2"  # type: ignore[index]
+
     def test_customised_priority_lookup(self, clock: ManualClock) -> None:
         # One real instance (the UCI incident log) derives priority 4, not 5, from impact 3 x urgency 3.
         custom = ServiceNowInstance(clock=clock, priority_lookup={("3", "3"): "4"})
@@ -212,8 +220,10 @@ class TestTableApi:
         )
         assert page.headers["X-Total-Count"] == "5"
         links = {link["rel"]: link["url"] for link in parse_header_links(page.headers["Link"])}
-        assert set(links) == {"first", "prev", "next", "last"}
+        # As a recorded real response has it: no "prev" on the first page.
+        assert set(links) == {"first", "next", "last"}
         following = [r["short_description"] for r in page.json()["result"]]
+        rels = []
         url = links["next"]
         while url:
             split = urlsplit(url)
@@ -221,11 +231,32 @@ class TestTableApi:
             assert parse_qs(split.query)["sysparm_query"] == ["ORDERBYsys_created_on"]
             page = api.handle("GET", f"{split.path}?{split.query}", admin)
             following += [r["short_description"] for r in page.json()["result"]]
-            url = {link["rel"]: link["url"] for link in parse_header_links(page.headers["Link"])}.get(
-                "next", ""
-            )
+            here = {link["rel"]: link["url"] for link in parse_header_links(page.headers["Link"])}
+            rels.append(set(here))
+            url = here.get("next", "")
         assert following == ["T0", "T1", "T2", "T3", "T4"]
+        assert rels == [{"first", "prev", "next", "last"}, {"first", "prev", "last"}]  # no "next" at the end
         assert parse_qs(urlsplit(links["last"]).query)["sysparm_offset"] == ["4"]
+
+    def test_one_page_has_no_link_header(
+        self, api: ServiceNowApi, admin: dict[str, str], seeded: list[str]
+    ) -> None:
+        page = get(api, "/api/now/table/incident", admin, sysparm_limit="5")
+        assert page.headers["X-Total-Count"] == "5"
+        assert "Link" not in page.headers
+
+    def test_row_level_acls_filter_after_paging(
+        self, api: ServiceNowApi, instance: ServiceNowInstance, admin: dict[str, str], seeded: list[str]
+    ) -> None:
+        instance.hidden_records["admin"] = {seeded[0], seeded[1]}
+        page = get(
+            api, "/api/now/table/incident", admin, sysparm_query="ORDERBYsys_created_on", sysparm_limit="2"
+        )
+        # The count and the links are the query's; the rows are what the ACLs let through.
+        assert page.json()["result"] == []
+        assert page.headers["X-Total-Count"] == "5"
+        assert 'rel="next"' in page.headers["Link"]
+        assert get(api, f"/api/now/table/incident/{seeded[0]}", admin).status == 404
 
     def test_no_count_and_suppressed_header(
         self, api: ServiceNowApi, admin: dict[str, str], seeded: list[str]
@@ -270,6 +301,19 @@ class TestTableApi:
         row = both.json()["result"][0]
         assert row["state"] == {"display_value": "New", "value": "1"}
         assert set(row["caller_id"]) == {"display_value", "value", "link"}
+
+    def test_tables_show_their_own_state_choices(
+        self, api: ServiceNowApi, instance: ServiceNowInstance, admin: dict[str, str]
+    ) -> None:
+        item = instance.insert("sc_req_item", {"state": "3"})
+        incident = instance.insert("incident", {"state": "3"})
+        shown = {"sysparm_fields": "state", "sysparm_display_value": "true"}
+        assert get(api, f"/api/now/table/sc_req_item/{item['sys_id']}", admin, **shown).json() == {
+            "result": {"state": "Closed Complete"}
+        }
+        assert get(api, f"/api/now/table/incident/{incident['sys_id']}", admin, **shown).json() == {
+            "result": {"state": "On Hold"}
+        }
 
     def test_journal_is_queryable_and_shown_in_display_values(
         self, api: ServiceNowApi, admin: dict[str, str], seeded: list[str]

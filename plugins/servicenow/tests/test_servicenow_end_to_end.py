@@ -1,25 +1,24 @@
 """End to end: the quick-start rules, an emulated instance seeded with tickets from several
 channels and callers, the adapter fetching them, the engine classifying, and the adapter writing
-impact/urgency and the requester messages; then the instance's state is checked."""
+impact/urgency, the requester messages (comments) and the decision trace (a work note); then the
+instance's state is checked."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import requests
 
 from matrixcore import AdapterContext, Engine, PriorityChange, load_ruleset
-from matrixcore._config import parse_config
 from matrixcore.testing import FakeClock
-from matrixcore_servicenow import SPEC, ServiceNowAdapter
+from matrixcore_servicenow import ServiceNowAdapter
 from matrixcore_servicenow.testing import ServiceNowEmulator
 
-QUICKSTART = Path(__file__).resolve().parents[3] / "examples" / "quickstart" / "rules.yaml"
+from servicenow_support import QUICKSTART, open_adapter
+
 #: The quick-start matrix (5 impacts x 3 urgencies, P1-P5) on ServiceNow's 3 x 3 and 1-5.
 MAPPING = {
     "impact": {"1": ["organisation", "branch"], "2": ["department", "group"], "3": "person"},
@@ -32,33 +31,18 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def server() -> Iterator[ServiceNowEmulator]:
-    with ServiceNowEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 def adapter(server: ServiceNowEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServiceNowAdapter]:
     monkeypatch.setenv("SN_CLIENT_SECRET", "matrixcore-secret")
-    connection = {
-        "adapter": "servicenow",
-        "base_url": server.url,
-        "auth": {
-            "type": "oauth",
-            "grant": "client_credentials",
-            "client_id": "matrixcore",
-            "client_secret": {"env": "SN_CLIENT_SECRET"},
-        },
-        "page_size": 2,
-        "mapping": MAPPING,
+    auth = {
+        "type": "oauth",
+        "grant": "client_credentials",
+        "client_id": "matrixcore",
+        "client_secret": {"env": "SN_CLIENT_SECRET"},
     }
-    document = {"rules": str(QUICKSTART), "connections": {"servicenow-prod": connection}}
-    config = parse_config(json.dumps(document), "matrixcore.yaml", {"servicenow": SPEC.config_schema})
     context = AdapterContext(
         session=requests.Session(), logger=logging.getLogger("e2e"), retry=FakeClock().retry_policy()
     )
-    made = SPEC.factory(config.connections["servicenow-prod"], context)
-    assert isinstance(made, ServiceNowAdapter)
+    made = open_adapter(server, context, "servicenow-prod", auth=auth, page_size=2, mapping=MAPPING)
     yield made
     made.close()
 
@@ -110,6 +94,9 @@ def test_quickstart_rules_on_servicenow(server: ServiceNowEmulator, adapter: Ser
             due = engine.due_messages(ticket, decision, (), NOW)
             for message in due.messages:
                 adapter.post_message(ticket, message.text, message.visible_to_requester)
+            # Why, for the agents: the decision trace as an internal work note.
+            trace = "\n".join(str(step) for step in decision.trace(engine.ruleset))
+            adapter.post_message(ticket, f"matrixcore: {decision.priority}\n{trace}", False)
 
     rows = sn.tables["incident"]
     # Major outage: organisation x high -> impact 1, urgency 1; ServiceNow derives priority 1.
@@ -132,6 +119,16 @@ def test_quickstart_rules_on_servicenow(server: ServiceNowEmulator, adapter: Ser
     assert comments(password)[0].startswith("Bedankt voor je melding INC")
     assert all(e["sys_created_by"] == "integration" for s in rows for e in sn.journal("incident", s))
 
+    def notes(sys_id: str) -> list[str]:
+        return [e["value"] for e in sn.journal("incident", sys_id) if e["element"] == "work_notes"]
+
+    # The trace went to the agents only: a work note naming the rule, nothing of it in the comments.
+    (note,) = notes(outage)
+    assert note.startswith("matrixcore: P1\n")
+    assert "rule 'major-outage'" in note
+    assert "major-outage" not in " ".join(comments(outage))
+    assert "rule 'password-reset'" in notes(password)[0]
+
     # Seeing the tickets again (matrixcore's own writes bumped them) needs no further write.
     cursor = batches[-1].cursor
     again = [t for b in adapter.fetch(cursor) for t in b.tickets]
@@ -144,3 +141,7 @@ def test_quickstart_rules_on_servicenow(server: ServiceNowEmulator, adapter: Ser
     # And the journal shows exactly what was posted.
     listed = adapter.list_messages(again[0])
     assert [m.text for m in listed] == [e["value"] for e in sn.journal("incident", again[0].id)]
+    assert [m.visible_to_requester for m in listed] == [
+        e["element"] == "comments" for e in sn.journal("incident", again[0].id)
+    ]
+    assert any(not m.visible_to_requester for m in listed)

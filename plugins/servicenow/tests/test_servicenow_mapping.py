@@ -193,6 +193,20 @@ class TestPauseAndPickup:
         assert ticket.paused_since == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
         assert "u_on_hold_since" in requested_fields(settings)
 
+    def test_requested_items_pause_when_pending_and_close_on_3(self) -> None:
+        settings = parse_settings({**_raw(), "table": "sc_req_item"})
+        item = record(number="RITM0010001", hold_reason="1", **{"requested_for.name": "Anna de Vries"})
+        closed = to_ticket({**item, "state": "3"}, settings, "sn")
+        assert (closed.status, closed.paused_since) == ("Closed Complete", None)
+        assert closed.first_response is not None
+        assert closed.custom["hold_reason"] == ""  # a requested item has no hold reason
+        pending = to_ticket({**item, "state": "-5"}, settings, "sn")
+        assert (pending.status, pending.paused_since) == ("Pending", pending.updated)
+        assert pending.requester.name == "Anna de Vries"
+        fields = requested_fields(settings)
+        assert {"requested_for", "requested_for.email"} <= set(fields)
+        assert not {"hold_reason", "caller_id"} & set(fields)
+
     def test_new_tickets_are_not_picked_up(self, settings: Settings) -> None:
         assert to_ticket(record(state="1", assigned_to="abc"), settings, "sn").first_response is None
 

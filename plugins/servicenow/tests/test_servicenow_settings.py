@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 
 from matrixcore import ConfigError
 from matrixcore._config import parse_config
-from matrixcore_servicenow import LevelMap, connection_schema, parse_settings
+from matrixcore_servicenow import LevelMap, Settings, connection_schema, parse_settings
 
 SCHEMAS = {"servicenow": connection_schema()}
 
@@ -99,6 +99,26 @@ def test_defaults() -> None:
     assert settings.priority.level("5") == "P5"
     assert settings.pause_states == frozenset({"3"})
     assert settings.pause_hold_reasons is None
+
+
+def test_other_tables_get_their_own_states_and_requester() -> None:
+    def parse(table: str, **raw: object) -> Settings:
+        auth = {"type": "basic", "username": "u", "password": "p"}
+        return parse_settings(
+            {"base_url": "https://acme.service-now.com", "auth": auth, "table": table, **raw}
+        )
+
+    items = parse("sc_req_item")
+    # 3 is Closed Complete on a requested item, not On Hold: it must neither pause nor read as held.
+    assert items.states["3"] == "Closed Complete"
+    assert items.pause_states == frozenset({"-5"})
+    assert "3" in items.pickup_states
+    assert items.requester_fields["address"] == "requested_for.email"
+    assert items.hold_reason_field == ""
+    assert parse("u_facilities_task").requester_fields["name"] == "opened_by.name"
+    assert parse("incident").requester_fields["name"] == "caller_id.name"
+    with pytest.raises(ValueError, match="sc_req_item has no hold reason"):
+        parse("sc_req_item", mapping={"pause": {"hold_reasons": ["1"]}})
 
 
 def test_a_level_mapped_to_two_values_is_refused() -> None:

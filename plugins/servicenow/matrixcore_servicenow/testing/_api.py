@@ -5,7 +5,10 @@ authenticates (Basic or Bearer; 401 with the platform's error body), applies rat
 (``X-RateLimit-*`` on every governed request, 429 + ``Retry-After`` over the limit), evaluates
 ``sysparm_query`` and renders records the way ``sysparm_fields``, ``sysparm_display_value`` and
 ``sysparm_exclude_reference_link`` ask, with ``X-Total-Count`` and a ``Link`` header
-(``rel="first"``, ``"prev"``, ``"next"``, ``"last"``) built from the request's own parameters.
+(``rel="first"``, ``"prev"``, ``"next"``, ``"last"``) built from the request's own parameters. As
+a recorded real response has it, ``prev`` and ``next`` appear only where they apply and there is no
+``Link`` at all when everything fits on one page; as ServiceNow's KB3047115 describes, row-level
+read ACLs drop rows *after* paging, so a page may be short or empty while ``next`` says more follow.
 Independent of any HTTP server, so it is unit-tested directly and wired into the test kit's server.
 """
 
@@ -19,7 +22,7 @@ from email.utils import formatdate
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from ._catalog import CHOICES, DISPLAY_FIELDS, reference_target
+from ._catalog import DISPLAY_FIELDS, choices_for, reference_target
 from ._encoded_query import InvalidQueryError, parse_encoded_query
 from ._instance import AuthError, ServiceNowInstance
 
@@ -132,12 +135,11 @@ class ServiceNowApi:
         user: str,
     ) -> ApiResponse:
         instance = self.instance
-        hidden = table in instance.hidden.get(user, ())
         if method == "GET" and sys_id is None:
-            return self._list(path, query, params, table, hidden)
+            return self._list(path, query, params, table, user)
         if method == "GET":
-            row = None if hidden else instance.tables[table].get(sys_id or "")
-            if row is None:
+            row = instance.tables[table].get(sys_id or "")
+            if row is None or not instance.can_read(user, table, row):
                 return _not_found()
             return _json(200, {"result": self.render(table, row, params, dot_walk=True)})
         if method in ("POST", "PUT", "PATCH"):
@@ -171,7 +173,7 @@ class ServiceNowApi:
         query: Sequence[tuple[str, str]],
         params: Mapping[str, str],
         table: str,
-        hidden: bool = False,
+        user: str = "",
     ) -> ApiResponse:
         instance = self.instance
         try:
@@ -181,7 +183,7 @@ class ServiceNowApi:
         limit = _int(params.get("sysparm_limit"), _DEFAULT_LIMIT, minimum=1)
         offset = _int(params.get("sysparm_offset"), 0, minimum=0)
         with instance.lock:
-            rows = [] if hidden else list(instance.tables[table].values())
+            rows = [] if table in instance.hidden.get(user, ()) else list(instance.tables[table].values())
 
             def lookup(row: Mapping[str, Any], name: str) -> tuple[str, str] | None:
                 return instance.lookup(table, row, name)
@@ -194,15 +196,21 @@ class ServiceNowApi:
                 ]
             except InvalidQueryError:
                 matching = []
+            if instance.unstable_order:
+                instance.random.shuffle(matching)  # the sort is stable: ties keep this order
             ordered = encoded.sort(matching, lookup)
-            page = [self.render(table, r, params, dot_walk=True) for r in ordered[offset : offset + limit]]
+            # Row-level ACLs apply after paging: the count and the links do not know about them.
+            window = [r for r in ordered[offset : offset + limit] if instance.can_read(user, table, r)]
+            page = [self.render(table, r, params, dot_walk=True) for r in window]
         headers: dict[str, str] = {}
         total = len(ordered)
         no_count = params.get("sysparm_no_count", "").lower() == "true"
         if not no_count:
             headers["X-Total-Count"] = str(total)
         if params.get("sysparm_suppress_pagination_header", "").lower() != "true":
-            headers["Link"] = self._links(path, query, offset, limit, None if no_count else total, len(page))
+            links = self._links(path, query, offset, limit, None if no_count else total, len(window))
+            if links:
+                headers["Link"] = links
         return _json(200, {"result": page}, headers)
 
     def _links(
@@ -219,8 +227,12 @@ class ServiceNowApi:
             params += [("sysparm_limit", str(limit)), ("sysparm_offset", str(to))]
             return f"<{self.instance.base_url}{path}?{urlencode(params)}>"
 
-        links = [f'{url(0)};rel="first"', f'{url(offset - limit)};rel="prev"']
         more = offset + limit < total if total is not None else size == limit
+        if offset == 0 and not more:
+            return ""  # one page: a real instance sends no Link header at all
+        links = [f'{url(0)};rel="first"']
+        if offset > 0:
+            links.append(f'{url(max(offset - limit, 0))};rel="prev"')
         if more:
             links.append(f'{url(offset + limit)};rel="next"')
         if total is not None:
@@ -255,8 +267,8 @@ class ServiceNowApi:
         if kind == "journal":
             actual = ""  # journal fields have no actual value of their own
             display = self._journal_text(table, row["sys_id"], column) if "." not in name else ""
-        elif kind == "choice" or column in CHOICES:
-            display = CHOICES.get(column, {}).get(value, value)
+        elif kind == "choice" or choices_for(table, column):
+            display = choices_for(table, column).get(value, value)
         elif target is not None:
             referenced = self.instance.tables.get(target, {}).get(value)
             display = referenced.get(DISPLAY_FIELDS.get(target, "name"), "") if referenced else ""

@@ -14,11 +14,13 @@ from typing import Final
 
 __all__ = [
     "CHOICES",
-    "CHOICE_TABLES",
     "DISPLAY_FIELDS",
     "NUMBER_PREFIXES",
     "PRIORITY_LOOKUP",
+    "PRIORITY_LOOKUP_TABLES",
     "TABLES",
+    "TASK_TABLES",
+    "choices_for",
     "column_kind",
     "reference_target",
 ]
@@ -160,6 +162,7 @@ TABLES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
         "sys_journal_field": MappingProxyType(_JOURNAL),
         "sys_choice": MappingProxyType(_CHOICE),
         "dl_u_priority": MappingProxyType(_PRIORITY_RULE),
+        "dl_problem_priority": MappingProxyType(_PRIORITY_RULE),
         "sys_dictionary": MappingProxyType(_DICTIONARY),
     }
 )
@@ -171,10 +174,12 @@ NUMBER_PREFIXES: Final[Mapping[str, str]] = MappingProxyType(
     {"incident": "INC", "problem": "PRB", "sc_req_item": "RITM"}
 )
 _LEVELS: Final = {"1": "1 - High", "2": "2 - Medium", "3": "3 - Low"}
-#: (table, column) -> value -> label; "*" for every task table.
-CHOICES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
+#: (table, element) -> value -> label, as the base system's sys_choice rows have them: choices
+#: of task fields live on task (tables extending task inherit them) unless the table overrides.
+CHOICES: Final[Mapping[tuple[str, str], Mapping[str, str]]] = MappingProxyType(
     {
-        "state": {
+        # Incident's own state model (Helsinki and later).
+        ("incident", "state"): {
             "1": "New",
             "2": "In Progress",
             "3": "On Hold",
@@ -182,22 +187,32 @@ CHOICES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
             "7": "Closed",
             "8": "Canceled",
         },
-        "impact": _LEVELS,
-        "urgency": _LEVELS,
-        "priority": {
+        # Task's states, which sc_req_item and other task tables without their own use; base
+        # system scripts test sc_req_item for stateNOT IN3,4,7 (Closed Complete/Incomplete/Skipped).
+        ("task", "state"): {
+            "-5": "Pending",
+            "1": "Open",
+            "2": "Work in Progress",
+            "3": "Closed Complete",
+            "4": "Closed Incomplete",
+            "7": "Closed Skipped",
+        },
+        ("task", "impact"): _LEVELS,
+        ("task", "urgency"): _LEVELS,
+        ("task", "priority"): {
             "1": "1 - Critical",
             "2": "2 - High",
             "3": "3 - Moderate",
             "4": "4 - Low",
             "5": "5 - Planning",
         },
-        "hold_reason": {
+        ("incident", "hold_reason"): {
             "1": "Awaiting Caller",
             "3": "Awaiting Problem",
             "4": "Awaiting Vendor",
             "5": "Awaiting Change",
         },
-        "contact_type": {
+        ("task", "contact_type"): {
             "chat": "Chat",
             "email": "Email",
             "phone": "Phone",
@@ -205,7 +220,7 @@ CHOICES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
             "virtual_agent": "Virtual Agent",
             "walk-in": "Walk-in",
         },
-        "preferred_language": {
+        ("sys_user", "preferred_language"): {
             "en": "English",
             "nl": "Dutch",
             "de": "German",
@@ -214,11 +229,29 @@ CHOICES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
         },
     }
 )
-#: Which table's sys_choice rows hold a field's choices in the base system (task fields: task).
-CHOICE_TABLES: Final[Mapping[str, str]] = MappingProxyType(
-    {"state": "incident", "hold_reason": "incident", "preferred_language": "sys_user"}
+#: Tables that extend task in the emulated instance (they inherit task's choices).
+TASK_TABLES: Final = frozenset({"incident", "problem", "sc_req_item"})
+
+
+def choices_for(table: str, element: str) -> Mapping[str, str]:
+    """The choice list of ``table.element`` (inherited from task where the table extends it)."""
+    if (table, element) in CHOICES:
+        return CHOICES[(table, element)]
+    if table in TASK_TABLES and ("task", element) in CHOICES:
+        return CHOICES[("task", element)]
+    # A dot-walked field (caller_id.preferred_language): the first table that has the element.
+    return next((c for (_, name), c in CHOICES.items() if name == element), {})
+
+
+#: The data lookup table that derives each table's priority from impact and urgency, as the
+#: docs describe them (incident: *Define priority lookup rules*; problem: *Data lookup for
+#: prioritizing problems*). Other tables derive none out of the box: their priority is as written.
+PRIORITY_LOOKUP_TABLES: Final[Mapping[str, str]] = MappingProxyType(
+    {"incident": "dl_u_priority", "problem": "dl_problem_priority"}
 )
-#: The base system's Priority Lookup Rules (dl_u_priority): (impact, urgency) -> priority.
+#: The base system's Priority Lookup Rules (dl_u_priority): (impact, urgency) -> priority. The
+#: problem table's rules are the same; the incident docs' *sample* table differs in one cell (3 x 3
+#: gives 4 - Low), as does the instance behind the UCI incident log: instances customise it.
 PRIORITY_LOOKUP: Final[Mapping[tuple[str, str], str]] = MappingProxyType(
     {(i, u): str(int(i) + int(u) - 1) for i in "123" for u in "123"}
 )

@@ -8,9 +8,10 @@ Behaviour an adapter relies on, kept as the platform has it:
 * ``comments`` and ``work_notes`` are journal fields: a write appends a ``sys_journal_field`` row
   (``element_id`` = the record, ``element`` = the field, ``name`` = the table) and reads of the
   field itself give ``""`` as actual value;
-* ``priority`` is derived from impact and urgency by the Priority Lookup Rules on insert and
-  whenever either changes; written directly it is ignored (read-only, as a base system's ACLs
-  have it) unless the instance allows it;
+* ``priority`` of incident (and problem) is derived from impact and urgency by the Priority
+  Lookup Rules (``dl_u_priority``, ``dl_problem_priority``) on insert and whenever either changes;
+  written directly it is overwritten (read-only by default) unless the instance allows it. Other
+  tables (sc_req_item) derive nothing: their priority is what is written;
 * unknown and read-only fields in a write are ignored silently (the Table API answers 200);
 * rate-limit rules count requests per user per clock hour.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import random
 import secrets
 import threading
 import uuid
@@ -28,7 +30,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from ._catalog import CHOICE_TABLES, CHOICES, NUMBER_PREFIXES, PRIORITY_LOOKUP, TABLES, reference_target
+from ._catalog import (
+    CHOICES,
+    NUMBER_PREFIXES,
+    PRIORITY_LOOKUP,
+    PRIORITY_LOOKUP_TABLES,
+    TABLES,
+    reference_target,
+)
 
 __all__ = [
     "AuthError",
@@ -127,6 +136,7 @@ class ServiceNowInstance:
         base_url: str = "https://emulator.service-now.com",
         priority_writable: bool = False,
         invalid_query_returns_no_rows: bool = False,
+        unstable_order: bool = False,
         client_credentials_enabled: bool = True,
         access_token_lifespan: int = 1800,
         refresh_token_lifespan: int = 8_640_000,
@@ -136,6 +146,11 @@ class ServiceNowInstance:
         self.base_url = base_url.rstrip("/")
         self.priority_writable = priority_writable
         self.invalid_query_returns_no_rows = invalid_query_returns_no_rows
+        #: Rows the query's ORDERBY leaves tied (or a query without one) come back in an order
+        #: that can differ from one request to the next, as a database's plan may have it; offset
+        #: paging over such an order can repeat rows and skip others.
+        self.unstable_order = unstable_order
+        self.random = random.Random(20261123)
         self.client_credentials_enabled = client_credentials_enabled
         self.access_token_lifespan = access_token_lifespan
         self.refresh_token_lifespan = refresh_token_lifespan
@@ -148,19 +163,23 @@ class ServiceNowInstance:
         self.rate_rules: list[RateLimitRule] = []
         #: user -> tables whose records read ACLs hide from them (lists come back without them).
         self.hidden: dict[str, set[str]] = {}
+        #: user -> sys_ids of single records row-level read ACLs hide from them. ACLs filter rows
+        #: *after* the query has paged, so a page can come back short, or empty, with more to follow.
+        self.hidden_records: dict[str, set[str]] = {}
         self._rate_counts: dict[tuple[str, str, int], int] = {}
         self._numbers: dict[str, int] = {}
         self.lock = threading.RLock()
         for table, columns in TABLES.items():
             for name, kind in columns.items():
                 self._define(table, name, kind)
-        for element, choices in CHOICES.items():
+        for (name, element), choices in CHOICES.items():
             for sequence, (value, label) in enumerate(choices.items()):
-                row = {"name": CHOICE_TABLES.get(element, "task"), "element": element, "value": value}
+                row = {"name": name, "element": element, "value": value}
                 self.insert("sys_choice", {**row, "label": label, "language": "en", "sequence": sequence})
         # Instances customise the lookup (one real instance derives 4, not 5, from impact 3 x urgency 3).
-        for (impact, urgency), priority in priority_lookup.items():
-            self.set_priority_rule(impact, urgency, priority)
+        for table in PRIORITY_LOOKUP_TABLES:
+            for (impact, urgency), priority in priority_lookup.items():
+                self.set_priority_rule(impact, urgency, priority, table=table)
 
     # -- time -------------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -183,15 +202,16 @@ class ServiceNowInstance:
         self.clients[client_id] = client
         return client
 
-    def set_priority_rule(self, impact: str, urgency: str, priority: str) -> None:
-        """Add or change the Priority Lookup Rule for ``impact`` x ``urgency``."""
+    def set_priority_rule(self, impact: str, urgency: str, priority: str, *, table: str = "incident") -> None:
+        """Add or change the Priority Lookup Rule for ``impact`` x ``urgency`` of ``table``."""
+        lookup = PRIORITY_LOOKUP_TABLES[table]
         with self.lock:
-            for rule in self.tables["dl_u_priority"].values():
+            for rule in self.tables[lookup].values():
                 if (rule["impact"], rule["urgency"]) == (impact, urgency):
                     rule.update(priority=priority, active="true")
                     return
             values = {"impact": impact, "urgency": urgency, "priority": priority, "active": "true"}
-            self.insert("dl_u_priority", values, user="system")
+            self.insert(lookup, values, user="system")
 
     def add_column(self, table: str, name: str, kind: str = "string") -> None:
         """A custom field (``u_affected_users``), as an admin adds one; existing records get ""."""
@@ -265,8 +285,8 @@ class ServiceNowInstance:
             for name, value in values.items():
                 if name not in columns or name in _READ_ONLY or name in _JOURNAL_FIELDS:
                     continue
-                if name == "priority" and not self.priority_writable:
-                    continue
+                if name == "priority" and table in PRIORITY_LOOKUP_TABLES and not self.priority_writable:
+                    continue  # derived, and read-only
                 row[name] = _text(value)
             if any(name in row and row[name] != before[name] for name in ("impact", "urgency")):
                 self._derive_priority(table, row, force=True)
@@ -307,10 +327,11 @@ class ServiceNowInstance:
         }
 
     def _derive_priority(self, table: str, row: dict[str, str], *, force: bool) -> None:
-        if "priority" not in self.columns[table] or not force or table == "dl_u_priority":
-            return
+        lookup = PRIORITY_LOOKUP_TABLES.get(table)
+        if lookup is None or not force:
+            return  # a table without lookup rules keeps the priority it is given
         wanted = (row.get("impact") or "3", row.get("urgency") or "3")
-        for rule in self.tables["dl_u_priority"].values():
+        for rule in self.tables[lookup].values():
             if rule["active"] == "true" and (rule["impact"], rule["urgency"]) == wanted:
                 row["priority"] = rule["priority"]
                 return
@@ -337,6 +358,12 @@ class ServiceNowInstance:
             found = self.lookup(target, {}, rest) if target in self.columns else None
             return None if found is None else ("", found[1])
         return self.lookup(target, referenced, rest)
+
+    def can_read(self, user: str, table: str, row: Mapping[str, str]) -> bool:
+        """Whether read ACLs let ``user`` see ``row`` of ``table``."""
+        if table in self.hidden.get(user, ()):
+            return False
+        return row.get("sys_id", "") not in self.hidden_records.get(user, ())
 
     def user_row(self, user_name: str) -> dict[str, str] | None:
         return next((u for u in self.tables["sys_user"].values() if u["user_name"] == user_name), None)
