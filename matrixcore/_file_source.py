@@ -58,6 +58,8 @@ _SUFFIX_FORMAT: Final = {
     ".json": "jsonl",
 }
 _LEVELS: Final = ("impact", "urgency", "priority")
+#: Record shapes (key sets) of a JSON Lines export whose column plans are kept.
+_SHAPES: Final = 256
 
 
 class ExportError(AdapterError):
@@ -184,7 +186,7 @@ class _Values:
         self.nulls, self.zone, self.formats, self.channels = nulls, zone, tuple(formats), channels
 
     def text(self, value: Any) -> str:
-        text = _text_of(value)
+        text = value.strip() if type(value) is str else _text_of(value)
         return "" if text in self.nulls else text
 
     def channel(self, value: Any) -> str:
@@ -437,7 +439,7 @@ class FileSource:
 
     def check(self) -> None:
         """The file exists and its header (or first record) has an id and a creation time column."""
-        with self._records(self._new_stats()) as (_, fields):
+        with self._records(self._new_stats()) as (_, _plan, fields):
             wanted = {f.target for f in fields}
             for needed, alternatives in (("id", ("id", "number")), ("created", ("created",))):
                 if not wanted & set(alternatives):
@@ -451,8 +453,8 @@ class FileSource:
         """Tickets in file order, in batches; the cursor is the number of records read so far."""
         skip = int(cursor) if cursor and cursor.isdigit() else 0
         self.stats = stats = self._new_stats()
-        with self._records(stats) as (records, fields):
-            convert = self._converter(fields, stats)
+        with self._records(stats) as (records, plan, _):
+            convert = self._converter(plan, stats)
             batch: list[Ticket] = []
             index = 0
             for index, (line, record) in enumerate(records, 1):
@@ -521,23 +523,28 @@ class FileSource:
                 fields.append(_Field(f"custom.{name.strip()}", name.strip(), _cell(i)))
         return fields
 
-    def _plan_jsonl(self, first: Mapping[str, Any], stats: SourceStats) -> list[_Field]:
+    def _plan_jsonl(self, record: Mapping[str, Any], stats: SourceStats) -> list[_Field]:
+        """The fields of records shaped like ``record``: the candidates it has, its other keys as
+        custom fields. A later shape that carries a field the first lacked adds it to the export's
+        columns from then on."""
         fields: list[_Field] = []
         roots: set[str] = {"custom", "raw"}
         for target, candidates in self._columns.items():
-            present = [c for c in candidates if _has_path(first, c)]
-            getters = [_path_getter(c) for c in (present or candidates)]
             roots.update(c.split(".")[0] for c in candidates)
+            present = [c for c in candidates if _has_path(record, c)]
             if present:
-                stats.columns[target] = present[0]
-            fields.append(_Field(target, (present or candidates)[0], _first_of(getters)))
-        for key in first:
+                stats.columns.setdefault(target, present[0])
+                fields.append(_Field(target, present[0], _first_of([_path_getter(c) for c in present])))
+        for key in record:
             if key not in roots and key not in self._columns:
                 fields.append(_Field(f"custom.{key}", key, _path_getter(key)))
-        fields.append(_Field("custom.*", "custom", _path_getter("custom")))
+        if isinstance(record.get("custom"), Mapping):
+            fields.append(_Field("custom.*", "custom", _path_getter("custom")))
         return fields
 
-    def _converter(self, fields: Sequence[_Field], stats: SourceStats) -> Callable[[int, Any], Ticket | None]:
+    def _converter(
+        self, plan_for: Callable[[Any], list[_Field]], stats: SourceStats
+    ) -> Callable[[int, Any], Ticket | None]:
         values = self._values
         levels = {
             dim: _Levels(
@@ -554,14 +561,29 @@ class FileSource:
             "seconds": values.number,
             "level": values.text,
         }
-        plan = []
-        for f in fields:
-            kind = TARGETS.get(f.target, "custom")
-            plan.append((f.target, f.column, f.get, readers.get(kind, values.custom)))
+        #: (ticket field or custom name, column, getter, reader, where: 0 field, 1 custom, 2 all custom)
+        _Step = tuple[str, str, _Get, Callable[[Any], Any], int]
+        compiled: dict[int, tuple[list[_Field], list[_Step]]] = {}
+
+        def steps(fields: list[_Field]) -> list[_Step]:
+            entry = compiled.get(id(fields))
+            if entry is not None and entry[0] is fields:
+                return entry[1]
+            built = [
+                (
+                    f.target.removeprefix("custom."),
+                    f.column,
+                    f.get,
+                    readers.get(TARGETS.get(f.target, "custom"), values.custom),
+                    2 if f.target == "custom.*" else 1 if f.target.startswith("custom.") else 0,
+                )
+                for f in fields
+            ]
+            if len(compiled) < _SHAPES:  # holding the plan keeps its id from being reused
+                compiled[id(fields)] = (fields, built)
+            return built
+
         source = self.source_name
-        # JSON Lines may leave a key out of the first record and carry it later: from then on the
-        # export counts as providing that field.
-        unseen = {f.target for f in fields if f.target in TARGETS} - set(stats.columns)
 
         def convert(line: int, record: Any) -> Ticket | None:
             stats.rows += 1
@@ -571,25 +593,22 @@ class FileSource:
             got: dict[str, Any] = {}
             custom: dict[str, Any] = {}
             try:
-                for target, column, get, read in plan:
+                for name, column, get, read, where in steps(plan_for(record)):
                     raw = get(record)
                     if raw is None:
                         continue
                     try:
                         value = read(raw)
                     except _BadValue as exc:
+                        target = name if where == 0 else f"custom.{name}"
                         raise _BadValue(f"column {column!r} ({target}): {exc}") from None
-                    if target.startswith("custom."):
-                        if target == "custom.*":
-                            if isinstance(raw, Mapping):
-                                custom.update(raw)
-                        elif value is not None and value != "":
-                            custom[target[7:]] = value
-                    else:
-                        got[target] = value
-                        if unseen and target in unseen and value is not None:
-                            stats.columns[target] = column
-                            unseen.discard(target)
+                    if where == 0:
+                        got[name] = value
+                    elif where == 1:
+                        if value is not None and value != "":
+                            custom[name] = value
+                    elif isinstance(raw, Mapping):
+                        custom.update(raw)
                 ticket = _ticket(source, got, custom, levels, line)
             except _BadValue as exc:
                 stats.problem(line, str(exc))
@@ -687,7 +706,7 @@ class _Records:
         self.source, self.stats = source, stats
         self.file: IO[str] | None = None
 
-    def __enter__(self) -> tuple[Iterator[tuple[int, Any]], list[_Field]]:
+    def __enter__(self) -> tuple[Iterator[tuple[int, Any]], Callable[[Any], list[_Field]], list[_Field]]:
         self.file = self.source._open()
         try:
             if self.source.format == "csv":
@@ -701,7 +720,9 @@ class _Records:
         if self.file is not None:
             self.file.close()
 
-    def _csv(self, file: IO[str]) -> tuple[Iterator[tuple[int, Any]], list[_Field]]:
+    def _csv(
+        self, file: IO[str]
+    ) -> tuple[Iterator[tuple[int, Any]], Callable[[Any], list[_Field]], list[_Field]]:
         source = self.source
         first = file.readline()
         header_lines = 1
@@ -742,9 +763,11 @@ class _Records:
                     continue
                 yield line, row
 
-        return records(), fields
+        return records(), lambda _row: fields, fields
 
-    def _jsonl(self, file: IO[str]) -> tuple[Iterator[tuple[int, Any]], list[_Field]]:
+    def _jsonl(
+        self, file: IO[str]
+    ) -> tuple[Iterator[tuple[int, Any]], Callable[[Any], list[_Field]], list[_Field]]:
         source = self.source
         lines = enumerate(file, 1)
         first: Any = None
@@ -763,7 +786,18 @@ class _Records:
             if pending:
                 raise ExportError(f"{source.path}:{pending[0][0]}: {pending[0][1]}: no ticket in the export")
             raise ExportError(f"{source.path}: the export is empty")
-        fields = source._plan_jsonl(first, self.stats)
+        stats = self.stats
+        shapes: dict[tuple[str, ...], list[_Field]] = {}
+
+        def plan(record: Mapping[str, Any]) -> list[_Field]:
+            """One plan per shape of record (its keys): exports repeat a handful of shapes."""
+            shape = tuple(record)
+            fields = shapes.get(shape)
+            if fields is None:
+                fields = source._plan_jsonl(record, stats)
+                if len(shapes) < _SHAPES:
+                    shapes[shape] = fields
+            return fields
 
         def records() -> Iterator[tuple[int, Any]]:
             yield from pending
@@ -772,7 +806,7 @@ class _Records:
                 if text.strip():
                     yield number, _json_record(text)
 
-        return records(), fields
+        return records(), plan, plan(first)
 
 
 def _json_record(text: str) -> Any:
@@ -809,6 +843,6 @@ def matrixcore_adapters() -> Sequence[AdapterSpec]:
             _factory,
             file_source_schema(),
             __version__,
-            "a CSV or JSON Lines ticket export (read-only; presets for ServiceNow, TOPdesk, Zendesk)",
+            "CSV or JSON Lines ticket exports, read-only; presets for ServiceNow, TOPdesk and Zendesk",
         )
     ]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, Final, Literal
 
@@ -109,6 +109,8 @@ class ReportRow:
     picked_up_at: datetime | None
     #: The messages that would have gone out, in order, rendered in the requester's language.
     messages: tuple[Message, ...] = ()
+    #: The report's trace cache (traces of alike decisions are expanded once).
+    traces: _Traces | None = field(default=None, repr=False, compare=False)
 
     @property
     def number(self) -> str:
@@ -132,6 +134,9 @@ class ReportRow:
         return self.pickup == "missed" or self.resolution == "missed"
 
     def trace(self, ruleset: Ruleset) -> list[TraceStep]:
+        """The decision's trace (``Decision.trace``): which rule set what, the targets, the clock."""
+        if self.traces is not None and self.traces.ruleset is ruleset:
+            return self.traces.steps(self.decision)
         return self.decision.trace(ruleset)
 
     def reasons(self, ruleset: Ruleset) -> str:
@@ -141,6 +146,11 @@ class ReportRow:
 
     def as_dict(self, ruleset: Ruleset) -> dict[str, Any]:
         ticket, decision = self.ticket, self.decision
+        pickup_by, resolve_by = _iso(decision.pickup_by), _iso(decision.resolve_by)
+        if self.traces is not None and self.traces.ruleset is ruleset:
+            trace = self.traces.dicts(decision, pickup_by or "", resolve_by or "")
+        else:
+            trace = [step.as_dict() for step in decision.trace(ruleset)]
         return {
             "ticket": ticket.key,
             "number": self.number,
@@ -148,11 +158,15 @@ class ReportRow:
             "channel": ticket.channel,
             "language": ticket.requester.language,
             "created": ticket.created.isoformat(),
-            "current": dict(zip(DIMENSIONS, self.current, strict=True)),
-            "proposed": dict(zip(DIMENSIONS, self.proposed, strict=True)),
+            "current": {"impact": ticket.impact, "urgency": ticket.urgency, "priority": ticket.priority},
+            "proposed": {
+                "impact": decision.impact,
+                "urgency": decision.urgency,
+                "priority": decision.priority,
+            },
             "changed": list(self.changed),
-            "pickup_by": _iso(decision.pickup_by),
-            "resolve_by": _iso(decision.resolve_by),
+            "pickup_by": pickup_by,
+            "resolve_by": resolve_by,
             "pickup_from_channel": decision.pickup_from_channel,
             "picked_up": _iso(self.picked_up_at),
             "resolved": _iso(ticket.resolved),
@@ -161,13 +175,73 @@ class ReportRow:
                 "resolution": self.resolution,
                 "source_sla": self.source_sla,
             },
-            "trace": [step.as_dict() for step in self.trace(ruleset)],
+            "trace": trace,
             "messages": [message.as_dict() for message in self.messages],
         }
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+class _Traces:
+    """``Decision.trace`` for a million tickets: traces differ between tickets only in the two
+    deadlines when the same rules decided, so each kind of decision is expanded once and the
+    deadlines filled in. One per report; it holds kinds of decision, never tickets."""
+
+    _LIMIT: Final = 4096
+
+    def __init__(self, ruleset: Ruleset) -> None:
+        self.ruleset = ruleset
+        self._kinds: dict[tuple[Any, ...], tuple[list[TraceStep], list[dict[str, Any]]]] = {}
+
+    def _kind(self, decision: Decision) -> tuple[list[TraceStep], list[dict[str, Any]]]:
+        key = (
+            decision.evaluation,
+            decision.pickup_from_channel,
+            decision.pickup_target,
+            decision.resolve_target,
+            decision.counted,
+            decision.paused,
+            decision.picked_up,
+        )
+        found = self._kinds.get(key)
+        if found is None:
+            steps = decision.trace(self.ruleset)
+            found = (steps, [step.as_dict() for step in steps])
+            if len(self._kinds) < self._LIMIT:
+                self._kinds[key] = found
+        return found
+
+    def steps(self, decision: Decision) -> list[TraceStep]:
+        steps, _ = self._kind(decision)
+        return [
+            TraceStep(s.dimension, _deadline(s.dimension, decision), s.source, s.detail, s.rule)
+            if s.dimension in _DEADLINES
+            else s
+            for s in steps
+        ]
+
+    def dicts(self, decision: Decision, pickup_by: str, resolve_by: str) -> list[dict[str, Any]]:
+        """``step.as_dict()`` of every step, the deadlines given as the ISO text already made."""
+        _, dicts = self._kind(decision)
+        out = []
+        for d in dicts:
+            dimension = d["dimension"]
+            if dimension == "pickup_by":
+                d = {**d, "value": pickup_by}
+            elif dimension == "resolve_by":
+                d = {**d, "value": resolve_by}
+            out.append(d)
+        return out
+
+
+_DEADLINES: Final = frozenset({"pickup_by", "resolve_by"})
+
+
+def _deadline(dimension: str, decision: Decision) -> str:
+    value = decision.pickup_by if dimension == "pickup_by" else decision.resolve_by
+    return value.isoformat() if value else ""
 
 
 class Report:
@@ -195,6 +269,7 @@ class Report:
         self._source_stats = source_stats
         self._on_ticket = on_ticket
         self._summary = Summary(self.ruleset, meta.as_of)
+        self._traces = _Traces(self.ruleset)
         self._rows: Iterator[ReportRow] | None = None
         self._done = False
 
@@ -273,6 +348,7 @@ class Report:
             _source_sla(ticket, as_of, facts.resolved),
             picked_up_at,
             messages,
+            self._traces,
         )
 
     def _messages(self, ticket: Ticket, decision: Decision, stop: datetime) -> tuple[Message, ...]:

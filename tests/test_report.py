@@ -325,3 +325,19 @@ def test_plugins_decide_in_the_report_as_they_do_in_the_daemon(engine):
     (row,), summary = rows_of(engine, ticket("1", priority="P3"), plugins=plugins)
     assert row.priority == "P2"
     assert summary.shift == {("P3", "P2"): 1}
+
+
+def test_traces_of_alike_decisions_are_the_engines_own(engine):
+    rows, _ = rows_of(
+        engine,
+        *(
+            ticket(str(i), MONDAY + timedelta(minutes=37 * i), subject=("outage", "printer")[i % 2])
+            for i in range(6)
+        ),
+        ticket("chat", channel="chat"),
+    )
+    for row in rows:
+        assert row.trace(engine.ruleset) == row.decision.trace(engine.ruleset)
+        assert row.as_dict(engine.ruleset)["trace"] == [
+            s.as_dict() for s in row.decision.trace(engine.ruleset)
+        ]

@@ -199,3 +199,14 @@ def test_the_html_heat_map_shows_every_cell_of_the_shift():
     for heading in ("Priority shift", "Backtest: would the promises have been kept?", "Consistency audit"):
         assert heading in headings
     assert f"Tickets that change ({summary.shown:,})" in headings
+
+
+def test_the_json_schema_is_printed_for_scripts_and_editors():
+    from click.testing import CliRunner
+
+    from matrixcore._cli import main
+
+    result = CliRunner().invoke(main, ["schema", "report"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == load_schema("report")
+    assert load_schema("report")["properties"]["version"]["const"] == 1
