@@ -2,8 +2,10 @@
 
 Prints tickets (or computations) per second and the ratios against the reference implementations
 each issue names: a hand-written if/elif function of the same rules (the CPython ceiling), the PyPI
-engines ``rule-engine`` and ``panzi-json-logic`` (``pip install -e ".[bench]"``), and the calendar's
-own goal. Speed is measured here, never in timed tests.
+engines ``rule-engine`` and ``panzi-json-logic`` (``pip install -e ".[bench]"``), the calendar's
+own goal, and the dry-run report end to end over 100,000 and 1,000,000 generated tickets (peak RSS and
+throughput against the engine alone; the exports are generated once into ``benchmarks/.data/``).
+Speed is measured here, never in timed tests.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_calendar
 import bench_engine
+import bench_report
 import bench_rules
 
 
@@ -27,6 +30,8 @@ def main(argv: list[str]) -> None:
     bench_engine.main([str(n)])
     print("\n== calendar: business-time arithmetic ==")
     bench_calendar.main([str(n * 2)]) if hasattr(bench_calendar, "main") else print(bench_calendar.run(n * 2))
+    print("\n== report: matrixcore report end to end over JSON Lines exports ==")
+    bench_report.main([str(n // 10), str(n)] if quick else [str(n), str(n * 10)])
 
 
 if __name__ == "__main__":

@@ -239,7 +239,7 @@ def _print_failure(console: Console, file: str, result: ExampleResult) -> None:
 @main.command(context_settings=_CONTEXT)
 @click.argument("name", type=click.Choice(SCHEMA_NAMES), default="rules")
 def schema(name: str) -> None:
-    """Print the JSON Schema of a rules or config file, for editors.
+    """Print the JSON Schema of a rules or config file (for editors), or of report --format json.
 
     \b
     VS Code (YAML extension): save it and add to settings.json
@@ -250,8 +250,10 @@ def schema(name: str) -> None:
 
 
 from ._cmd_plugins import plugins  # noqa: E402  (commands import this module's helpers)
+from ._cmd_report import report  # noqa: E402
 
 main.add_command(plugins)
+main.add_command(report)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

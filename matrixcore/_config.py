@@ -90,6 +90,8 @@ class ConnectionConfig:
     name: str
     adapter: str
     settings: Mapping[str, Any]
+    #: The config file's directory: relative paths in the settings (an export file) resolve against it.
+    directory: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,9 @@ class Config:
     #: The whole validated document, for sections later features read (state, sync, logging, metrics).
     data: Mapping[str, Any] = field(default_factory=dict)
     document: Document | None = field(default=None, repr=False, compare=False)
+    #: What ``matrixcore report`` reads: the ``source`` section as a connection (an inline export is
+    #: a connection of the built-in ``file`` adapter), or ``None`` when the config has none.
+    source: ConnectionConfig | None = None
 
     def section(self, name: str) -> Mapping[str, Any]:
         value = self.data.get(name)
@@ -145,7 +150,8 @@ def config_from_document(
         found: list[tuple[tuple[str | int, ...], str]] = []
         settings = resolve_secrets(settings, path, base, found)
         problems += [doc.problem(where, message) for where, message in found]
-        connections[name] = ConnectionConfig(str(name), adapter, settings)
+        connections[name] = ConnectionConfig(str(name), adapter, settings, base)
+    source = _source(doc, data.get("source"), connections, base, problems)
     if any(p.severity == "error" for p in problems):
         raise ConfigError(problems, doc.file)
     rules = Path(str(data.get("rules")))
@@ -155,7 +161,36 @@ def config_from_document(
         connections=connections,
         data=data,
         document=doc,
+        source=source,
     )
+
+
+def _source(
+    doc: Document,
+    raw: Any,
+    connections: Mapping[str, ConnectionConfig],
+    base: Path,
+    problems: list[Problem],
+) -> ConnectionConfig | None:
+    """The ``source`` section: a named connection, or an inline export for the ``file`` adapter
+    (already checked against its schema, ``$defs.file_source``, with the rest of the config)."""
+    if not isinstance(raw, Mapping):
+        return None
+    if "connection" in raw:
+        name = raw["connection"]
+        if name in connections:
+            return connections[name]
+        if isinstance(name, str):
+            close = difflib.get_close_matches(name, list(connections), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            known = ", ".join(sorted(connections)) or "none configured"
+            problems.append(
+                doc.problem(("source", "connection"), f"no connection {name!r}{hint} (connections: {known})")
+            )
+        return None
+    if not isinstance(raw.get("path"), str):
+        return None
+    return ConnectionConfig(Path(raw["path"]).stem or "source", "file", dict(raw), base)
 
 
 def load_config(path: str | Path, adapter_schemas: Mapping[str, Mapping[str, Any]] | None = None) -> Config:

@@ -56,7 +56,7 @@ ENTRY_POINT_GROUP: Final = hookspecs.PROJECT
 AUTOLOAD_ENV: Final = "MATRIXCORE_DISABLE_PLUGIN_AUTOLOAD"
 #: matrixcore's own features, each the module ``matrixcore._<name>`` registered as ``matrixcore.<name>``.
 #: Adding a feature that implements hooks is one line here.
-BUILTIN_PLUGINS: Final = ("engine", "operators")
+BUILTIN_PLUGINS: Final = ("engine", "operators", "file_source", "report_formats")
 _PREFIX: Final = hookspecs.PROJECT + "_"
 HOOK_NAMES: Final = tuple(sorted(name for name in hookspecs.__all__ if name.startswith(_PREFIX)))
 #: Hooks whose implementations matrixcore calls one by one (to know each record's plugin, or to chain

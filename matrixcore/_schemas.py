@@ -21,7 +21,7 @@ from ._errors import Problem
 
 __all__ = ["SCHEMA_NAMES", "load_schema", "schema_problems", "validator_for"]
 
-SCHEMA_NAMES = ("rules", "config")
+SCHEMA_NAMES = ("rules", "config", "report")
 
 
 def _schema_text(name: str) -> str:
@@ -35,7 +35,7 @@ def _schema_text(name: str) -> str:
 
 @cache
 def load_schema(name: str) -> Mapping[str, Any]:
-    """The JSON Schema called ``name`` (``"rules"`` or ``"config"``)."""
+    """The JSON Schema called ``name`` (``"rules"``, ``"config"`` or ``"report"``, the JSON report's)."""
     if name not in SCHEMA_NAMES:
         raise ValueError(f"no schema called {name!r}; known: {', '.join(SCHEMA_NAMES)}")
     schema: Mapping[str, Any] = json.loads(_schema_text(name))

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from test_plugins import ACME, ANGRY_RULE, SHOUTING
 
 from matrixcore._cli import main
-from matrixcore._plugins import AUTOLOAD_ENV
+from matrixcore._plugins import AUTOLOAD_ENV, BUILTIN_PLUGINS
 
 BROKEN = "import not_installed_anywhere\n"
 
@@ -90,7 +90,9 @@ def test_disable_plugin_and_the_autoload_variable(install_plugin):
     assert result.exit_code == 0
     assert "acme_plugin  acme-plugin 1.0  blocked" in result.stdout
     assert re.search(
-        rf"^2 loaded, \d+ blocked \(installed plugins are blocked by {AUTOLOAD_ENV}\)$", result.stdout, re.M
+        rf"^{len(BUILTIN_PLUGINS)} loaded, \d+ blocked \(installed plugins are blocked by {AUTOLOAD_ENV}\)$",
+        result.stdout,
+        re.M,
     )
 
 

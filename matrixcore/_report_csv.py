@@ -1,0 +1,90 @@
+"""``matrixcore report --format csv``: one row per ticket, for spreadsheets and scripts.
+
+The summary is not in the CSV (a spreadsheet computes it from the rows, and ``--format json``
+carries it). Free text that starts like a spreadsheet formula (``=``, ``+``, ``-``, ``@``) is
+prefixed with ``'``, because subjects come from anyone on the internet and a CSV is opened in Excel.
+"""
+
+from __future__ import annotations
+
+import csv
+from typing import IO, TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from ._report import Report, ReportRow
+    from ._ruleset import Ruleset
+
+__all__ = ["CSV_COLUMNS", "render_csv", "safe_cell"]
+
+CSV_COLUMNS: Final = (
+    "ticket",
+    "number",
+    "created",
+    "channel",
+    "language",
+    "subject",
+    "current_impact",
+    "proposed_impact",
+    "current_urgency",
+    "proposed_urgency",
+    "current_priority",
+    "proposed_priority",
+    "changed",
+    "pickup_by",
+    "resolve_by",
+    "picked_up",
+    "resolved",
+    "pickup",
+    "resolution",
+    "source_sla",
+    "rules",
+    "messages",
+    "message_texts",
+)
+_FORMULA: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(text: str) -> str:
+    """Text a spreadsheet shows as text, never runs as a formula."""
+    return f"'{text}" if text.startswith(_FORMULA) else text
+
+
+def _iso(value: object) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else ""
+
+
+def _cells(row: ReportRow, ruleset: Ruleset) -> list[str]:
+    ticket, decision = row.ticket, row.decision
+    return [
+        ticket.key,
+        safe_cell(row.number),
+        ticket.created.isoformat(),
+        ticket.channel,
+        ticket.requester.language,
+        safe_cell(ticket.subject),
+        ticket.impact or "",
+        decision.impact,
+        ticket.urgency or "",
+        decision.urgency,
+        ticket.priority or "",
+        decision.priority,
+        " ".join(row.changed),
+        _iso(decision.pickup_by),
+        _iso(decision.resolve_by),
+        _iso(row.picked_up_at),
+        _iso(ticket.resolved),
+        row.pickup,
+        row.resolution,
+        row.source_sla or "",
+        row.reasons(ruleset),
+        " ".join(m.policy for m in row.messages),
+        safe_cell("\n".join(f"{m.due_at.isoformat()} {m.policy}: {m.text}" for m in row.messages)),
+    ]
+
+
+def render_csv(report: Report, out: IO[str]) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    ruleset = report.ruleset
+    for row in report.rows:
+        writer.writerow(_cells(row, ruleset))

@@ -1,0 +1,35 @@
+"""The built-in plugin "matrixcore.report_formats": table, csv, json and html, registered through
+``matrixcore_report_formats`` exactly as a third-party format is (``docs/plugin-hooks.md``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ._report_csv import render_csv
+from ._report_format import ReportFormat
+from ._report_html import render_html
+from ._report_json import render_json
+from ._report_table import render_table
+from .hookspecs import hookimpl
+
+__all__ = ["BUILTIN_FORMATS"]
+
+BUILTIN_FORMATS: tuple[ReportFormat, ...] = (
+    ReportFormat(
+        "table", render_table, ".txt", "text/plain", "tables for people at a terminal (the default)"
+    ),
+    ReportFormat("csv", render_csv, ".csv", "text/csv", "one row per ticket, for spreadsheets"),
+    ReportFormat(
+        "json",
+        render_json,
+        ".json",
+        "application/json",
+        "everything, for scripts (schema: matrixcore schema report)",
+    ),
+    ReportFormat("html", render_html, ".html", "text/html", "one self-contained page with charts"),
+)
+
+
+@hookimpl
+def matrixcore_report_formats() -> Sequence[ReportFormat]:
+    return BUILTIN_FORMATS
