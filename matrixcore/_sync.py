@@ -10,6 +10,10 @@ This is where the daemon's promises are kept (see ARCHITECTURE.md, invariants):
 4. No fights: a value an agent changed after matrixcore wrote it is kept, recorded, and the
    deadlines follow the agent's priority.
 5. No loops: a ticket already carrying the decided values gets no write.
+
+A cycle can be asked to stop early (``stop``): it then ends after the batch whose cursor it just
+committed, which is how the daemon shuts down gracefully. Log records made during a cycle carry the
+connection, cycle and ticket ids (``_logging.bound``), whichever logger makes them.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import logging
 import re
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,6 +31,7 @@ from typing import Any
 from ._adapter import Adapter, AdapterError, PriorityChange
 from ._decision import Decision, Evaluation, SentMessage
 from ._engine import Engine
+from ._logging import bound
 from ._plugins import Plugins
 from ._state import LedgerEntry, StateStore, TicketState
 from ._ticket import Ticket
@@ -66,6 +72,10 @@ class CycleReport:
     messages: Counter[str] = field(default_factory=Counter)
     error: str | None = None
     cursor: str | None = None
+    #: The failure that ended the cycle (for metrics and backoff: its status, ``retry_after``).
+    exception: AdapterError | None = field(default=None, repr=False, compare=False)
+    #: The cycle ended early because it was asked to stop (after a committed batch).
+    stopped: bool = False
 
     @property
     def ok(self) -> bool:
@@ -89,9 +99,11 @@ class _Cycle:
         now: datetime,
         log: logging.LoggerAdapter[logging.Logger],
         report: CycleReport,
+        stop: Callable[[], bool],
     ) -> None:
         self.name, self.adapter, self.store, self.engine = name, adapter, store, engine
         self.plugins, self.options, self.now, self.log, self.report = plugins, options, now, log, report
+        self.stop = stop
         self.seen: set[str] = set()
 
     # -- invariant 2: reconcile before anything is sent --------------------------------------------
@@ -147,6 +159,10 @@ class _Cycle:
         return Evaluation(impact, -1, urgency, -1, priority, -1)
 
     def process(self, ticket: Ticket) -> None:
+        with bound(ticket=ticket.id):
+            self._process(ticket)
+
+    def _process(self, ticket: Ticket) -> None:
         ticket = self.plugins.enrich(ticket)
         self.seen.add(ticket.id)
         state = self.store.ticket(self.name, ticket.id)
@@ -157,6 +173,7 @@ class _Cycle:
         else:
             decision = self.plugins.classify(self.engine, ticket, self.now)
         written: dict[str, Any] = {}
+        wanted: dict[str, Any] = {}
         note = ""
         if agent:
             note = f"kept the agent's {', '.join(f'{k}={v}' for k, v in sorted(agent.items()))}"
@@ -167,6 +184,9 @@ class _Cycle:
             if written:
                 if not self.options.dry_run:
                     self.adapter.set_priority(ticket, PriorityChange(**written))
+                self.log.info(
+                    "%s %s", "would set" if self.options.dry_run else "set", _values(written, ticket)
+                )
                 self.report.writes += 1
                 ticket = ticket.evolve(**written)
             else:
@@ -187,30 +207,38 @@ class _Cycle:
             )
             self.post(ticket, entry)
         previous = state or TicketState(self.name, ticket.id)
-        self.store.save_ticket(
-            TicketState(
-                connection=self.name,
-                ticket_id=ticket.id,
-                number=ticket.number,
-                written_impact=written.get("impact", previous.written_impact),
-                written_urgency=written.get("urgency", previous.written_urgency),
-                written_priority=written.get("priority", previous.written_priority),
-                written_at=self.now if written else previous.written_at,
-                agent_priority=(agent or {}).get("priority") if agent else None,
-                snapshot=ticket.to_dict(),
-                next_due=due.next_due,
-                closed=decision.resolved,
+        # What matrixcore stands behind per dimension: what it wrote now, else what it wrote before,
+        # else the decided value the tool already held (so a crash between a write and this record,
+        # or a tool that was right from the start, still lets a later agent's change be recognised).
+        ours = {
+            dim: written.get(dim, getattr(previous, f"written_{dim}") or wanted.get(dim))
+            for dim in _DIMENSIONS
+        }
+        with self.store.transaction():  # the ticket's state and its audit record land together
+            self.store.save_ticket(
+                TicketState(
+                    connection=self.name,
+                    ticket_id=ticket.id,
+                    number=ticket.number,
+                    written_impact=ours["impact"],
+                    written_urgency=ours["urgency"],
+                    written_priority=ours["priority"],
+                    written_at=self.now if written else previous.written_at,
+                    agent_priority=(agent or {}).get("priority") if agent else None,
+                    snapshot=ticket.to_dict(),
+                    next_due=due.next_due,
+                    closed=decision.resolved,
+                )
             )
-        )
-        self.store.record_decision(
-            self.name,
-            ticket.id,
-            self.report.cycle,
-            self.now,
-            decision.as_dict(self.engine.ruleset),
-            written,
-            note,
-        )
+            self.store.record_decision(
+                self.name,
+                ticket.id,
+                self.report.cycle,
+                self.now,
+                decision.as_dict(self.engine.ruleset),
+                written,
+                note,
+            )
         self.plugins.decision_recorded(
             connection=self.name,
             ticket=ticket,
@@ -242,7 +270,16 @@ class _Cycle:
         policy: str = "",
     ) -> LedgerEntry:
         return LedgerEntry(
-            self.name, ticket.id, key, policy or key.split(":")[0], state, visible, priority, text, self.now
+            self.name,
+            ticket.id,
+            key,
+            policy or key.split(":")[0],
+            state,
+            visible,
+            priority,
+            text,
+            self.now,
+            cycle=self.report.cycle,
         )
 
     def post(self, ticket: Ticket, entry: LedgerEntry) -> None:
@@ -253,6 +290,13 @@ class _Cycle:
         else:
             posted = self.adapter.post_message(ticket, entry.text, entry.visible_to_requester)
             self.store.mark_sent(self.name, ticket.id, entry.key, self.now, posted.id)
+        self.log.info(
+            "%s %s %s (%s)",
+            "would send" if self.options.dry_run else "sent",
+            entry.policy,
+            entry.key,
+            "to the requester" if entry.visible_to_requester else "internal note",
+        )
         self.report.messages[entry.policy] += 1
 
     def sent(self, ticket: Ticket) -> list[SentMessage]:
@@ -268,9 +312,15 @@ class _Cycle:
             # Invariant 3: the cursor moves only now that every ticket of the batch is durable.
             self.store.set_cursor(self.name, batch.cursor, self.now)
             self.report.cursor = batch.cursor
+            if self.stop():
+                self.report.stopped = True
+                return
         for state in self.store.due_tickets(self.name, self.now):
             if state.ticket_id in self.seen or state.snapshot is None:
                 continue
+            if self.stop():
+                self.report.stopped = True
+                return
             self.report.timers += 1
             self.process(Ticket.from_dict(state.snapshot))
 
@@ -286,9 +336,30 @@ def sync_connection(
     plugins: Plugins | None = None,
     logger: logging.Logger | None = None,
     cycle: str | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> CycleReport:
-    """Run one cycle for one connection; errors end the cycle (cursor untouched) and are reported."""
+    """Run one cycle for one connection; errors end the cycle (cursor untouched) and are reported.
+
+    ``stop`` is asked after every committed batch (and between timed messages): once it returns
+    ``True`` the cycle ends there, with nothing half done.
+    """
     cycle = cycle or uuid.uuid4().hex[:12]
+    with bound(connection=name, cycle=cycle):
+        return _sync(name, adapter, store, engine, now, options, plugins, logger, cycle, stop)
+
+
+def _sync(
+    name: str,
+    adapter: Adapter,
+    store: StateStore,
+    engine: Engine,
+    now: datetime,
+    options: SyncOptions,
+    plugins: Plugins | None,
+    logger: logging.Logger | None,
+    cycle: str,
+    stop: Callable[[], bool] | None,
+) -> CycleReport:
     report = CycleReport(name, cycle, now)
     log = logging.LoggerAdapter(
         logger or logging.getLogger("matrixcore.sync"), {"connection": name, "cycle": cycle}
@@ -297,10 +368,11 @@ def sync_connection(
     plugins.sync_start(connection=name, cursor=store.cursor(name), dry_run=options.dry_run)
     error: Exception | None = None
     try:
-        _Cycle(name, adapter, store, engine, plugins, options, now, log, report).run()
+        _Cycle(name, adapter, store, engine, plugins, options, now, log, report, stop or _never).run()
     except AdapterError as exc:
         error = exc
         report.error = str(exc)
+        report.exception = exc
         log.warning("cycle stopped, cursor kept: %s", exc)
     plugins.sync_finish(
         connection=name,
@@ -312,3 +384,12 @@ def sync_connection(
         dry_run=options.dry_run,
     )
     return report
+
+
+def _never() -> bool:
+    return False
+
+
+def _values(values: dict[str, Any], ticket: Ticket) -> str:
+    """``priority P2 (was P4), impact high (was none)`` for a log line."""
+    return ", ".join(f"{dim} {value} (was {getattr(ticket, dim) or 'none'})" for dim, value in values.items())
