@@ -130,6 +130,7 @@ def main(ctx: click.Context, strict_plugins: bool, disabled_plugins: tuple[str, 
       matrixcore check rules.yaml            validate a rules file and run its examples
       matrixcore report --config c.yaml      dry run: what would change, and why
       matrixcore run --config c.yaml         the sync daemon beside your ITSM tool
+      matrixcore state --config c.yaml 4711  a ticket's decisions and messages, from the state file
       matrixcore schema rules > rules.json   JSON Schema for your editor
       matrixcore plugins                     installed adapters, operators and report formats
 
@@ -252,6 +253,12 @@ def schema(name: str) -> None:
 from ._cmd_plugins import plugins  # noqa: E402  (commands import this module's helpers)
 
 main.add_command(plugins)
+
+from ._cmd_run import run  # noqa: E402
+from ._cmd_state import state  # noqa: E402
+
+main.add_command(run)
+main.add_command(state)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -13,6 +13,7 @@ balancer. ``/metrics`` is the Prometheus endpoint.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from socketserver import ThreadingMixIn
@@ -165,6 +166,10 @@ class _Server(ThreadingMixIn, WSGIServer):
     allow_reuse_address = True
 
 
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # scrapes every 15 s are not news
         return None
@@ -199,7 +204,10 @@ class MetricsServer:
 
     def start(self) -> MetricsServer:
         host, port = self.address
-        self._server = make_server(host, port, self._app, server_class=_Server, handler_class=_QuietHandler)
+        server_class = _Server6 if ":" in host else _Server
+        self._server = make_server(
+            host, port, self._app, server_class=server_class, handler_class=_QuietHandler
+        )
         self._thread = threading.Thread(target=self._server.serve_forever, name="metrics", daemon=True)
         self._thread.start()
         return self
