@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import textwrap
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -88,7 +89,11 @@ class Helpdesk(HelpdeskEmulator):
 
         super().add_route(method, pattern, hooked)
 
+    #: When the last ticket was seeded (monotonic): P1 warnings fall due 2 s later.
+    seeded_at = 0.0
+
     def seed(self, count: int) -> None:
+        self.seeded_at = time.monotonic()
         for i in range(count):
             subject = SUBJECTS[i % len(SUBJECTS)]
             self.add_ticket(
