@@ -95,6 +95,19 @@ class StateError(MatrixcoreError):
     """The state file cannot be opened or is from a newer matrixcore."""
 
 
+def _read_only_uri(path: str | Path) -> str:
+    """A URI that reads the file without creating anything beside it.
+
+    A plain read-only open of a WAL database creates its ``-wal`` and ``-shm`` files when they are
+    missing. They are missing only when no one has the file open (the last connection to close
+    removes them), so the file is then complete and may be read as immutable; while a daemon runs,
+    the files exist and a read-only open uses them as they are.
+    """
+    resolved = Path(path).resolve()
+    immutable = not Path(f"{resolved}-wal").exists()
+    return f"file:{resolved}?mode=ro" + ("&immutable=1" if immutable else "")
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value is not None else None
 
@@ -189,7 +202,7 @@ class StateStore:
             if read_only:
                 if self.path != ":memory:" and not Path(self.path).exists():
                     raise StateError(f"state file {self.path} does not exist")
-                uri = f"file:{Path(self.path).resolve()}?mode=ro" if self.path != ":memory:" else ":memory:"
+                uri = _read_only_uri(self.path) if self.path != ":memory:" else ":memory:"
                 self._db = sqlite3.connect(uri, uri=self.path != ":memory:", check_same_thread=False)
             else:
                 if self.path != ":memory:":
@@ -213,7 +226,7 @@ class StateStore:
         """
         copy = cls(":memory:")
         if Path(path).exists():
-            source = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+            source = sqlite3.connect(_read_only_uri(path), uri=True)
             try:
                 with copy._lock:
                     source.backup(copy._db)

@@ -291,10 +291,10 @@ class _Cycle:
             posted = self.adapter.post_message(ticket, entry.text, entry.visible_to_requester)
             self.store.mark_sent(self.name, ticket.id, entry.key, self.now, posted.id)
         self.log.info(
-            "%s %s %s (%s)",
+            "%s %s%s (%s)",
             "would send" if self.options.dry_run else "sent",
             entry.policy,
-            entry.key,
+            f" [{entry.key}]" if entry.key != entry.policy else "",
             "to the requester" if entry.visible_to_requester else "internal note",
         )
         self.report.messages[entry.policy] += 1
@@ -392,4 +392,6 @@ def _never() -> bool:
 
 def _values(values: dict[str, Any], ticket: Ticket) -> str:
     """``priority P2 (was P4), impact high (was none)`` for a log line."""
-    return ", ".join(f"{dim} {value} (was {getattr(ticket, dim) or 'none'})" for dim, value in values.items())
+    return ", ".join(
+        f"{dim} {values[dim]} (was {getattr(ticket, dim) or 'none'})" for dim in _DIMENSIONS if dim in values
+    )
