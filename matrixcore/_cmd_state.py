@@ -101,7 +101,7 @@ def state(
     if fmt == "json":
         click.echo(json.dumps({"found": True, "tickets": histories}, indent=2, default=str))
     else:
-        console = Console(highlight=False, soft_wrap=False)
+        console = Console(highlight=False)
         for history in histories:
             _print_history(console, history)
     sys.exit(EXIT_OK)
@@ -205,28 +205,31 @@ def _print_history(console: Console, h: Mapping[str, Any]) -> None:
     console.print(
         "  closed: no more messages" if h["closed"] else f"  next timed message due: {_when(h['next_due'])}"
     )
-    table = Table(title="decisions (oldest first)", title_justify="left", show_lines=False)
-    for column in ("decided", "cycle", "impact", "urgency", "priority", "pickup by", "written", "why"):
-        table.add_column(column, overflow="fold")
+    console.print("[bold]decisions[/bold] (oldest first)")
     for d in h["decisions"]:
-        decision = d["decision"]
-        written = ", ".join(f"{k}={v}" for k, v in d["written"].items()) or "-"
-        why = d["note"] or "; ".join(f"{k}: {v}" for k, v in d["set_by"].items())
-        table.add_row(
-            _when(d["decided_at"]),
-            d["cycle"],
-            str(decision.get("impact", "")),
-            str(decision.get("urgency", "")),
-            str(decision.get("priority", "")),
-            _when(decision.get("pickup_by")),
-            written,
-            why,
+        decision = {k: escape(str(v)) for k, v in d["decision"].items() if k != "trace"}
+        console.print(
+            f"  {_when(d['decided_at'])}  cycle {escape(d['cycle'])}  "
+            f"[bold]{decision.get('priority')}[/bold] "
+            f"(impact {decision.get('impact')}, urgency {decision.get('urgency')}), "
+            f"pickup by {_when(d['decision'].get('pickup_by'))}"
         )
-    console.print(table)
+        if d["note"]:
+            console.print(f"      [yellow]{escape(d['note'])}[/yellow]")
+        elif d["set_by"]:
+            console.print("      set by: " + escape(", ".join(f"{k} {v}" for k, v in d["set_by"].items())))
+        written = ", ".join(f"{k}={v}" for k, v in d["written"].items())
+        console.print(
+            f"      written: {escape(written)}" if written else "      written: nothing (unchanged)"
+        )
     if h["decisions"]:
-        latest = h["decisions"][-1]["decision"]
+        latest, note = h["decisions"][-1]["decision"], h["decisions"][-1]["note"]
         console.print("  the latest decision, step by step:")
+        if note:  # the agent's values stand in for the rules'
+            console.print(f"    {escape(note)}")
         for step in latest.get("trace", ()):
+            if note and step["dimension"] in _DIMENSIONS:
+                continue
             console.print(
                 f"    {escape(step['dimension'])} = {escape(str(step['value']))}: {escape(step['detail'])}"
             )
@@ -235,25 +238,23 @@ def _print_history(console: Console, h: Mapping[str, Any]) -> None:
 
 
 def _print_messages(console: Console, messages: Sequence[Mapping[str, Any]]) -> None:
-    table = Table(title="messages", title_justify="left")
-    for column in ("key", "state", "to", "recorded", "sent", "remote id", "cycle", "text"):
-        table.add_column(column, overflow="fold")
+    if not messages:
+        console.print("[bold]messages[/bold]: none")
+        return
+    console.print("[bold]messages[/bold]")
     style = {"pending": "yellow", "superseded": "dim"}
     for m in messages:
-        table.add_row(
-            m["key"],
-            f"[{style.get(m['state'], 'green')}]{m['state']}[/]",
-            "requester" if m["visible_to_requester"] else "agents",
-            _when(m["recorded_at"]),
-            _when(m["sent_at"]),
-            m["remote_id"] or "-",
-            m["cycle"] or "-",
-            escape(m["text"][:80] + ("…" if len(m["text"]) > 80 else "")),
+        state = f"[{style.get(m['state'], 'green')}]{m['state']}[/]"
+        to = "to the requester" if m["visible_to_requester"] else "internal note"
+        when = _when(m["sent_at"] or m["recorded_at"])
+        extra = "".join(
+            f"  {label} {escape(str(m[key]))}"
+            for label, key in (("id", "remote_id"), ("cycle", "cycle"))
+            if m[key]
         )
-    if messages:
-        console.print(table)
-    else:
-        console.print("  no messages")
+        console.print(f"  {escape(m['key'])}  {state}  {to}  {when}{extra}")
+        if m["text"]:
+            console.print(f"      {escape(m['text'])}", overflow="fold")
 
 
 # -- all connections -----------------------------------------------------------------------------
