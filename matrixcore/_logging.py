@@ -23,7 +23,7 @@ from typing import Any, Final, TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
-from ._redact import install_redaction
+from ._redact import default_redactor, install_redaction
 
 __all__ = ["CONTEXT_FIELDS", "LOG_FORMATS", "ContextFilter", "bound", "configure_logging", "current_context"]
 
@@ -90,6 +90,13 @@ class _JsonFormatter(JsonFormatter):
             json_ensure_ascii=False,
             json_default=str,
         )
+
+    def formatException(self, ei: Any) -> str:
+        # python-json-logger formats the traceback itself instead of reusing the filtered exc_text.
+        return default_redactor.redact(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        return default_redactor.redact(super().formatStack(stack_info))
 
     def add_fields(
         self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]

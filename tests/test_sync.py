@@ -166,3 +166,34 @@ def test_resolved_tickets_close_their_timers(tool, store, engine):
     state = store.ticket("mem", "3")
     assert state.closed
     assert all(t.ticket_id != "3" for t in store.due_tickets("mem", at(30, 9)))
+
+
+def test_a_cycle_asked_to_stop_ends_after_a_committed_batch(tool, store, engine):
+    batches = []
+
+    def stop():
+        batches.append(store.cursor("mem"))
+        return True
+
+    report = sync_connection("mem", tool, store, engine, at(23, 9, 5), stop=stop)
+    assert (report.ok, report.stopped, report.batches, report.tickets) == (True, True, 1, 2)
+    assert batches == [report.cursor]  # asked only once the batch's cursor was committed
+    assert store.ticket("mem", "3") is None
+    assert cycle(tool, store, engine, at(23, 9, 6)).tickets >= 1  # the next cycle goes on from there
+
+
+def test_values_the_tool_already_holds_count_as_matrixcores(tool, store, engine):
+    # The tool holds what the rules decide before matrixcore ever wrote (or a crash hid the write).
+    tool.agent_sets("1", at(23, 9, 1), impact="person", urgency="normal", priority="P4")
+    report = cycle(tool, store, engine, at(23, 9, 5))
+    assert report.unchanged == 1
+    assert store.ticket("mem", "1").written_priority == "P4"
+    assert store.decisions("mem", "1")[-1]["written"] == {}  # the audit log says nothing was written
+    tool.agent_sets("1", at(23, 10), priority="P2")
+    assert cycle(tool, store, engine, at(23, 10, 1)).agent_kept == 1
+    assert tool.tickets["1"].priority == "P2"
+
+
+def test_every_ledger_entry_knows_its_cycle(tool, store, engine):
+    report = cycle(tool, store, engine, at(23, 9, 5))
+    assert {e.cycle for t in "123" for e in store.messages("mem", t)} == {report.cycle}
