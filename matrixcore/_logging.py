@@ -91,18 +91,24 @@ class _JsonFormatter(JsonFormatter):
             json_default=str,
         )
 
-    def formatException(self, ei: Any) -> str:
+    def formatException(self, ei: Any) -> str | list[str]:  # type: ignore[override]
         # python-json-logger formats the traceback itself instead of reusing the filtered exc_text.
-        return default_redactor.redact(super().formatException(ei))
+        return _redacted(super().formatException(ei))
 
-    def formatStack(self, stack_info: str) -> str:
-        return default_redactor.redact(super().formatStack(stack_info))
+    def formatStack(self, stack_info: str) -> str | list[str]:  # type: ignore[override]
+        return _redacted(super().formatStack(stack_info))
 
     def add_fields(
         self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
     ) -> None:
         log_data["time"] = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
         super().add_fields(log_data, record, message_dict)
+
+
+def _redacted(text: str | list[str]) -> str | list[str]:
+    if isinstance(text, str):
+        return default_redactor.redact(text)
+    return [default_redactor.redact(line) for line in text]
 
 
 def configure_logging(fmt: str = "text", level: str | int = "INFO", stream: TextIO | None = None) -> None:

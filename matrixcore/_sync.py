@@ -105,6 +105,10 @@ class _Cycle:
         self.plugins, self.options, self.now, self.log, self.report = plugins, options, now, log, report
         self.stop = stop
         self.seen: set[str] = set()
+        #: Messages posted whose ``sent`` is not yet recorded: written with the next commit (the next
+        #: message's ``pending``, or the ticket's state). A crash before leaves them pending, which
+        #: the next cycle reconciles: never a resend.
+        self.unrecorded: list[tuple[str, str, str]] = []
 
     # -- invariant 2: reconcile before anything is sent --------------------------------------------
     def reconcile(self, ticket: Ticket) -> None:
@@ -160,7 +164,17 @@ class _Cycle:
 
     def process(self, ticket: Ticket) -> None:
         with bound(ticket=ticket.id):
-            self._process(ticket)
+            try:
+                self._process(ticket)
+            finally:
+                if self.unrecorded:  # a later step failed: still record what went out
+                    with self.store.transaction():
+                        self.record_sent()
+
+    def record_sent(self) -> None:
+        for ticket_id, key, remote_id in self.unrecorded:
+            self.store.mark_sent(self.name, ticket_id, key, self.now, remote_id)
+        self.unrecorded.clear()
 
     def _process(self, ticket: Ticket) -> None:
         ticket = self.plugins.enrich(ticket)
@@ -193,8 +207,6 @@ class _Cycle:
                 self.report.unchanged += 1
         self.deliver(ticket, decision, written)
         due = self.plugins.select_messages(self.engine, ticket, decision, self.sent(ticket), self.now)
-        for key in due.superseded:
-            self.store.record_pending(self.entry(ticket, key, "superseded", "", False, None))
         for message in due.messages:
             entry = self.entry(
                 ticket,
@@ -215,6 +227,9 @@ class _Cycle:
             for dim in _DIMENSIONS
         }
         with self.store.transaction():  # the ticket's state and its audit record land together
+            self.record_sent()
+            for key in due.superseded:  # recorded, never sent: nothing to announce first
+                self.store.record_pending(self.entry(ticket, key, "superseded", "", False, None))
             self.store.save_ticket(
                 TicketState(
                     connection=self.name,
@@ -283,13 +298,14 @@ class _Cycle:
         )
 
     def post(self, ticket: Ticket, entry: LedgerEntry) -> None:
-        if not self.store.record_pending(entry):
-            return  # already in the ledger: never twice
-        if self.options.dry_run:
-            self.store.mark_sent(self.name, ticket.id, entry.key, self.now)
-        else:
-            posted = self.adapter.post_message(ticket, entry.text, entry.visible_to_requester)
-            self.store.mark_sent(self.name, ticket.id, entry.key, self.now, posted.id)
+        with self.store.transaction():  # committed before the message leaves (invariant 2)
+            self.record_sent()
+            if not self.store.record_pending(entry):
+                return  # already in the ledger: never twice
+        remote_id = ""
+        if not self.options.dry_run:
+            remote_id = self.adapter.post_message(ticket, entry.text, entry.visible_to_requester).id
+        self.unrecorded.append((ticket.id, entry.key, remote_id))
         self.log.info(
             "%s %s%s (%s)",
             "would send" if self.options.dry_run else "sent",
