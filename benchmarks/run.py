@@ -14,6 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_calendar
+import bench_daemon
 import bench_engine
 import bench_rules
 
@@ -27,6 +28,8 @@ def main(argv: list[str]) -> None:
     bench_engine.main([str(n)])
     print("\n== calendar: business-time arithmetic ==")
     bench_calendar.main([str(n * 2)]) if hasattr(bench_calendar, "main") else print(bench_calendar.run(n * 2))
+    print("\n== daemon: a sync cycle against a local helpdesk over HTTP ==")
+    bench_daemon.main(["2000" if quick else "10000"])
 
 
 if __name__ == "__main__":
