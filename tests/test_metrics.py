@@ -87,3 +87,13 @@ def test_health_answers_503_when_unhealthy(served: tuple[DaemonMetrics, MetricsS
     assert (answer.status_code, answer.json()["status"]) == (503, "unhealthy")
     assert requests.get(f"{server.url}/", timeout=5).status_code == 200
     assert requests.get(f"{server.url}/other", timeout=5).status_code == 404
+
+
+def test_every_metric_is_documented_for_operators() -> None:
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "operations.md").read_text()
+    names = {metric.name for metric in DaemonMetrics().registry.collect()}
+    missing = [n for n in sorted(names) if n not in docs and f"{n}_total" not in docs]
+    assert missing == [], f"undocumented in docs/operations.md: {missing}"
+    assert len(names) >= 15
