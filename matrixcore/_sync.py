@@ -24,7 +24,7 @@ import re
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -338,7 +338,23 @@ class _Cycle:
                 self.report.stopped = True
                 return
             self.report.timers += 1
-            self.process(Ticket.from_dict(state.snapshot))
+            try:
+                self.process(Ticket.from_dict(state.snapshot))
+            except AdapterError as exc:
+                if exc.status not in (404, 410):
+                    raise
+                # Deleted or merged in the tool since it was last seen: nothing more is due for it,
+                # and it must not hold up the connection's cycles from now on.
+                self.log.warning(
+                    "ticket %s is gone from the tool (%s): its timed messages are dropped",
+                    state.ticket_id,
+                    exc,
+                )
+                with self.store.transaction():
+                    for entry in self.store.messages(self.name, state.ticket_id):
+                        if entry.state == "pending":  # refused with the 404: never sent
+                            self.store.forget_pending(self.name, state.ticket_id, entry.key)
+                    self.store.save_ticket(replace(state, next_due=None, closed=True))
 
 
 def sync_connection(

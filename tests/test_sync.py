@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from matrixcore import Engine, Requester, Ticket, load_ruleset
+from matrixcore import AdapterError, Engine, Requester, Ticket, load_ruleset
 from matrixcore._memory import MemoryAdapter
 from matrixcore._state import StateStore
 from matrixcore._sync import SyncOptions, sync_connection
@@ -197,3 +197,28 @@ def test_values_the_tool_already_holds_count_as_matrixcores(tool, store, engine)
 def test_every_ledger_entry_knows_its_cycle(tool, store, engine):
     report = cycle(tool, store, engine, at(23, 9, 5))
     assert {e.cycle for t in "123" for e in store.messages("mem", t)} == {report.cycle}
+
+
+class _Deleting(MemoryAdapter):
+    """A tool where a ticket was deleted after matrixcore saw it: its messages answer 404."""
+
+    gone: frozenset[str] = frozenset()
+
+    def post_message(self, ticket, text, visible_to_requester):
+        if ticket.id in self.gone:
+            raise AdapterError(f"POST /tickets/{ticket.id}/messages -> 404 Not Found", status=404)
+        return super().post_message(ticket, text, visible_to_requester)
+
+
+def test_a_ticket_deleted_in_the_tool_drops_its_timers_instead_of_failing_every_cycle(store, engine):
+    tool = _Deleting()
+    tool.add([make(3, "Vraag: hoe werkt de VPN?")])
+    cycle(tool, store, engine, at(23, 9, 5))
+    cycle(tool, store, engine, at(23, 9, 6))
+    del tool.tickets["3"]
+    tool.gone = frozenset({"3"})
+    report = cycle(tool, store, engine, at(24, 15))  # the 80% warning falls due: the post answers 404
+    assert report.ok
+    assert store.ticket("mem", "3").closed
+    assert store.due_tickets("mem", at(30, 9)) == []
+    assert store.pending("mem") == []
