@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from matrixcore._logging import bound, configure_logging
-from matrixcore._redact import default_redactor
+from matrixcore._redact import RedactingFilter, Redactor, default_redactor
 
 
 @pytest.fixture
@@ -21,6 +21,9 @@ def stream() -> Iterator[io.StringIO]:
     yield out
     for handler in [h for h in root.handlers if getattr(h, "_matrixcore", False)]:
         root.removeHandler(handler)
+    for holder in [root, *root.handlers]:  # configure_logging filters every root handler, pytest's too
+        for found in [f for f in holder.filters if isinstance(f, RedactingFilter)]:
+            holder.removeFilter(found)
     root.setLevel(level)
 
 
@@ -70,3 +73,17 @@ def test_reconfiguring_replaces_the_handler(stream: io.StringIO) -> None:
     assert len(stream.getvalue().splitlines()) == 1
     with pytest.raises(ValueError, match="unknown log format"):
         configure_logging("xml")
+
+
+def test_a_second_redacting_filter_keeps_what_the_first_masked() -> None:
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", None, None)
+    try:
+        raise RuntimeError("token tok-first-123456 refused")
+    except RuntimeError:
+        import sys
+
+        record.exc_info = sys.exc_info()
+    RedactingFilter(Redactor(["tok-first-123456"])).filter(record)
+    RedactingFilter(Redactor(["another-secret"])).filter(record)
+    assert "tok-first-123456" not in (record.exc_text or "")
+    assert "token *** refused" in (record.exc_text or "")
