@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_calendar
+import bench_daemon
 import bench_engine
 import bench_report
 import bench_rules
@@ -32,6 +33,8 @@ def main(argv: list[str]) -> None:
     bench_calendar.main([str(n * 2)]) if hasattr(bench_calendar, "main") else print(bench_calendar.run(n * 2))
     print("\n== report: matrixcore report end to end over JSON Lines exports ==")
     bench_report.main([str(n // 10), str(n)] if quick else [str(n), str(n * 10)])
+    print("\n== daemon: a sync cycle against a local helpdesk over HTTP ==")
+    bench_daemon.main(["2000" if quick else "10000"])
 
 
 if __name__ == "__main__":

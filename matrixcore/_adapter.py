@@ -156,6 +156,9 @@ class AdapterContext:
     #: Overrides the connection's retry settings, including how waits are slept (tests pass a fake
     #: clock's); ``None``: the adapter's settings or defaults.
     retry: RetryPolicy | None = None
+    #: Called before each retry of a request with the failure and the seconds it will wait; the
+    #: daemon counts retries per connection with it (``HttpClient`` calls it for you).
+    on_retry: Callable[[BaseException | None, float], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)

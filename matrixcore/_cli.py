@@ -130,6 +130,7 @@ def main(ctx: click.Context, strict_plugins: bool, disabled_plugins: tuple[str, 
       matrixcore check rules.yaml            validate a rules file and run its examples
       matrixcore report --config c.yaml      dry run: what would change, and why
       matrixcore run --config c.yaml         the sync daemon beside your ITSM tool
+      matrixcore state --config c.yaml 4711  a ticket's decisions and messages, from the state file
       matrixcore schema rules > rules.json   JSON Schema for your editor
       matrixcore plugins                     installed adapters, operators and report formats
 
@@ -254,6 +255,12 @@ from ._cmd_report import report  # noqa: E402
 
 main.add_command(plugins)
 main.add_command(report)
+
+from ._cmd_run import run  # noqa: E402
+from ._cmd_state import state  # noqa: E402
+
+main.add_command(run)
+main.add_command(state)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final, Self
 from urllib.parse import urljoin, urlsplit
 
@@ -63,8 +63,12 @@ class HttpError(AdapterError):
         retry_after: float | None = None,
         sent: bool = True,
         attempts: int = 1,
+        kind: str = "",
     ) -> None:
         super().__init__(message, retryable=retryable, status=status)
+        #: What went wrong, for metrics: ``status`` (an error answer), ``timeout``, ``connection``
+        #: (refused, reset, cut short), ``malformed`` (not JSON) or ``request`` (could not be sent).
+        self.kind = kind or ("status" if status is not None else "request")
         self.method = method
         #: The URL with credentials masked.
         self.url = url
@@ -109,6 +113,7 @@ class HttpClient:
         verify: bool | str = True,
         redactor: Redactor | None = None,
         max_body: int = 500,
+        on_retry: Callable[[BaseException | None, float], None] | None = None,
     ) -> None:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._origin = urlsplit(self.base_url)[:2]
@@ -125,6 +130,7 @@ class HttpClient:
         self.headers = {"User-Agent": user_agent, "Accept": "application/json", **(headers or {})}
         self.verify = verify
         self.max_body = max_body
+        self.on_retry = on_retry
 
     def url(self, path: str) -> str:
         """The absolute URL of ``path``; refuses an absolute URL on another origin."""
@@ -185,6 +191,7 @@ class HttpClient:
                     retry_after=last.retry_after,
                     sent=last.sent,
                     attempts=attempts,
+                    kind=last.kind,
                 ) from None
             raise AdapterError(f"{last} (gave up after {attempts} attempts)", retryable=True) from None
         return response
@@ -223,6 +230,7 @@ class HttpClient:
                 url=shown,
                 retryable=True,
                 sent=not _never_sent(exc),
+                kind="timeout",
             ) from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             raise HttpError(
@@ -231,6 +239,7 @@ class HttpClient:
                 url=shown,
                 retryable=True,
                 sent=not _never_sent(exc),
+                kind="connection",
             ) from None
         except requests.RequestException as exc:
             raise HttpError(
@@ -261,6 +270,8 @@ class HttpClient:
         error = state.outcome.exception() if state.outcome is not None else None
         wait = state.next_action.sleep if state.next_action is not None else 0.0
         hint = " (Retry-After)" if getattr(error, "retry_after", None) is not None else ""
+        if self.on_retry is not None:
+            self.on_retry(error, wait)
         self.logger.warning(
             "%s; attempt %d of %d failed, retrying in %.1fs%s",
             error,
@@ -284,6 +295,7 @@ class HttpClient:
                 url=shown,
                 status=response.status_code,
                 body=body,
+                kind="malformed",
             ) from None
 
     def get(self, path: str, *, params: Mapping[str, Any] | None = None, **kwargs: Any) -> requests.Response:
@@ -340,6 +352,7 @@ class HttpClient:
             logger=context.logger,
             user_agent=context.user_agent,
             verify=str(settings["ca_bundle"]) if settings.get("ca_bundle") else True,
+            on_retry=context.on_retry,
             **kwargs,
         )
         client.auth = auth_from_settings(

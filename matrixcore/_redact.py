@@ -138,11 +138,13 @@ class RedactingFilter(logging.Filter):
         clean = self.redactor.redact(message)
         if clean != message or record.args:
             record.msg, record.args = clean, None
-        if record.exc_info and record.exc_info[1] is not None:
+        if record.exc_text:
+            # Already formatted (and redacted) by an earlier filter: redact further, never re-format,
+            # which would bring back what that filter's redactor masked.
+            record.exc_text = self.redactor.redact(record.exc_text)
+        elif record.exc_info and record.exc_info[1] is not None:
             # Format the traceback now, redacted; handlers reuse ``exc_text`` instead of re-formatting.
             record.exc_text = self.redactor.redact(logging.Formatter().formatException(record.exc_info))
-        elif record.exc_text:
-            record.exc_text = self.redactor.redact(record.exc_text)
         return True
 
 

@@ -27,7 +27,7 @@ from typing import Any, Final
 from ._decision import SentMessage
 from ._errors import MatrixcoreError
 
-__all__ = ["LedgerEntry", "StateError", "StateStore", "TicketState"]
+__all__ = ["SCHEMA_VERSION", "ConnectionSummary", "LedgerEntry", "StateError", "StateStore", "TicketState"]
 
 _MIGRATIONS: Final[tuple[str, ...]] = (
     # 1: the first schema.
@@ -81,11 +81,31 @@ _MIGRATIONS: Final[tuple[str, ...]] = (
     );
     CREATE INDEX messages_pending ON messages (connection) WHERE state = 'pending';
     """,
+    # 2: the cycle that recorded each message, to find its log lines (``matrixcore state``).
+    # Migrations only add: a file keeps every row it had, and older rows read as "unknown".
+    """
+    ALTER TABLE messages ADD COLUMN cycle TEXT;
+    """,
 )
+#: The schema version this matrixcore writes.
+SCHEMA_VERSION: Final = len(_MIGRATIONS)
 
 
 class StateError(MatrixcoreError):
     """The state file cannot be opened or is from a newer matrixcore."""
+
+
+def _read_only_uri(path: str | Path) -> str:
+    """A URI that reads the file without creating anything beside it.
+
+    A plain read-only open of a WAL database creates its ``-wal`` and ``-shm`` files when they are
+    missing. They are missing only when no one has the file open (the last connection to close
+    removes them), so the file is then complete and may be read as immutable; while a daemon runs,
+    the files exist and a read-only open uses them as they are.
+    """
+    resolved = Path(path).resolve()
+    immutable = not Path(f"{resolved}-wal").exists()
+    return f"file:{resolved}?mode=ro" + ("&immutable=1" if immutable else "")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -116,6 +136,34 @@ class TicketState:
 
 
 @dataclass(frozen=True, slots=True)
+class ConnectionSummary:
+    """One connection as the state file knows it, for ``matrixcore state`` without a ticket."""
+
+    connection: str
+    cursor: str | None
+    cursor_updated_at: datetime | None
+    tickets: int
+    open_timers: int
+    next_due: datetime | None
+    decisions: int
+    last_decision_at: datetime | None
+    messages: dict[str, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "connection": self.connection,
+            "cursor": self.cursor,
+            "cursor_updated_at": _iso(self.cursor_updated_at),
+            "tickets": self.tickets,
+            "open_timers": self.open_timers,
+            "next_due": _iso(self.next_due),
+            "decisions": self.decisions,
+            "last_decision_at": _iso(self.last_decision_at),
+            "messages": dict(self.messages),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class LedgerEntry:
     """One message in the ledger: pending (about to be sent or unknown), sent, or superseded."""
 
@@ -130,6 +178,8 @@ class LedgerEntry:
     recorded_at: datetime
     sent_at: datetime | None = None
     remote_id: str | None = None
+    #: The cycle that recorded it ("" for entries from before schema version 2).
+    cycle: str = ""
 
     def as_sent(self) -> SentMessage:
         """The engine's view: pending counts as sent (never resend before reconciling); a superseded
@@ -152,7 +202,7 @@ class StateStore:
             if read_only:
                 if self.path != ":memory:" and not Path(self.path).exists():
                     raise StateError(f"state file {self.path} does not exist")
-                uri = f"file:{Path(self.path).resolve()}?mode=ro" if self.path != ":memory:" else ":memory:"
+                uri = _read_only_uri(self.path) if self.path != ":memory:" else ":memory:"
                 self._db = sqlite3.connect(uri, uri=self.path != ":memory:", check_same_thread=False)
             else:
                 if self.path != ":memory:":
@@ -176,7 +226,7 @@ class StateStore:
         """
         copy = cls(":memory:")
         if Path(path).exists():
-            source = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+            source = sqlite3.connect(_read_only_uri(path), uri=True)
             try:
                 with copy._lock:
                     source.backup(copy._db)
@@ -395,6 +445,7 @@ class StateStore:
             recorded_at=_instant(row["recorded_at"]) or datetime.min.replace(tzinfo=UTC),
             sent_at=_instant(row["sent_at"]),
             remote_id=row["remote_id"],
+            cycle=row["cycle"] or "",
         )
 
     def record_pending(self, entry: LedgerEntry) -> bool:
@@ -402,7 +453,7 @@ class StateStore:
         with self._lock, self.transaction():
             cursor = self._db.execute(
                 "INSERT OR IGNORE INTO messages (connection, ticket_id, key, policy, state, visible, "
-                "priority, text, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "priority, text, recorded_at, cycle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     entry.connection,
                     entry.ticket_id,
@@ -413,6 +464,7 @@ class StateStore:
                     entry.priority,
                     entry.text,
                     _iso(entry.recorded_at),
+                    entry.cycle or None,
                 ),
             )
             return cursor.rowcount == 1
@@ -446,4 +498,48 @@ class StateStore:
         out = {}
         for table in ("cursors", "tickets", "decisions", "messages"):
             out[table] = int(self._rows(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"])
+        return out
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._rows("PRAGMA user_version")[0][0])
+
+    def summaries(self) -> list[ConnectionSummary]:
+        """Every connection the file knows (by cursor, ticket or decision), with its counts."""
+        names = sorted(
+            {
+                str(r["connection"])
+                for r in self._rows(
+                    "SELECT connection FROM cursors UNION SELECT DISTINCT connection FROM tickets "
+                    "UNION SELECT DISTINCT connection FROM decisions"
+                )
+            }
+        )
+        out = []
+        for name in names:
+            cursor = self._rows("SELECT cursor, updated_at FROM cursors WHERE connection = ?", (name,))
+            tickets = self._rows(
+                "SELECT COUNT(*) AS n, SUM(closed = 0 AND next_due IS NOT NULL) AS timers, "
+                "MIN(CASE WHEN closed = 0 THEN next_due END) AS due FROM tickets WHERE connection = ?",
+                (name,),
+            )[0]
+            decisions = self._rows(
+                "SELECT COUNT(*) AS n, MAX(decided_at) AS last FROM decisions WHERE connection = ?", (name,)
+            )[0]
+            states = self._rows(
+                "SELECT state, COUNT(*) AS n FROM messages WHERE connection = ? GROUP BY state", (name,)
+            )
+            out.append(
+                ConnectionSummary(
+                    connection=name,
+                    cursor=str(cursor[0]["cursor"]) if cursor else None,
+                    cursor_updated_at=_instant(cursor[0]["updated_at"]) if cursor else None,
+                    tickets=int(tickets["n"]),
+                    open_timers=int(tickets["timers"] or 0),
+                    next_due=_instant(tickets["due"]),
+                    decisions=int(decisions["n"]),
+                    last_decision_at=_instant(decisions["last"]),
+                    messages={str(r["state"]): int(r["n"]) for r in states},
+                )
+            )
         return out

@@ -10,6 +10,10 @@ This is where the daemon's promises are kept (see ARCHITECTURE.md, invariants):
 4. No fights: a value an agent changed after matrixcore wrote it is kept, recorded, and the
    deadlines follow the agent's priority.
 5. No loops: a ticket already carrying the decided values gets no write.
+
+A cycle can be asked to stop early (``stop``): it then ends after the batch whose cursor it just
+committed, which is how the daemon shuts down gracefully. Log records made during a cycle carry the
+connection, cycle and ticket ids (``_logging.bound``), whichever logger makes them.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import logging
 import re
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -26,6 +31,7 @@ from typing import Any
 from ._adapter import Adapter, AdapterError, PriorityChange
 from ._decision import Decision, Evaluation, SentMessage
 from ._engine import Engine
+from ._logging import bound
 from ._plugins import Plugins
 from ._state import LedgerEntry, StateStore, TicketState
 from ._ticket import Ticket
@@ -68,6 +74,10 @@ class CycleReport:
     messages: Counter[str] = field(default_factory=Counter)
     error: str | None = None
     cursor: str | None = None
+    #: The failure that ended the cycle (for metrics and backoff: its status, ``retry_after``).
+    exception: AdapterError | None = field(default=None, repr=False, compare=False)
+    #: The cycle ended early because it was asked to stop (after a committed batch).
+    stopped: bool = False
 
     @property
     def ok(self) -> bool:
@@ -91,10 +101,16 @@ class _Cycle:
         now: datetime,
         log: logging.LoggerAdapter[logging.Logger],
         report: CycleReport,
+        stop: Callable[[], bool],
     ) -> None:
         self.name, self.adapter, self.store, self.engine = name, adapter, store, engine
         self.plugins, self.options, self.now, self.log, self.report = plugins, options, now, log, report
+        self.stop = stop
         self.seen: set[str] = set()
+        #: Messages posted whose ``sent`` is not yet recorded: written with the next commit (the next
+        #: message's ``pending``, or the ticket's state). A crash before leaves them pending, which
+        #: the next cycle reconciles: never a resend.
+        self.unrecorded: list[tuple[str, str, str]] = []
 
     # -- invariant 2: reconcile before anything is sent --------------------------------------------
     def reconcile(self, ticket: Ticket) -> None:
@@ -149,6 +165,20 @@ class _Cycle:
         return Evaluation(impact, -1, urgency, -1, priority, -1)
 
     def process(self, ticket: Ticket) -> None:
+        with bound(ticket=ticket.id):
+            try:
+                self._process(ticket)
+            finally:
+                if self.unrecorded:  # a later step failed: still record what went out
+                    with self.store.transaction():
+                        self.record_sent()
+
+    def record_sent(self) -> None:
+        for ticket_id, key, remote_id in self.unrecorded:
+            self.store.mark_sent(self.name, ticket_id, key, self.now, remote_id)
+        self.unrecorded.clear()
+
+    def _process(self, ticket: Ticket) -> None:
         ticket = self.plugins.enrich(ticket)
         self.seen.add(ticket.id)
         state = self.store.ticket(self.name, ticket.id)
@@ -159,6 +189,7 @@ class _Cycle:
         else:
             decision = self.plugins.classify(self.engine, ticket, self.now)
         written: dict[str, Any] = {}
+        wanted: dict[str, Any] = {}
         note = ""
         if agent:
             note = f"kept the agent's {', '.join(f'{k}={v}' for k, v in sorted(agent.items()))}"
@@ -169,14 +200,15 @@ class _Cycle:
             if written:
                 if not self.options.dry_run:
                     self.adapter.set_priority(ticket, PriorityChange(**written))
+                self.log.info(
+                    "%s %s", "would set" if self.options.dry_run else "set", _values(written, ticket)
+                )
                 self.report.writes += 1
                 ticket = ticket.evolve(**written)
             else:
                 self.report.unchanged += 1
         self.deliver(ticket, decision, written)
         due = self.plugins.select_messages(self.engine, ticket, decision, self.sent(ticket), self.now)
-        for key in due.superseded:
-            self.store.record_pending(self.entry(ticket, key, "superseded", "", False, None))
         for message in due.messages:
             entry = self.entry(
                 ticket,
@@ -189,30 +221,41 @@ class _Cycle:
             )
             self.post(ticket, entry)
         previous = state or TicketState(self.name, ticket.id)
-        self.store.save_ticket(
-            TicketState(
-                connection=self.name,
-                ticket_id=ticket.id,
-                number=ticket.number,
-                written_impact=written.get("impact", previous.written_impact),
-                written_urgency=written.get("urgency", previous.written_urgency),
-                written_priority=written.get("priority", previous.written_priority),
-                written_at=self.now if written else previous.written_at,
-                agent_priority=(agent or {}).get("priority") if agent else None,
-                snapshot=ticket.to_dict(),
-                next_due=due.next_due,
-                closed=decision.resolved,
+        # What matrixcore stands behind per dimension: what it wrote now, else what it wrote before,
+        # else the decided value the tool already held (so a crash between a write and this record,
+        # or a tool that was right from the start, still lets a later agent's change be recognised).
+        ours = {
+            dim: written.get(dim, getattr(previous, f"written_{dim}") or wanted.get(dim))
+            for dim in _DIMENSIONS
+        }
+        with self.store.transaction():  # the ticket's state and its audit record land together
+            self.record_sent()
+            for key in due.superseded:  # recorded, never sent: nothing to announce first
+                self.store.record_pending(self.entry(ticket, key, "superseded", "", False, None))
+            self.store.save_ticket(
+                TicketState(
+                    connection=self.name,
+                    ticket_id=ticket.id,
+                    number=ticket.number,
+                    written_impact=ours["impact"],
+                    written_urgency=ours["urgency"],
+                    written_priority=ours["priority"],
+                    written_at=self.now if written else previous.written_at,
+                    agent_priority=(agent or {}).get("priority") if agent else None,
+                    snapshot=ticket.to_dict(),
+                    next_due=due.next_due,
+                    closed=decision.resolved,
+                )
             )
-        )
-        self.store.record_decision(
-            self.name,
-            ticket.id,
-            self.report.cycle,
-            self.now,
-            decision.as_dict(self.engine.ruleset),
-            written,
-            note,
-        )
+            self.store.record_decision(
+                self.name,
+                ticket.id,
+                self.report.cycle,
+                self.now,
+                decision.as_dict(self.engine.ruleset),
+                written,
+                note,
+            )
         self.plugins.decision_recorded(
             connection=self.name,
             ticket=ticket,
@@ -244,17 +287,34 @@ class _Cycle:
         policy: str = "",
     ) -> LedgerEntry:
         return LedgerEntry(
-            self.name, ticket.id, key, policy or key.split(":")[0], state, visible, priority, text, self.now
+            self.name,
+            ticket.id,
+            key,
+            policy or key.split(":")[0],
+            state,
+            visible,
+            priority,
+            text,
+            self.now,
+            cycle=self.report.cycle,
         )
 
     def post(self, ticket: Ticket, entry: LedgerEntry) -> None:
-        if not self.store.record_pending(entry):
-            return  # already in the ledger: never twice
-        if self.options.dry_run:
-            self.store.mark_sent(self.name, ticket.id, entry.key, self.now)
-        else:
-            posted = self.adapter.post_message(ticket, entry.text, entry.visible_to_requester)
-            self.store.mark_sent(self.name, ticket.id, entry.key, self.now, posted.id)
+        with self.store.transaction():  # committed before the message leaves (invariant 2)
+            self.record_sent()
+            if not self.store.record_pending(entry):
+                return  # already in the ledger: never twice
+        remote_id = ""
+        if not self.options.dry_run:
+            remote_id = self.adapter.post_message(ticket, entry.text, entry.visible_to_requester).id
+        self.unrecorded.append((ticket.id, entry.key, remote_id))
+        self.log.info(
+            "%s %s%s (%s)",
+            "would send" if self.options.dry_run else "sent",
+            entry.policy,
+            f" [{entry.key}]" if entry.key != entry.policy else "",
+            "to the requester" if entry.visible_to_requester else "internal note",
+        )
         self.report.messages[entry.policy] += 1
 
     def sent(self, ticket: Ticket) -> list[SentMessage]:
@@ -270,19 +330,33 @@ class _Cycle:
             # Invariant 3: the cursor moves only now that every ticket of the batch is durable.
             self.store.set_cursor(self.name, batch.cursor, self.now)
             self.report.cursor = batch.cursor
+            if self.stop():
+                self.report.stopped = True
+                return
         for state in self.store.due_tickets(self.name, self.now):
             if state.ticket_id in self.seen or state.snapshot is None:
                 continue
+            if self.stop():
+                self.report.stopped = True
+                return
             self.report.timers += 1
             try:
                 self.process(Ticket.from_dict(state.snapshot))
             except AdapterError as exc:
                 if exc.status not in _GONE:
                     raise
-                # Deleted or archived since it was last fetched: no fetch will bring it back, so
-                # its timers stop here instead of failing every cycle and starving the others.
-                self.store.save_ticket(replace(state, closed=True, next_due=None))
-                self.log.warning("ticket %s is gone from the tool, its timers stop: %s", state.ticket_id, exc)
+                # Deleted or merged in the tool since it was last seen: nothing more is due for it,
+                # and it must not hold up the connection's cycles from now on.
+                self.log.warning(
+                    "ticket %s is gone from the tool (%s): its timed messages are dropped",
+                    state.ticket_id,
+                    exc,
+                )
+                with self.store.transaction():
+                    for entry in self.store.messages(self.name, state.ticket_id):
+                        if entry.state == "pending":  # refused with the 404: never sent
+                            self.store.forget_pending(self.name, state.ticket_id, entry.key)
+                    self.store.save_ticket(replace(state, next_due=None, closed=True))
 
 
 def sync_connection(
@@ -296,9 +370,30 @@ def sync_connection(
     plugins: Plugins | None = None,
     logger: logging.Logger | None = None,
     cycle: str | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> CycleReport:
-    """Run one cycle for one connection; errors end the cycle (cursor untouched) and are reported."""
+    """Run one cycle for one connection; errors end the cycle (cursor untouched) and are reported.
+
+    ``stop`` is asked after every committed batch (and between timed messages): once it returns
+    ``True`` the cycle ends there, with nothing half done.
+    """
     cycle = cycle or uuid.uuid4().hex[:12]
+    with bound(connection=name, cycle=cycle):
+        return _sync(name, adapter, store, engine, now, options, plugins, logger, cycle, stop)
+
+
+def _sync(
+    name: str,
+    adapter: Adapter,
+    store: StateStore,
+    engine: Engine,
+    now: datetime,
+    options: SyncOptions,
+    plugins: Plugins | None,
+    logger: logging.Logger | None,
+    cycle: str,
+    stop: Callable[[], bool] | None,
+) -> CycleReport:
     report = CycleReport(name, cycle, now)
     log = logging.LoggerAdapter(
         logger or logging.getLogger("matrixcore.sync"), {"connection": name, "cycle": cycle}
@@ -307,10 +402,11 @@ def sync_connection(
     plugins.sync_start(connection=name, cursor=store.cursor(name), dry_run=options.dry_run)
     error: Exception | None = None
     try:
-        _Cycle(name, adapter, store, engine, plugins, options, now, log, report).run()
+        _Cycle(name, adapter, store, engine, plugins, options, now, log, report, stop or _never).run()
     except AdapterError as exc:
         error = exc
         report.error = str(exc)
+        report.exception = exc
         log.warning("cycle stopped, cursor kept: %s", exc)
     plugins.sync_finish(
         connection=name,
@@ -322,3 +418,14 @@ def sync_connection(
         dry_run=options.dry_run,
     )
     return report
+
+
+def _never() -> bool:
+    return False
+
+
+def _values(values: dict[str, Any], ticket: Ticket) -> str:
+    """``priority P2 (was P4), impact high (was none)`` for a log line."""
+    return ", ".join(
+        f"{dim} {values[dim]} (was {getattr(ticket, dim) or 'none'})" for dim in _DIMENSIONS if dim in values
+    )

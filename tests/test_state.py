@@ -122,3 +122,42 @@ def test_newer_schema_is_refused_with_advice(tmp_path):
     db.close()
     with pytest.raises(StateError, match="newer than this matrixcore"):
         StateStore(path)
+
+
+def test_a_version_1_file_migrates_forward_keeping_every_row(tmp_path):
+    from matrixcore._state import _MIGRATIONS, SCHEMA_VERSION
+
+    path = tmp_path / "v1.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(_MIGRATIONS[0])
+    db.execute(
+        "INSERT INTO messages (connection, ticket_id, key, policy, state, visible, priority, text, "
+        "recorded_at) VALUES ('td', '1', 'ack', 'acknowledge', 'sent', 1, 'P3', 'Hello', ?)",
+        (NOW.isoformat(),),
+    )
+    db.execute("INSERT INTO cursors VALUES ('td', 'c7', ?)", (NOW.isoformat(),))
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    with pytest.raises(StateError, match="needs a migration"):
+        StateStore(path, read_only=True)
+    with StateStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.cursor("td") == "c7"
+        (old,) = store.messages("td", "1")
+        assert (old.key, old.state, old.cycle) == ("ack", "sent", "")
+        store.record_pending(entry("k2", cycle="cycle-9"))
+        assert store.messages("td", "1")[1].cycle == "cycle-9"
+
+
+def test_summaries_count_each_connection(store):
+    store.set_cursor("td", "c1", NOW)
+    store.save_ticket(TicketState("td", "1", next_due=NOW))
+    store.save_ticket(TicketState("td", "2", closed=True, next_due=NOW))
+    store.record_pending(entry())
+    store.record_decision("zd", "9", "cycle-1", NOW, {"priority": "P3"}, {})
+    td, zd = store.summaries()
+    assert (td.connection, td.cursor, td.tickets, td.open_timers, td.next_due) == ("td", "c1", 2, 1, NOW)
+    assert td.messages == {"pending": 1}
+    assert (zd.connection, zd.cursor, zd.decisions, zd.last_decision_at) == ("zd", None, 1, NOW)
+    assert zd.as_dict()["last_decision_at"] == NOW.isoformat()

@@ -186,3 +186,59 @@ def test_a_ticket_gone_from_the_tool_stops_its_timers_not_the_cycle(tool, store,
     assert store.ticket("mem", "3").closed
     assert len(tool.messages["1"]) > before  # the other tickets' timers still ran
     assert all(t.ticket_id != "3" for t in store.due_tickets("mem", at(30, 9)))
+
+
+def test_a_cycle_asked_to_stop_ends_after_a_committed_batch(tool, store, engine):
+    batches = []
+
+    def stop():
+        batches.append(store.cursor("mem"))
+        return True
+
+    report = sync_connection("mem", tool, store, engine, at(23, 9, 5), stop=stop)
+    assert (report.ok, report.stopped, report.batches, report.tickets) == (True, True, 1, 2)
+    assert batches == [report.cursor]  # asked only once the batch's cursor was committed
+    assert store.ticket("mem", "3") is None
+    assert cycle(tool, store, engine, at(23, 9, 6)).tickets >= 1  # the next cycle goes on from there
+
+
+def test_values_the_tool_already_holds_count_as_matrixcores(tool, store, engine):
+    # The tool holds what the rules decide before matrixcore ever wrote (or a crash hid the write).
+    tool.agent_sets("1", at(23, 9, 1), impact="person", urgency="normal", priority="P4")
+    report = cycle(tool, store, engine, at(23, 9, 5))
+    assert report.unchanged == 1
+    assert store.ticket("mem", "1").written_priority == "P4"
+    assert store.decisions("mem", "1")[-1]["written"] == {}  # the audit log says nothing was written
+    tool.agent_sets("1", at(23, 10), priority="P2")
+    assert cycle(tool, store, engine, at(23, 10, 1)).agent_kept == 1
+    assert tool.tickets["1"].priority == "P2"
+
+
+def test_every_ledger_entry_knows_its_cycle(tool, store, engine):
+    report = cycle(tool, store, engine, at(23, 9, 5))
+    assert {e.cycle for t in "123" for e in store.messages("mem", t)} == {report.cycle}
+
+
+class _Deleting(MemoryAdapter):
+    """A tool where a ticket was deleted after matrixcore saw it: its messages answer 404."""
+
+    gone: frozenset[str] = frozenset()
+
+    def post_message(self, ticket, text, visible_to_requester):
+        if ticket.id in self.gone:
+            raise AdapterError(f"POST /tickets/{ticket.id}/messages -> 404 Not Found", status=404)
+        return super().post_message(ticket, text, visible_to_requester)
+
+
+def test_a_ticket_deleted_in_the_tool_drops_its_timers_instead_of_failing_every_cycle(store, engine):
+    tool = _Deleting()
+    tool.add([make(3, "Vraag: hoe werkt de VPN?")])
+    cycle(tool, store, engine, at(23, 9, 5))
+    cycle(tool, store, engine, at(23, 9, 6))
+    del tool.tickets["3"]
+    tool.gone = frozenset({"3"})
+    report = cycle(tool, store, engine, at(24, 15))  # the 80% warning falls due: the post answers 404
+    assert report.ok
+    assert store.ticket("mem", "3").closed
+    assert store.due_tickets("mem", at(30, 9)) == []
+    assert store.pending("mem") == []

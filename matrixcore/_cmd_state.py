@@ -1,0 +1,302 @@
+"""``matrixcore state``: "why did ticket 4711 get P2, and which messages went out?" from the state file.
+
+Reads the state file only (a copy, if the file is from an older matrixcore and needs migrating),
+so it is safe next to a running daemon and on a backup. Without a ticket it summarises each
+connection: cursor, tickets, timers, messages by state (``pending`` ones are crash leftovers the
+next cycle reconciles).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ._cli import _CONTEXT, EXIT_FAILED, EXIT_INVALID, EXIT_OK, cli_plugins, err_console
+from ._cmd_check_config import load_config_or_exit
+from ._daemon_settings import DaemonSettings
+from ._errors import ConfigError
+from ._state import LedgerEntry, StateError, StateStore, TicketState
+
+__all__ = ["state"]
+
+_DIMENSIONS = ("impact", "urgency", "priority")
+
+
+@click.command(context_settings=_CONTEXT)
+@click.argument("ticket", required=False)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar="MATRIXCORE_CONFIG",
+    help="The daemon's config file; its state.path is read. Env: MATRIXCORE_CONFIG.",
+)
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False),
+    help="Read this state file instead (a backup, another host's copy).",
+)
+@click.option("--connection", help="Only this connection (when a number exists in several).")
+@click.option(
+    "--limit", type=click.IntRange(1), default=50, show_default=True, help="Decisions shown, newest."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for scripts.",
+)
+def state(
+    ticket: str | None,
+    config_path: str | None,
+    state_path: str | None,
+    connection: str | None,
+    limit: int,
+    fmt: str,
+) -> None:
+    """Show a ticket's history from the state file: every decision with the rule that set each
+    value and what was written, and every message with its state (pending, sent, superseded).
+
+    TICKET is the tool's id or the ticket number (4711, INC0012345, HD-1042). Without TICKET,
+    a summary of each connection.
+
+    \b
+    Examples:
+      matrixcore state --config matrixcore.yaml 4711
+      matrixcore state --state /var/lib/matrixcore/state.sqlite3 --format json INC0012345
+    \b
+    Exit codes: 0 shown; 1 no such ticket in the state file; 2 no state file, or an invalid config.
+    """
+    path = _state_path(config_path, state_path)
+    store = _open(path)
+    try:
+        if ticket is None:
+            _summary(store, path, fmt)
+            sys.exit(EXIT_OK)
+        found = [t for t in store.find_tickets(ticket) if connection in (None, t.connection)]
+        if not found:
+            if fmt == "json":
+                click.echo(json.dumps({"found": False, "ticket": ticket, "state": str(path)}, indent=2))
+            else:
+                where = f" in connection {connection}" if connection else ""
+                err_console().print(
+                    f"[bold red]no ticket {escape(ticket)}{escape(where)} in {path}[/bold red]"
+                )
+            sys.exit(EXIT_FAILED)
+        histories = [_history(store, t, limit) for t in found]
+    finally:
+        store.close()
+    if fmt == "json":
+        click.echo(json.dumps({"found": True, "tickets": histories}, indent=2, default=str))
+    else:
+        console = Console(highlight=False)
+        for history in histories:
+            _print_history(console, history)
+    sys.exit(EXIT_OK)
+
+
+def _state_path(config_path: str | None, state_path: str | None) -> Path:
+    if state_path is not None:
+        return Path(state_path)
+    if config_path is None:
+        raise click.UsageError("give --config (the daemon's config) or --state (a state file)")
+    config = load_config_or_exit(config_path, "text", cli_plugins(), err_console())
+    try:
+        return DaemonSettings.from_config(config).state_path
+    except ConfigError as exc:
+        err_console().print(f"[bold red]{escape(str(exc))}[/bold red]")
+        sys.exit(EXIT_INVALID)
+
+
+def _open(path: Path) -> StateStore:
+    if not path.exists():
+        err_console().print(
+            f"[bold red]no state file at {escape(str(path))}: has matrixcore run yet?[/bold red]"
+        )
+        sys.exit(EXIT_INVALID)
+    try:
+        return StateStore(path, read_only=True)
+    except StateError as exc:
+        if "needs a migration" not in str(exc):
+            err_console().print(f"[bold red]{escape(str(exc))}[/bold red]")
+            sys.exit(EXIT_INVALID)
+        return StateStore.private_copy(path)  # an older file: read a migrated copy, leave it alone
+
+
+# -- one ticket ----------------------------------------------------------------------------------
+
+
+def _history(store: StateStore, ticket: TicketState, limit: int) -> dict[str, Any]:
+    return {
+        "connection": ticket.connection,
+        "id": ticket.ticket_id,
+        "number": ticket.number,
+        "written": {dim: getattr(ticket, f"written_{dim}") for dim in _DIMENSIONS},
+        "written_at": _iso(ticket.written_at),
+        "agent_priority": ticket.agent_priority,
+        "next_due": _iso(ticket.next_due),
+        "closed": ticket.closed,
+        "subject": (ticket.snapshot or {}).get("subject", ""),
+        "decisions": [
+            {**d, "set_by": _set_by(d["decision"])}
+            for d in store.decisions(ticket.connection, ticket.ticket_id, limit)
+        ],
+        "messages": [_message(m) for m in store.messages(ticket.connection, ticket.ticket_id)],
+    }
+
+
+def _set_by(decision: Mapping[str, Any]) -> dict[str, str]:
+    """Per dimension what set it: ``rule major-outage``, ``default``, ``matrix``."""
+    out = {}
+    for step in decision.get("trace", ()):
+        if step.get("dimension") in _DIMENSIONS:
+            out[step["dimension"]] = f"rule {step['rule']}" if step.get("rule") else str(step.get("source"))
+    return out
+
+
+def _message(entry: LedgerEntry) -> dict[str, Any]:
+    return {
+        "key": entry.key,
+        "policy": entry.policy,
+        "state": entry.state,
+        "visible_to_requester": entry.visible_to_requester,
+        "priority": entry.priority,
+        "recorded_at": _iso(entry.recorded_at),
+        "sent_at": _iso(entry.sent_at),
+        "remote_id": entry.remote_id,
+        "cycle": entry.cycle or None,
+        "text": entry.text,
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _when(value: str | None) -> str:
+    """An ISO instant in the reader's local time, to the second."""
+    if not value:
+        return "-"
+    try:
+        return datetime.fromisoformat(value).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return value
+
+
+def _print_history(console: Console, h: Mapping[str, Any]) -> None:
+    title = f"{h['connection']}: ticket {h['id']}" + (f" ({h['number']})" if h["number"] else "")
+    console.print(f"[bold]{escape(title)}[/bold]" + (f"  {escape(h['subject'])}" if h["subject"] else ""))
+    ours = ", ".join(f"{k} {v}" for k, v in h["written"].items() if v) or "nothing yet"
+    console.print(f"  matrixcore's values: {escape(ours)} (last written {_when(h['written_at'])})")
+    if h["agent_priority"]:
+        console.print(f"  [yellow]an agent chose priority {escape(h['agent_priority'])}: kept[/yellow]")
+    console.print(
+        "  closed: no more messages" if h["closed"] else f"  next timed message due: {_when(h['next_due'])}"
+    )
+    console.print("[bold]decisions[/bold] (oldest first)")
+    for d in h["decisions"]:
+        decision = {k: escape(str(v)) for k, v in d["decision"].items() if k != "trace"}
+        console.print(
+            f"  {_when(d['decided_at'])}  cycle {escape(d['cycle'])}  "
+            f"[bold]{decision.get('priority')}[/bold] "
+            f"(impact {decision.get('impact')}, urgency {decision.get('urgency')}), "
+            f"pickup by {_when(d['decision'].get('pickup_by'))}"
+        )
+        if d["note"]:
+            console.print(f"      [yellow]{escape(d['note'])}[/yellow]")
+        elif d["set_by"]:
+            console.print("      set by: " + escape(", ".join(f"{k} {v}" for k, v in d["set_by"].items())))
+        written = ", ".join(f"{k}={v}" for k, v in d["written"].items())
+        console.print(
+            f"      written: {escape(written)}" if written else "      written: nothing (unchanged)"
+        )
+    if h["decisions"]:
+        latest, note = h["decisions"][-1]["decision"], h["decisions"][-1]["note"]
+        console.print("  the latest decision, step by step:")
+        if note:  # the agent's values stand in for the rules'
+            console.print(f"    {escape(note)}")
+        for step in latest.get("trace", ()):
+            if note and step["dimension"] in _DIMENSIONS:
+                continue
+            console.print(
+                f"    {escape(step['dimension'])} = {escape(str(step['value']))}: {escape(step['detail'])}"
+            )
+    _print_messages(console, h["messages"])
+    console.print()
+
+
+def _print_messages(console: Console, messages: Sequence[Mapping[str, Any]]) -> None:
+    if not messages:
+        console.print("[bold]messages[/bold]: none")
+        return
+    console.print("[bold]messages[/bold]")
+    style = {"pending": "yellow", "superseded": "dim"}
+    for m in messages:
+        state = f"[{style.get(m['state'], 'green')}]{m['state']}[/]"
+        to = "to the requester" if m["visible_to_requester"] else "internal note"
+        when = _when(m["sent_at"] or m["recorded_at"])
+        extra = "".join(
+            f"  {label} {escape(str(m[key]))}"
+            for label, key in (("id", "remote_id"), ("cycle", "cycle"))
+            if m[key]
+        )
+        console.print(f"  {escape(m['key'])}  {state}  {to}  {when}{extra}")
+        if m["text"]:
+            console.print(f"      {escape(m['text'])}", overflow="fold")
+
+
+# -- all connections -----------------------------------------------------------------------------
+
+
+def _summary(store: StateStore, path: Path, fmt: str) -> None:
+    summaries = store.summaries()
+    if fmt == "json":
+        body = {
+            "state": str(path),
+            "schema_version": store.schema_version,
+            "connections": [s.as_dict() for s in summaries],
+        }
+        click.echo(json.dumps(body, indent=2))
+        return
+    console = Console(highlight=False)
+    console.print(f"[bold]{escape(str(path))}[/bold] (schema version {store.schema_version})")
+    table = Table()
+    for column in (
+        "connection",
+        "cursor updated",
+        "tickets",
+        "open timers",
+        "next due",
+        "decisions",
+        "messages",
+    ):
+        table.add_column(column)
+    for s in summaries:
+        messages = ", ".join(f"{n} {state}" for state, n in sorted(s.messages.items())) or "-"
+        table.add_row(
+            s.connection,
+            _when(_iso(s.cursor_updated_at)),
+            str(s.tickets),
+            str(s.open_timers),
+            _when(_iso(s.next_due)),
+            str(s.decisions),
+            messages,
+        )
+    console.print(table)
+    if any(s.messages.get("pending") for s in summaries):
+        console.print(
+            "[yellow]pending messages: a cycle stopped between recording and confirming them; the next "
+            "cycle checks the tool before sending anything again[/yellow]"
+        )

@@ -1,0 +1,560 @@
+"""The sync daemon: every connection on its own schedule, rules that reload, and a clean stop.
+
+Each connection gets a worker thread that runs ``sync_connection`` cycle after cycle. A worker sleeps
+until its next poll or the earliest timed message of its tickets, whichever comes first; after a
+failed cycle it backs off on its own (doubling, with jitter, at least the server's ``Retry-After``),
+so a tool answering 429s or timing out delays only itself while the others go on. Nothing a tool
+or a plugin does ends the daemon: every failure is logged, counted and retried.
+
+The main thread watches: signals, the rules and config files, and the workers.
+
+* SIGHUP, or a change to the rules or config file, reloads them. An invalid file (or a ruleset
+  whose own examples fail) is reported with every problem and the last good one stays in force.
+* The first SIGTERM or SIGINT asks every worker to stop after the batch it is on (its cursor
+  committed) and exits 0; a second exits at once, which is safe: a cursor only moves after its
+  batch is durable, and a pending message is reconciled before anything is resent.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import signal
+import threading
+import time
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any, Final
+
+from . import __version__
+from ._adapter import Adapter, AdapterContext, AdapterError
+from ._config import Config, ConnectionConfig
+from ._daemon_settings import DaemonSettings, format_duration_s
+from ._engine import Engine
+from ._errors import ConfigError, MatrixcoreError, Problem, RulesetError
+from ._examples import run_examples
+from ._logging import bound
+from ._metrics import DaemonMetrics, MetricsServer
+from ._plugins import Plugins
+from ._state import StateStore
+from ._sync import CycleReport, SyncOptions, sync_connection
+
+__all__ = ["EXIT_INTERNAL", "EXIT_UNREACHABLE", "Daemon", "RulesRefused", "load_engine"]
+
+logger = logging.getLogger("matrixcore.daemon")
+
+EXIT_INTERNAL: Final = 1
+EXIT_UNREACHABLE: Final = 3
+#: Settings a reloaded config changes while running; the others need a restart.
+_LIVE_SETTINGS: Final = (
+    "interval",
+    "respect_agents",
+    "trace_notes",
+    "backoff_initial",
+    "backoff_max",
+    "healthy_within",
+)
+#: How often the main thread looks at its flags (signals only set flags: no locks in a handler).
+_TICK: Final = 0.1
+
+
+class RulesRefused(MatrixcoreError):
+    """A rules file the daemon will not run with: invalid, or its own examples fail."""
+
+    def __init__(self, message: str, problems: tuple[Problem, ...], *, invalid: bool = True) -> None:
+        super().__init__(message)
+        self.problems = problems
+        #: ``True``: the file is invalid; ``False``: it is valid but its examples fail.
+        self.invalid = invalid
+
+
+def load_engine(path: Path, plugins: Plugins) -> Engine:
+    """An engine for the rules at ``path``, refused (``RulesRefused``) if invalid or an example fails."""
+    try:
+        ruleset = plugins.load_ruleset(path)
+    except RulesetError as exc:
+        errors = sum(p.severity == "error" for p in exc.problems)
+        raise RulesRefused(f"{path}: {errors} error{'s' if errors != 1 else ''}", exc.problems) from None
+    engine = Engine(ruleset)
+    failed = [r for r in run_examples(engine, plugins) if not r.passed]
+    if failed:
+        problems = tuple(r.as_problem(str(path)) for r in failed)
+        raise RulesRefused(f"{path}: {len(failed)} of the file's examples fail", problems, invalid=False)
+    return engine
+
+
+def _signature(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+@dataclass(slots=True)
+class ConnectionStatus:
+    """What ``/healthz`` and the logs say about one connection."""
+
+    name: str
+    adapter: str
+    last_success: float | None = None
+    last_error: str | None = None
+    failures: int = 0
+    cycles: int = 0
+
+    def as_dict(self, now: float, window: float, started: float) -> dict[str, Any]:
+        since = self.last_success if self.last_success is not None else started
+        return {
+            "adapter": self.adapter,
+            "healthy": now - since <= window,
+            "last_success": _stamp(self.last_success),
+            "seconds_since_success": round(now - self.last_success, 3) if self.last_success else None,
+            "consecutive_failures": self.failures,
+            "last_error": self.last_error,
+            "cycles": self.cycles,
+        }
+
+
+def _stamp(seconds: float | None) -> str | None:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds") if seconds else None
+
+
+class _Worker:
+    """One connection's loop: wait, cycle, schedule the next one (backing off after failures)."""
+
+    def __init__(self, daemon: Daemon, connection: ConnectionConfig) -> None:
+        self.daemon = daemon
+        self.connection = connection
+        self.name = connection.name
+        self.status = ConnectionStatus(connection.name, connection.adapter)
+        self.adapter: Adapter | None = None
+        self.wake = threading.Event()
+        self.retired = threading.Event()
+        self.next_poll = 0.0
+        self.last_start = float("-inf")
+        self.retry_at = 0.0
+        self.exit_code = 0
+        self.thread = threading.Thread(target=self._loop, name=f"sync-{self.name}", daemon=True)
+
+    # -- control -----------------------------------------------------------------------------------
+    def stopping(self) -> bool:
+        return self.retired.is_set() or self.daemon.stopping
+
+    def retire(self) -> None:
+        """Stop after the current batch (the connection was removed or changed)."""
+        self.retired.set()
+        self.wake.set()
+
+    def close(self) -> None:
+        if self.adapter is not None:
+            try:
+                self.adapter.close()
+            except Exception:
+                logger.exception("closing connection %s failed", self.name)
+            self.adapter = None
+
+    # -- scheduling --------------------------------------------------------------------------------
+    def delay(self) -> float:
+        """Seconds until this connection's next cycle: its poll, an earlier timer, or its backoff."""
+        now = time.monotonic()
+        if self.status.failures:
+            return self.retry_at - now
+        wait = self.next_poll - now
+        due = self.daemon.store.next_due(self.name)
+        if due is not None:
+            wait = min(wait, (due - self.daemon.clock()).total_seconds())
+        return max(wait, self.last_start + self.daemon.settings.min_gap - now)
+
+    def _loop(self) -> None:
+        with bound(connection=self.name, adapter=self.connection.adapter):
+            while not self.stopping():
+                try:
+                    wait = self.delay()
+                except Exception:  # the state file is unreadable: say so, and try again later
+                    logger.exception("cannot schedule %s", self.name)
+                    wait = self.daemon.settings.backoff_initial
+                if wait > 0:
+                    self.wake.wait(wait)
+                    self.wake.clear()
+                    continue
+                self.cycle()
+
+    # -- one cycle ---------------------------------------------------------------------------------
+    def open(self) -> Adapter:
+        if self.adapter is None:
+            context = AdapterContext(
+                read_only=self.daemon.settings.dry_run,
+                logger=logging.getLogger(f"matrixcore.adapter.{self.connection.adapter}"),
+                user_agent=f"matrixcore/{__version__}",
+                on_retry=lambda error, wait: self.daemon.metrics.record_retry(self.name, error),
+            )
+            adapter = self.daemon.plugins.open_adapter(self.connection, context)
+            try:
+                adapter.check()
+            except BaseException:
+                adapter.close()
+                raise
+            logger.info("connected to %s (%s)", self.name, self.connection.adapter)
+            self.adapter = adapter
+        return self.adapter
+
+    def cycle(self) -> CycleReport | None:
+        """Run one cycle now; never raises (a failure is logged, counted and backed off)."""
+        daemon, settings = self.daemon, self.daemon.settings
+        self.last_start = started = time.monotonic()
+        error: BaseException | None = None
+        report: CycleReport | None = None
+        try:
+            adapter = self.open()
+            report = sync_connection(
+                self.name,
+                adapter,
+                daemon.store,
+                daemon.engine,
+                daemon.clock(),
+                options=SyncOptions(
+                    dry_run=settings.dry_run,
+                    respect_agents=settings.respect_agents,
+                    trace_notes=settings.trace_notes,
+                ),
+                plugins=daemon.plugins,
+                stop=self.stopping,
+            )
+            error = report.exception if not report.ok else None
+        except AdapterError as exc:  # opening or checking the connection
+            error = exc
+            logger.warning("cannot use connection %s: %s", self.name, exc)
+        except Exception as exc:  # matrixcore's own or a plugin's fault: keep the daemon up
+            error = exc
+            logger.exception("cycle of %s failed unexpectedly", self.name)
+        seconds = time.monotonic() - started
+        self.status.cycles += 1
+        daemon.metrics.record_cycle(self.name, report, seconds, time.time(), error is None)
+        if error is None:
+            self._succeeded(report, seconds)
+        else:
+            self._failed(error, report)
+        return report
+
+    def _succeeded(self, report: CycleReport | None, seconds: float) -> None:
+        if self.status.failures:
+            logger.info("%s recovered after %d failed cycles", self.name, self.status.failures)
+        self.status.failures = 0
+        self.status.last_error = None
+        self.status.last_success = time.time()
+        self.next_poll = self.last_start + self.daemon.settings.interval
+        if report is None:
+            return
+        sent = sum(report.messages.values())
+        busy = report.tickets or report.timers or sent or report.reconciled
+        logger.log(
+            logging.INFO if busy else logging.DEBUG,
+            "cycle %s done in %.2fs: %d tickets, %d written, %d unchanged, %d agent's kept, "
+            "%d timers, %d messages%s",
+            report.cycle,
+            seconds,
+            report.tickets,
+            report.writes,
+            report.unchanged,
+            report.agent_kept,
+            report.timers,
+            sent,
+            f" ({', '.join(f'{k} {v}' for k, v in sorted(report.messages.items()))})" if sent else "",
+            extra={"cycle": report.cycle},
+        )
+
+    def _failed(self, error: BaseException, report: CycleReport | None) -> None:
+        settings = self.daemon.settings
+        self.status.failures += 1
+        self.status.last_error = str(error)
+        self.daemon.metrics.record_failure(self.name, error, self.status.failures)
+        self.exit_code = EXIT_UNREACHABLE if isinstance(error, AdapterError) else EXIT_INTERNAL
+        backoff = min(settings.backoff_max, settings.backoff_initial * 2 ** (self.status.failures - 1))
+        backoff *= random.uniform(0.8, 1.2)  # daemons that failed together do not return together
+        retry_after = getattr(error, "retry_after", None)
+        if isinstance(retry_after, int | float):
+            backoff = max(backoff, float(retry_after))
+        self.retry_at = time.monotonic() + backoff
+        if isinstance(error, AdapterError) and getattr(error, "status", None) in (401, 403):
+            self.close()  # credentials may have been rotated: open anew next time
+        logger.warning(
+            "%s: %d failed cycle%s in a row; next try in %s",
+            self.name,
+            self.status.failures,
+            "" if self.status.failures == 1 else "s",
+            format_duration_s(backoff),
+            extra={"cycle": report.cycle} if report else {},
+        )
+
+
+class Daemon:
+    """``matrixcore run``: build it from a loaded config, then ``run()`` or ``run_once()``.
+
+    ``clock`` is the wall clock the decisions use (tests pass their own); ``engine`` may be given to
+    skip loading the rules file at start.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        plugins: Plugins,
+        settings: DaemonSettings,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        engine: Engine | None = None,
+        pinned: Collection[str] = (),
+    ) -> None:
+        self.config = config
+        #: Settings given on the command line: a reloaded config file does not change them.
+        self.pinned = frozenset(pinned)
+        self.plugins = plugins
+        self.settings = settings
+        self.clock = clock
+        self.engine = engine or load_engine(config.rules_path, plugins)
+        self.metrics = DaemonMetrics()
+        self.store = (
+            StateStore.private_copy(settings.state_path)
+            if settings.dry_run
+            else StateStore(settings.state_path)
+        )
+        self.workers: dict[str, _Worker] = {}
+        self.started = time.time()
+        self.rules_loaded_at = self.started
+        self.last_reload_error: str | None = None
+        self.server: MetricsServer | None = None
+        self._stop_requested = False
+        self._stop_signals = 0
+        self._reload_requested = False
+        self._poke = threading.Event()
+        self._files = self._file_signatures()
+        self._last_watch = time.monotonic()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop_requested
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def _start_server(self) -> None:
+        self.metrics.start(__version__, self.settings.dry_run, self.config.connections)
+        self.metrics.record_reload(True, self.rules_loaded_at)
+        if self.settings.metrics_address is not None:
+            self.server = MetricsServer(self.settings.metrics_address, self.metrics.registry, self.health)
+            self.server.start()
+            logger.info("metrics on %s/metrics, health on %s/healthz", self.server.url, self.server.url)
+
+    def run(self) -> int:
+        """Run until asked to stop (a signal or ``request_stop``); 0 after a graceful stop."""
+        self._start_server()
+        try:
+            for connection in self.config.connections.values():
+                self._add(connection)
+            if not self.workers:
+                logger.warning("no connections configured: nothing to sync (add some under 'connections')")
+            while not self._stop_requested:
+                self._poke.wait(_TICK)
+                self._poke.clear()
+                self._housekeeping()
+            logger.info("stopping: finishing the batch in progress (a second signal exits at once)")
+            for worker in self.workers.values():
+                worker.wake.set()
+            self._join(self.workers.values())
+        finally:
+            self._close()
+        logger.info("stopped")
+        return 0
+
+    def run_once(self) -> int:
+        """One cycle per connection, side by side; 0 if all succeeded, 3 if a tool failed, 1 otherwise."""
+        self._start_server()
+        try:
+            workers = [_Worker(self, c) for c in self.config.connections.values()]
+            self.workers = {w.name: w for w in workers}
+            threads = [threading.Thread(target=w.cycle, name=f"once-{w.name}", daemon=True) for w in workers]
+            for thread in threads:
+                thread.start()
+            while any(t.is_alive() for t in threads):
+                for thread in threads:
+                    thread.join(_TICK)
+            codes = [w.exit_code for w in workers]
+        finally:
+            self._close()
+        return max(codes, default=0)
+
+    def _join(self, workers: Iterable[_Worker]) -> None:
+        for worker in list(workers):
+            while worker.thread.is_alive():
+                worker.thread.join(_TICK)
+
+    def _close(self) -> None:
+        for worker in self.workers.values():
+            worker.close()
+        if self.server is not None:
+            self.server.stop()
+        self.store.close()
+
+    def request_stop(self) -> None:
+        """Stop after the current batches (what the first SIGTERM does); callable from any thread."""
+        self._stop_requested = True
+        self._poke.set()
+        for worker in list(self.workers.values()):
+            worker.wake.set()
+
+    def request_reload(self) -> None:
+        self._reload_requested = True
+        self._poke.set()
+
+    # -- signals -----------------------------------------------------------------------------------
+    def install_signal_handlers(self) -> None:
+        """SIGTERM/SIGINT: stop gracefully, the second one at once; SIGHUP: reload. Main thread only."""
+        signal.signal(signal.SIGTERM, self._on_stop_signal)
+        signal.signal(signal.SIGINT, self._on_stop_signal)
+        if hasattr(signal, "SIGHUP"):
+            signal.signal(signal.SIGHUP, self._on_reload_signal)
+
+    def _on_stop_signal(self, signum: int, frame: FrameType | None) -> None:
+        # Only flags here: a handler runs between two bytecodes of the main thread, which may hold
+        # any lock at that moment.
+        self._stop_signals += 1
+        if self._stop_signals > 1:
+            name = signal.Signals(signum).name
+            os.write(2, f"matrixcore: second {name}: exiting at once (safe: see invariant 3)\n".encode())
+            os._exit(128 + signum)
+        self._stop_requested = True
+
+    def _on_reload_signal(self, signum: int, frame: FrameType | None) -> None:
+        self._reload_requested = True
+
+    # -- the main thread's rounds ------------------------------------------------------------------
+    def _housekeeping(self) -> None:
+        if self._stop_requested:
+            return
+        if self._reload_requested:
+            self._reload_requested = False
+            logger.info("reload requested (SIGHUP)")
+            self.reload(force=True)
+        watch = self.settings.watch_interval
+        if watch > 0 and time.monotonic() - self._last_watch >= watch:
+            self._last_watch = time.monotonic()
+            if self._file_signatures() != self._files:
+                self.reload(force=False)
+        for name, worker in list(self.workers.items()):
+            if not worker.thread.is_alive() and not worker.retired.is_set() and not self._stop_requested:
+                logger.error("the worker of %s ended unexpectedly; starting it again", name)
+                self._add(worker.connection, worker.status)
+
+    def _file_signatures(self) -> tuple[Any, ...]:
+        return (_signature(Path(self.config.file)), _signature(self.config.rules_path))
+
+    def reload(self, *, force: bool) -> bool:
+        """Re-read the config and rules (``force``: even if unchanged); keep the old ones on any error."""
+        seen = self._file_signatures()
+        config_changed = force or seen[0] != self._files[0]
+        self._files = seen
+        config = self.config
+        if config_changed and self.config.file:
+            try:
+                config = self.plugins.load_config(self.config.file)
+            except ConfigError as exc:
+                self._refused(f"{self.config.file}: invalid config", exc.problems)
+                return False
+        try:
+            engine = load_engine(config.rules_path, self.plugins)
+        except RulesRefused as exc:
+            self._refused(str(exc), exc.problems)
+            return False
+        try:
+            settings = self._reloaded_settings(config)
+        except ConfigError as exc:
+            self._refused(f"{config.file}: invalid config", exc.problems)
+            return False
+        self.engine = engine
+        self.rules_loaded_at = time.time()
+        self.last_reload_error = None
+        self.metrics.record_reload(True, self.rules_loaded_at)
+        ruleset = engine.ruleset
+        logger.info(
+            "rules loaded from %s: %d rules, %dx%d matrix, %d message policies",
+            config.rules_path,
+            len(ruleset.rules),
+            len(ruleset.impact_levels),
+            len(ruleset.urgency_levels),
+            len(ruleset.messages.policies),
+        )
+        self.settings = settings
+        if config is not self.config:
+            self._apply_connections(config)
+        for worker in self.workers.values():
+            worker.wake.set()  # the new rules or settings may bring a cycle forward
+        return True
+
+    def _reloaded_settings(self, config: Config) -> DaemonSettings:
+        """The sync settings of a reloaded config; what needs a restart (or came from the command
+        line) stays as it is."""
+        new = DaemonSettings.from_config(config)
+        current = self.settings
+        for name in ("state_path", "metrics_address", "log_format", "log_level"):
+            if name not in self.pinned and getattr(new, name) != getattr(current, name):
+                logger.warning("%s changed in %s: restart matrixcore to apply it", name, config.file)
+        live = (
+            "interval",
+            "respect_agents",
+            "trace_notes",
+            "backoff_initial",
+            "backoff_max",
+            "healthy_within",
+        )
+        return replace(current, **{n: getattr(new, n) for n in live if n not in self.pinned})
+
+    def _refused(self, message: str, problems: tuple[Problem, ...]) -> None:
+        self.last_reload_error = message
+        self.metrics.record_reload(False, time.time())
+        logger.error("reload refused, the last good rules and config stay in force: %s", message)
+        for problem in problems:
+            logger.error("  %s", problem)
+
+    def _apply_connections(self, config: Config) -> None:
+        old, new = self.config.connections, config.connections
+        self.config = config
+        for name in sorted(set(old) | set(new)):
+            if name in old and name in new and old[name] == new[name]:
+                continue
+            worker = self.workers.pop(name, None)
+            if worker is not None:
+                logger.info(
+                    "connection %s %s: stopping its worker", name, "changed" if name in new else "removed"
+                )
+                worker.retire()
+                self._join([worker])
+                worker.close()
+            if name in new:
+                logger.info("connection %s %s", name, "changed: starting anew" if name in old else "added")
+                self.metrics.add_connection(name)
+                self._add(new[name])
+
+    def _add(self, connection: ConnectionConfig, status: ConnectionStatus | None = None) -> None:
+        worker = _Worker(self, connection)
+        if status is not None:
+            worker.status = status
+        self.workers[connection.name] = worker
+        worker.thread.start()
+
+    # -- health --------------------------------------------------------------------------------------
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        """Healthy while every connection had a successful cycle within ``healthy_within``."""
+        now, window = time.time(), self.settings.healthy_within
+        connections = {
+            name: worker.status.as_dict(now, window, self.started)
+            for name, worker in list(self.workers.items())
+        }
+        healthy = all(c["healthy"] for c in connections.values())
+        return healthy, {
+            "version": __version__,
+            "dry_run": self.settings.dry_run,
+            "healthy_within_seconds": window,
+            "rules": {"loaded_at": _stamp(self.rules_loaded_at), "last_reload_error": self.last_reload_error},
+            "connections": connections,
+        }

@@ -1,0 +1,165 @@
+"""Invariant 3 the hard way: ``matrixcore run`` in a subprocess, killed with SIGKILL at random points
+and at the worst moments, against a helpdesk holding thousands of tickets on 127.0.0.1.
+
+Afterwards every ticket must have the right priority, every requester exactly the messages due
+(none twice, none skipped), nothing left pending in the ledger, and one more cycle must write
+nothing. ``benchmarks/soak_kill.py`` runs the same with 500 kills.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from daemon_support import TOKEN, Gate, Helpdesk, write_config, write_rules
+
+from matrixcore._state import StateStore
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+
+#: Random kills in the main test (the deterministic tests add three more).
+KILLS = int(os.environ.get("MATRIXCORE_KILLS", "30"))
+
+
+def matrixcore(*args: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "HD_TOKEN": TOKEN}
+    env.pop("MATRIXCORE_STATE", None)
+    with log.open("ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "matrixcore", *args], stdout=out, stderr=out, env=env)
+
+
+def kill(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGKILL)
+    process.wait(10)
+
+
+def wait_until(condition: object, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        if process.poll() is not None:
+            raise AssertionError(f"the daemon exited with {process.returncode} before it was killed")
+        if time.monotonic() > deadline:
+            raise AssertionError("the daemon did not get going")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def desk() -> Iterator[Helpdesk]:
+    with Helpdesk() as server:
+        yield server
+        assert not server.errors, server.errors
+
+
+@pytest.fixture
+def config(tmp_path: Path, desk: Helpdesk) -> Path:
+    write_rules(tmp_path / "rules.yaml")
+    return write_config(
+        tmp_path, {"hd": desk.url}, retry="{max_attempts: 3, backoff_base: 0.05, max_wait: 1}"
+    )
+
+
+def finish(config: Path, log: Path, desk: Helpdesk) -> None:
+    """One clean cycle to completion, then check every ticket, the ledger, and that another cycle
+    writes nothing."""
+    time.sleep(max(0.0, desk.seeded_at + 2.2 - time.monotonic()))  # every P1 warning is due
+    done = matrixcore("run", "--config", str(config), "--once", "--log-level", "warning", log=log)
+    assert done.wait(120) == 0, log.read_text()[-3000:]
+    problems = desk.outcome_problems()
+    assert problems == [], f"{len(problems)} tickets wrong, e.g. {problems[:5]}"
+    with StateStore(config.parent / "state.sqlite3") as store:
+        assert store.pending("hd") == []
+    desk.clear_requests()
+    again = matrixcore("run", "--config", str(config), "--once", "--log-level", "warning", log=log)
+    assert again.wait(60) == 0
+    assert desk.writes() == [], "a cycle over unchanged tickets wrote something"
+
+
+def test_random_sigkills_lose_nothing_and_send_nothing_twice(
+    tmp_path: Path, desk: Helpdesk, config: Path
+) -> None:
+    desk.seed(2000)
+    seed = int(os.environ.get("MATRIXCORE_KILL_SEED", random.randrange(1 << 30)))
+    rng = random.Random(seed)
+    log = tmp_path / "daemon.log"
+    for _ in range(KILLS):
+        seen = len(desk.requests)
+        process = matrixcore(
+            "run", "--config", str(config), "--interval", "0.2", "--log-level", "warning", log=log
+        )
+        # Kill it somewhere in its work: reading, writing, posting, committing, or asleep.
+        wait_until(lambda s=seen: len(desk.requests) > s, process)
+        time.sleep(rng.uniform(0.0, 0.4))
+        kill(process)
+    assert desk.writes(), f"the daemon never got to write (seed {seed})"
+    finish(config, log, desk)
+
+
+def test_a_kill_between_posting_and_recording_a_message_sends_it_once(
+    tmp_path: Path, desk: Helpdesk, config: Path
+) -> None:
+    desk.seed(8)
+    gate = Gate()
+    desk.after[("POST", "messages")] = gate  # the tool stored it; the answer has not left yet
+    log = tmp_path / "daemon.log"
+    process = matrixcore("run", "--config", str(config), log=log)
+    wait_until(gate.arrived.is_set, process)
+    kill(process)
+    del desk.after[("POST", "messages")]
+    gate.release.set()
+    assert [len(desk.messages[t]) for t in range(1, 9)] == [1, 0, 0, 0, 0, 0, 0, 0]
+    with StateStore(tmp_path / "state.sqlite3") as store:
+        assert [e.key for e in store.pending("hd")] == ["acknowledge"]
+    finish(config, log, desk)
+    with StateStore(tmp_path / "state.sqlite3") as store:
+        (entry,) = store.messages("hd", "1")
+        assert (entry.state, entry.remote_id) == ("sent", desk.messages[1][0]["id"])
+
+
+def test_a_kill_between_writing_and_recording_a_priority_still_respects_agents(
+    tmp_path: Path, desk: Helpdesk, config: Path
+) -> None:
+    desk.seed(4)
+    gate = Gate()
+    desk.after[("PATCH", "ticket")] = gate  # the priority is stored; matrixcore has not recorded it
+    log = tmp_path / "daemon.log"
+    process = matrixcore("run", "--config", str(config), log=log)
+    wait_until(gate.arrived.is_set, process)
+    kill(process)
+    del desk.after[("PATCH", "ticket")]
+    gate.release.set()
+    assert desk.tickets[1]["priority"] == "normal"
+    finish(config, log, desk)
+    # An agent now lowers ticket 1: matrixcore keeps it, although the crash hid its own write.
+    desk.update_ticket(1, priority="low")
+    desk.clear_requests()
+    once = matrixcore("run", "--config", str(config), "--once", log=log)
+    assert once.wait(60) == 0
+    assert desk.tickets[1]["priority"] == "low"
+    assert [r for r in desk.writes() if r.method == "PATCH"] == []
+
+
+def test_a_second_sigterm_exits_at_once_and_the_next_run_finishes(
+    tmp_path: Path, desk: Helpdesk, config: Path
+) -> None:
+    desk.seed(300)
+    gate = Gate()
+    desk.after[("POST", "messages")] = gate
+    log = tmp_path / "daemon.log"
+    process = matrixcore("run", "--config", str(config), log=log)
+    wait_until(gate.arrived.is_set, process)
+    process.send_signal(signal.SIGTERM)  # would finish the batch: the post is held, so it cannot yet
+    time.sleep(0.3)
+    assert process.poll() is None
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(10) == 128 + signal.SIGTERM
+    del desk.after[("POST", "messages")]
+    gate.release.set()
+    assert "exiting at once" in log.read_text()
+    finish(config, log, desk)
