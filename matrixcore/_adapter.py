@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
 from ._errors import MatrixcoreError
 from ._ticket import Ticket
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from ._ruleset import Ruleset
 
 __all__ = [
+    "DIMENSIONS",
+    "writable_dimensions",
     "Adapter",
     "AdapterContext",
     "AdapterError",
@@ -100,7 +102,13 @@ class PostedMessage:
 
 @runtime_checkable
 class Adapter(Protocol):
-    """One connection to one ITSM tool."""
+    """One connection to one ITSM tool.
+
+    Optional: a ``writable`` attribute (a set of ``"impact"``, ``"urgency"``, ``"priority"``) names
+    the dimensions this connection writes; the sync then neither writes nor compares the others
+    (ServiceNow derives the priority itself, TOPdesk may be told ``write: [impact, urgency]``), so a
+    value the tool derives is never taken for an agent's change. Without it, all three are written.
+    """
 
     #: The connection's name from the config (``topdesk-prod``).
     name: str
@@ -172,3 +180,15 @@ class AdapterSpec:
     config_schema: Mapping[str, Any]
     version: str = ""
     description: str = ""
+
+
+#: What a ``PriorityChange`` can hold, in the order messages and notes name them.
+DIMENSIONS: Final = ("impact", "urgency", "priority")
+
+
+def writable_dimensions(adapter: object) -> frozenset[str]:
+    """The dimensions ``adapter`` writes: its optional ``writable`` attribute, else all three."""
+    offered = getattr(adapter, "writable", None)
+    if offered is None:
+        return frozenset(DIMENSIONS)
+    return frozenset(str(dim) for dim in offered) & frozenset(DIMENSIONS)

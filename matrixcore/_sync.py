@@ -28,7 +28,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from ._adapter import Adapter, AdapterError, PriorityChange
+from ._adapter import DIMENSIONS as _DIMENSIONS
+from ._adapter import Adapter, AdapterError, PriorityChange, writable_dimensions
 from ._decision import Decision, Evaluation, SentMessage
 from ._engine import Engine
 from ._logging import bound
@@ -38,7 +39,6 @@ from ._ticket import Ticket
 
 __all__ = ["CycleReport", "SyncOptions", "sync_connection"]
 
-_DIMENSIONS = ("impact", "urgency", "priority")
 #: ``AdapterError.status`` values that say the ticket itself is gone from the tool (deleted, archived).
 _GONE = frozenset({404, 410})
 _TAGS = re.compile(r"<[^>]+>")
@@ -148,8 +148,8 @@ class _Cycle:
         }
         changed = {
             dim: getattr(ticket, dim)
-            for dim in self.options.writable
-            if written[dim] is not None and getattr(ticket, dim) not in (None, written[dim])
+            for dim in _DIMENSIONS
+            if dim in self.options.writable and written[dim] is not None and getattr(ticket, dim) not in (None, written[dim])
         }
         if not changed:
             return None
@@ -195,7 +195,7 @@ class _Cycle:
             note = f"kept the agent's {', '.join(f'{k}={v}' for k, v in sorted(agent.items()))}"
             self.report.agent_kept += 1
         else:
-            wanted = {dim: getattr(decision, dim) for dim in self.options.writable}
+            wanted = {dim: getattr(decision, dim) for dim in _DIMENSIONS if dim in self.options.writable}
             written = {dim: value for dim, value in wanted.items() if getattr(ticket, dim) != value}
             if written:
                 if not self.options.dry_run:
@@ -395,6 +395,8 @@ def _sync(
     stop: Callable[[], bool] | None,
 ) -> CycleReport:
     report = CycleReport(name, cycle, now)
+    # Only what the tool lets this connection write is written or compared (see Adapter).
+    options = replace(options, writable=options.writable & writable_dimensions(adapter))
     log = logging.LoggerAdapter(
         logger or logging.getLogger("matrixcore.sync"), {"connection": name, "cycle": cycle}
     )

@@ -24,6 +24,13 @@ def research_data() -> Path:
     return Path(env) if env else ROOT.parent / "shared" / "research-data"
 
 
+@pytest.fixture(name="research_data")
+def research_data_fixture() -> Path:
+    """``research_data()`` as a fixture: test modules never import conftest (several test folders
+    run in one session, each with a conftest of its own)."""
+    return research_data()
+
+
 #: A small valid ruleset: 3x3 matrix, one calendar, two rules, messages in nl and en.
 SMALL_RULES = textwrap.dedent(
     """\

@@ -10,7 +10,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import research_data
 
 from matrixcore import ConfigError, ConnectionConfig, PriorityChange, ReadOnlyError, load_ruleset
 from matrixcore._config import parse_config
@@ -198,8 +197,8 @@ def test_json_lines_with_nested_keys_and_bad_lines(tmp_path):
     assert not export.stats.provides("resolved")
 
 
-def test_a_recorded_topdesk_api_incident_reads_with_the_topdesk_preset(tmp_path):
-    recorded = research_data() / "topdesk" / "recorded" / "topdesk_incident.json"
+def test_a_recorded_topdesk_api_incident_reads_with_the_topdesk_preset(tmp_path, research_data):
+    recorded = research_data / "topdesk" / "recorded" / "topdesk_incident.json"
     if not recorded.is_file():
         pytest.skip(f"research data not available at {recorded}")
     path = tmp_path / "incidents.jsonl"
@@ -212,8 +211,8 @@ def test_a_recorded_topdesk_api_incident_reads_with_the_topdesk_preset(tmp_path)
     assert ticket.created == datetime(2021, 2, 11, 6, 32, 36, 303000, tzinfo=UTC)  # callDate, "+0000"
 
 
-def test_a_real_servicenow_incident_log_reads_without_problems(tmp_path, quickstart):
-    log = research_data() / "servicenow-incident-log" / "incident_event_log.head-2000.csv"
+def test_a_real_servicenow_incident_log_reads_without_problems(tmp_path, quickstart, research_data):
+    log = research_data / "servicenow-incident-log" / "incident_event_log.head-2000.csv"
     if not log.is_file():
         pytest.skip(f"research data not available at {log}")
     export = source(log, preset="servicenow", date_format="%d/%m/%Y %H:%M", null_values=["?"])

@@ -242,3 +242,34 @@ def test_a_ticket_deleted_in_the_tool_drops_its_timers_instead_of_failing_every_
     assert store.ticket("mem", "3").closed
     assert store.due_tickets("mem", at(30, 9)) == []
     assert store.pending("mem") == []
+
+
+class _DerivesPriority(MemoryAdapter):
+    """A tool that derives priority from impact and urgency itself (ServiceNow's lookup rules), its
+    own way: matrixcore may only write impact and urgency."""
+
+    writable = frozenset({"impact", "urgency"})
+
+    def set_priority(self, ticket, change):
+        assert change.priority is None, "wrote a dimension the tool does not accept"
+        super().set_priority(ticket, change)
+        with self._lock:
+            self.tickets[ticket.id] = self.tickets[ticket.id].evolve(priority="P5")
+
+
+def test_a_priority_the_tool_derives_is_neither_written_nor_taken_for_an_agents(store, engine):
+    tool = _DerivesPriority(page_size=2)
+    tool.add([make(1), make(2, "Outlook storing")])
+    first = cycle(tool, store, engine, at(23, 9, 5))
+    assert first.writes == 2
+    assert tool.tickets["2"].impact == "organisation"  # written; its priority is the tool's own
+    again = cycle(tool, store, engine, at(23, 9, 6))
+    assert (again.agent_kept, again.writes) == (0, 0)
+    assert not any("P5" in m.text or "gewijzigd" in m.text for m in tool.messages["2"][1:])
+
+
+def test_trace_notes_name_the_values_in_a_fixed_order(tool, store, engine):
+    cycle(tool, store, engine, at(23, 9, 5), trace_notes=True)
+    notes = [m.text for m in tool.messages["2"] if not m.visible_to_requester]
+    assert notes
+    assert notes[0].startswith("matrixcore set impact = organisation, urgency = ")

@@ -81,6 +81,11 @@ class TopdeskAdapter(HttpAdapter):
         self.lookups = LookupCache(self.http)
         self._fields = ",".join(fetch_fields(self.topdesk))
 
+    @property
+    def writable(self) -> frozenset[str]:
+        """The dimensions this connection writes (``write``), so the sync compares only those."""
+        return self.topdesk.write
+
     # -- Adapter --------------------------------------------------------------------------------------
     def check(self) -> None:
         """One cheap incident read: proves the address, the login and the incident read permission."""
