@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DIMENSIONS",
-    "writable_dimensions",
     "Adapter",
     "AdapterContext",
     "AdapterError",
@@ -40,6 +39,7 @@ __all__ = [
     "PriorityChange",
     "ReadOnlyError",
     "RulesetChecker",
+    "writable_dimensions",
 ]
 
 

@@ -149,7 +149,9 @@ class _Cycle:
         changed = {
             dim: getattr(ticket, dim)
             for dim in _DIMENSIONS
-            if dim in self.options.writable and written[dim] is not None and getattr(ticket, dim) not in (None, written[dim])
+            if dim in self.options.writable
+            and written[dim] is not None
+            and getattr(ticket, dim) not in (None, written[dim])
         }
         if not changed:
             return None
