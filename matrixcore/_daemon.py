@@ -511,10 +511,11 @@ class Daemon:
 
     def _refused(self, message: str, problems: tuple[Problem, ...]) -> None:
         self.last_reload_error = message
-        self.metrics.record_reload(False, time.time())
         logger.error("reload refused, the last good rules and config stay in force: %s", message)
         for problem in problems:
             logger.error("  %s", problem)
+        # Counted after logging, so whoever watches the metric finds the reasons already written.
+        self.metrics.record_reload(False, time.time())
 
     def _apply_connections(self, config: Config) -> None:
         old, new = self.config.connections, config.connections

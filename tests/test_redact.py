@@ -11,6 +11,8 @@ import pytest
 from matrixcore import RedactingFilter, Redactor, Secret, install_redaction
 from matrixcore._redact import safe_url, truncate
 
+pytest_plugins = ["pytester"]
+
 
 def test_known_secrets_and_their_wire_forms_are_masked() -> None:
     redactor = Redactor([Secret("p&ss w0rd/x", "env:PW")])
@@ -95,3 +97,29 @@ def test_install_redaction_covers_every_record_through_a_handler() -> None:
 def test_truncate_says_how_much_was_cut() -> None:
     assert truncate("a  b\n c") == "a b c"
     assert truncate("x" * 30, 10) == "xxxxxxxxxx… (20 more characters)"
+
+
+def test_an_isolated_scope_forgets_what_it_learnt_and_keeps_what_came_before() -> None:
+    redactor = Redactor(["kept-secret"])
+    with redactor.isolated():
+        redactor.add("x")
+        assert redactor.redact("q=x kept-secret") == "q=*** ***"
+    assert redactor.redact("q=x kept-secret") == "q=x ***"
+
+
+def test_one_tests_short_password_never_masks_the_next_tests_text(pytester: pytest.Pytester) -> None:
+    """The test kit's plugin isolates the process-wide redactor around every test."""
+    pytester.makeconftest('pytest_plugins = ["matrixcore.testing.plugin"]')
+    pytester.makepyfile(
+        """
+        from matrixcore._redact import default_redactor
+
+        def test_registers():
+            default_redactor.add("x")
+            assert default_redactor.redact("q=x") == "q=***"
+
+        def test_later():
+            assert default_redactor.redact("q=x") == "q=x"
+        """
+    )
+    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)

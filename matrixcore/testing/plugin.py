@@ -6,6 +6,9 @@ Fixtures:
 - ``fake_clock``: a ``FakeClock``; ``fast_retry``: a ``RetryPolicy`` sleeping on it (3 attempts).
 - ``adapter_context``: an ``AdapterContext`` with its own ``requests.Session`` and ``fast_retry``.
 - ``read_only_context``: the same, read-only (dry run).
+
+Every test also runs with the process-wide redactor isolated: the credentials one test registers are
+forgotten after it, so a short test password never masks text in a later test.
 """
 
 from __future__ import annotations
@@ -16,12 +19,27 @@ import pytest
 import requests
 
 from matrixcore._adapter import AdapterContext
+from matrixcore._redact import default_redactor
 from matrixcore._retry import RetryPolicy
 
 from .clock import FakeClock
 from .server import LocalServer
 
-__all__ = ["adapter_context", "fake_clock", "fast_retry", "local_server", "read_only_context"]
+__all__ = [
+    "adapter_context",
+    "fake_clock",
+    "fast_retry",
+    "isolated_redactor",
+    "local_server",
+    "read_only_context",
+]
+
+
+@pytest.fixture(autouse=True)
+def isolated_redactor() -> Iterator[None]:
+    """The process-wide redactor forgets, after each test, the secrets that test registered."""
+    with default_redactor.isolated():
+        yield
 
 
 @pytest.fixture
