@@ -250,11 +250,11 @@ class _Worker:
         if report is None:
             return
         sent = sum(report.messages.values())
-        busy = report.tickets or report.timers or sent or report.reconciled
+        busy = report.tickets or report.timers or sent or report.reconciled or report.refused
         logger.log(
             logging.INFO if busy else logging.DEBUG,
             "cycle %s done in %.2fs: %d tickets, %d written, %d unchanged, %d agent's kept, "
-            "%d timers, %d messages%s",
+            "%d timers, %d messages%s%s",
             report.cycle,
             seconds,
             report.tickets,
@@ -264,6 +264,7 @@ class _Worker:
             report.timers,
             sent,
             f" ({', '.join(f'{k} {v}' for k, v in sorted(report.messages.items()))})" if sent else "",
+            f", {report.refused} refused by the tool and set aside" if report.refused else "",
             extra={"cycle": report.cycle},
         )
 

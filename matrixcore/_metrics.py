@@ -67,6 +67,9 @@ class DaemonMetrics:
         self.unchanged = counter("unchanged", "Tickets seen that already held the decided values.")
         self.agent_kept = counter("agent_kept", "Tickets where an agent's choice was kept.")
         self.timers = counter("timers_fired", "Tickets processed because a timed message fell due.")
+        self.refused = counter(
+            "tickets_refused", "Tickets the tool refused (gone, changed, a value rejected): set aside."
+        )
         self.reconciled = counter("reconciled", "Pending messages settled against the tool after a crash.")
         self.messages = counter("messages", "Messages sent, by policy.", "connection", "policy")
         self.cycles = counter("cycles", "Sync cycles, by outcome.", "connection", "outcome")
@@ -103,6 +106,7 @@ class DaemonMetrics:
             self.unchanged,
             self.agent_kept,
             self.timers,
+            self.refused,
             self.reconciled,
             self.duration,
             self.failures,
@@ -129,6 +133,7 @@ class DaemonMetrics:
         self.unchanged.labels(connection).inc(report.unchanged)
         self.agent_kept.labels(connection).inc(report.agent_kept)
         self.timers.labels(connection).inc(report.timers)
+        self.refused.labels(connection).inc(report.refused)
         self.reconciled.labels(connection).inc(report.reconciled)
         for policy, count in report.messages.items():
             self.messages.labels(connection, policy).inc(count)

@@ -25,11 +25,11 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ._adapter import DIMENSIONS as _DIMENSIONS
-from ._adapter import Adapter, AdapterError, PriorityChange, writable_dimensions
+from ._adapter import Adapter, AdapterError, ConflictError, PriorityChange, writable_dimensions
 from ._decision import Decision, Evaluation, SentMessage
 from ._engine import Engine
 from ._logging import bound
@@ -37,10 +37,15 @@ from ._plugins import Plugins
 from ._state import LedgerEntry, StateStore, TicketState
 from ._ticket import Ticket
 
-__all__ = ["CycleReport", "SyncOptions", "sync_connection"]
+__all__ = ["SET_ASIDE_RETRY", "CycleReport", "SyncOptions", "sync_connection"]
 
 #: ``AdapterError.status`` values that say the ticket itself is gone from the tool (deleted, archived).
 _GONE = frozenset({404, 410})
+#: Statuses of a refusal about one ticket (gone, changed meanwhile, a value or text it rejects), as
+#: opposed to the tool or the credentials failing (401, 403, 429, 5xx), which end the cycle.
+_TICKET_REFUSALS = _GONE | {400, 409, 412, 413, 422}
+#: When a ticket the tool refused is tried again if it has not changed before (it is refetched then).
+SET_ASIDE_RETRY = timedelta(minutes=15)
 _TAGS = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 
@@ -70,6 +75,8 @@ class CycleReport:
     unchanged: int = 0
     agent_kept: int = 0
     timers: int = 0
+    #: Tickets the tool refused (gone, changed meanwhile, a rejected value): set aside, not fatal.
+    refused: int = 0
     reconciled: int = 0
     messages: Counter[str] = field(default_factory=Counter)
     error: str | None = None
@@ -328,7 +335,7 @@ class _Cycle:
             self.report.batches += 1
             for ticket in batch.tickets:
                 self.report.tickets += 1
-                self.process(ticket)
+                self.attempt(ticket, None)
             # Invariant 3: the cursor moves only now that every ticket of the batch is durable.
             self.store.set_cursor(self.name, batch.cursor, self.now)
             self.report.cursor = batch.cursor
@@ -342,23 +349,55 @@ class _Cycle:
                 self.report.stopped = True
                 return
             self.report.timers += 1
-            try:
-                self.process(Ticket.from_dict(state.snapshot))
-            except AdapterError as exc:
-                if exc.status not in _GONE:
-                    raise
-                # Deleted or merged in the tool since it was last seen: nothing more is due for it,
-                # and it must not hold up the connection's cycles from now on.
-                self.log.warning(
-                    "ticket %s is gone from the tool (%s): its timed messages are dropped",
-                    state.ticket_id,
-                    exc,
-                )
-                with self.store.transaction():
-                    for entry in self.store.messages(self.name, state.ticket_id):
-                        if entry.state == "pending":  # refused with the 404: never sent
-                            self.store.forget_pending(self.name, state.ticket_id, entry.key)
-                    self.store.save_ticket(replace(state, next_due=None, closed=True))
+            self.attempt(Ticket.from_dict(state.snapshot), state)
+
+    # -- one ticket refused: set it aside, never block the connection --------------------------------
+    def attempt(self, ticket: Ticket, state: TicketState | None) -> None:
+        """``process``, but a refusal about this ticket alone sets it aside instead of ending the cycle.
+
+        One ticket the tool will not take (deleted, changed meanwhile, a value it rejects) must not
+        hold every later ticket of the connection back, cycle after cycle. A failure of the tool or
+        the connection (retryable, authentication) still ends the cycle with the cursor kept.
+        """
+        try:
+            self.process(ticket)
+        except AdapterError as exc:
+            if exc.retryable or exc.status not in _TICKET_REFUSALS:
+                raise
+            self.set_aside(ticket, state or self.store.ticket(self.name, ticket.id), exc)
+
+    def set_aside(self, ticket: Ticket, state: TicketState | None, exc: AdapterError) -> None:
+        state = state or TicketState(self.name, ticket.id, number=ticket.number, snapshot=ticket.to_dict())
+        self.report.refused += 1
+        if exc.status in _GONE:
+            # Deleted or merged in the tool: nothing more is due for it, and it must not hold up the
+            # connection's cycles from now on.
+            self.log.warning(
+                "ticket %s is gone from the tool (%s): its timed messages are dropped", ticket.id, exc
+            )
+            with self.store.transaction():
+                for entry in self.store.messages(self.name, ticket.id):
+                    if entry.state == "pending":  # refused with the 404: never sent
+                        self.store.forget_pending(self.name, ticket.id, entry.key)
+                self.store.save_ticket(replace(state, next_due=None, closed=True))
+            return
+        if isinstance(exc, ConflictError) or exc.status == 409:
+            # Changed in the tool since it was read: its new version comes later in the fetch.
+            self.log.warning(
+                "ticket %s changed while matrixcore decided (%s): it is decided again when read anew",
+                ticket.id,
+                exc,
+            )
+            return
+        retry = self.now + SET_ASIDE_RETRY
+        self.log.error(
+            "ticket %s refused by the tool (%s): set aside, tried again from %s or when it changes",
+            ticket.id,
+            exc,
+            retry.isoformat(timespec="seconds"),
+        )
+        with self.store.transaction():
+            self.store.save_ticket(replace(state, next_due=retry))
 
 
 def sync_connection(

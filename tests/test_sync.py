@@ -5,10 +5,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from matrixcore import AdapterError, Engine, Requester, Ticket, load_ruleset
+from matrixcore import AdapterError, ConflictError, Engine, Requester, Ticket, load_ruleset
 from matrixcore._memory import MemoryAdapter
 from matrixcore._state import StateStore
-from matrixcore._sync import SyncOptions, sync_connection
+from matrixcore._sync import SET_ASIDE_RETRY, SyncOptions, sync_connection
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
@@ -273,3 +273,74 @@ def test_trace_notes_name_the_values_in_a_fixed_order(tool, store, engine):
     notes = [m.text for m in tool.messages["2"] if not m.visible_to_requester]
     assert notes
     assert notes[0].startswith("matrixcore set impact = organisation, urgency = ")
+
+
+class _Refusing(MemoryAdapter):
+    """A tool that refuses the priority write of some tickets (a value its validation rejects), or
+    answers 409 because an agent changed the ticket while matrixcore decided."""
+
+    refuse: frozenset[str] = frozenset()
+    conflict: frozenset[str] = frozenset()
+
+    def set_priority(self, ticket, change):
+        if ticket.id in self.refuse:
+            raise AdapterError(f"PUT /tickets/{ticket.id} -> 422 Unprocessable Entity: priority", status=422)
+        if ticket.id in self.conflict:
+            self.conflict = self.conflict - {ticket.id}
+            self.agent_sets(ticket.id, ticket.updated or ticket.created, subject=ticket.subject + " (edited)")
+            # The agent's edit bumps the ticket, so the fetch brings it again later in this cycle.
+            with self._lock:
+                bumped = self.tickets[ticket.id].evolve(updated=at(23, 9, 30))
+                self.tickets[ticket.id] = bumped
+            raise ConflictError(f"ticket {ticket.id} changed since it was read", ticket_id=ticket.id)
+        super().set_priority(ticket, change)
+
+
+def refusing(**sets):
+    tool = _Refusing(page_size=2)
+    tool.add([make(1), make(2, "Outlook storing"), make(3, "Vraag: hoe werkt de VPN?")])
+    for name, ids in sets.items():
+        setattr(tool, name, frozenset(ids))
+    return tool
+
+
+def test_one_ticket_the_tool_refuses_holds_up_no_other_and_is_tried_again_later(store, engine):
+    tool = refusing(refuse={"1"})
+    report = cycle(tool, store, engine, at(23, 9, 5))
+    assert report.refused == 1
+    assert tool.tickets["2"].priority is not None and tool.tickets["3"].priority is not None
+    assert store.cursor("mem") == report.cursor is not None  # the cursor moved past the refusal
+    assert tool.tickets["1"].priority is None
+    retry = store.ticket("mem", "1").next_due
+    assert retry == at(23, 9, 5) + SET_ASIDE_RETRY
+    tool.refuse = frozenset()  # the operator fixed the mapping
+    assert all(t.ticket_id != "1" for t in store.due_tickets("mem", at(23, 9, 10)))
+    later = cycle(tool, store, engine, retry)
+    assert later.timers >= 1
+    assert tool.tickets["1"].priority is not None
+    assert [m.text for m in tool.messages["1"]].count(tool.messages["1"][0].text) == 1
+
+
+def test_a_conflict_on_one_ticket_is_decided_again_from_its_new_version(store, engine):
+    tool = refusing(conflict={"1"})
+    report = cycle(tool, store, engine, at(23, 9, 31))
+    assert report.refused == 1
+    assert all(tool.tickets[t].priority is not None for t in "23")  # the others went on
+    assert tool.tickets["1"].priority is None
+    assert store.ticket("mem", "1") is None  # no retry timer: the fetch brings its new version
+    again = cycle(tool, store, engine, at(23, 9, 32))
+    assert (again.refused, again.writes) == (0, 1)
+    assert tool.tickets["1"].subject.endswith("(edited)")
+    assert tool.tickets["1"].priority is not None
+
+
+def test_the_tool_failing_still_ends_the_cycle_with_the_cursor_kept(store, engine):
+    tool = refusing()
+    denied = AdapterError("PUT /tickets/1 -> 403 Forbidden: no write rights", status=403)
+
+    def set_priority(ticket, change):
+        raise denied
+
+    tool.set_priority = set_priority
+    report = sync_connection("mem", tool, store, engine, at(23, 9, 5))
+    assert (report.ok, report.exception, store.cursor("mem")) == (False, denied, None)
