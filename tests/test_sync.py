@@ -308,7 +308,7 @@ def test_one_ticket_the_tool_refuses_holds_up_no_other_and_is_tried_again_later(
     tool = refusing(refuse={"1"})
     report = cycle(tool, store, engine, at(23, 9, 5))
     assert report.refused == 1
-    assert tool.tickets["2"].priority is not None and tool.tickets["3"].priority is not None
+    assert all(tool.tickets[t].priority is not None for t in "23")
     assert store.cursor("mem") == report.cursor is not None  # the cursor moved past the refusal
     assert tool.tickets["1"].priority is None
     retry = store.ticket("mem", "1").next_due
