@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import textwrap
 import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from daemon_support import SUBJECTS, rules_text
 from matrixcore_helpdesk.adapter import HelpdeskAdapter
 from matrixcore_helpdesk.emulator import HelpdeskEmulator
 
@@ -32,43 +35,8 @@ from matrixcore import AdapterContext, ConnectionConfig, Engine, Secret, parse_r
 from matrixcore._state import StateStore
 from matrixcore._sync import sync_connection
 
-RULES = textwrap.dedent(
-    """\
-    version: 1
-    matrix:
-      impact: [high, medium, low]
-      urgency: [high, medium, low]
-      cells:
-        high:   {high: P1, medium: P2, low: P3}
-        medium: {high: P2, medium: P3, low: P4}
-        low:    {high: P3, medium: P4, low: P4}
-    priorities:
-      P1: {pickup: {within: 1h}, resolve: {within: 4h}}
-      P2: {pickup: {within: 2h}, resolve: {within: 8h}}
-      P3: {pickup: {within: 4h}, resolve: {within: 16h}}
-      P4: {pickup: {within: 8h}, resolve: {within: 40h}}
-    default_calendar: always
-    calendars:
-      always: {timezone: Europe/Amsterdam, hours: 24x7}
-    rules:
-      - name: outage
-        when: {subject: {matches: "(?i)outage|down"}}
-        set: {impact: high, urgency: high}
-      - name: question
-        when: {subject: {matches: "(?i)^question"}}
-        set: {impact: low, urgency: low}
-    defaults: {impact: medium, urgency: medium}
-    messages:
-      fallback_language: en
-      policies:
-        - {name: acknowledge, event: classified, template: ack}
-        - {name: warning, event: pickup_elapsed, at: 80%, template: warning}
-      templates:
-        ack: {en: "Ticket {ticket.number}: we will pick it up by {pickup_by} at the latest."}
-        warning: {en: "Ticket {ticket.number} needs a little more patience."}
-    """
-)
-SUBJECTS = ("Printer jams", "Mail server is down", "Question: where is the VPN guide?", "Laptop slow")
+#: The daemon tests' rules (tests/daemon_support.py), P1 given an hour so no warning falls due.
+RULES = rules_text(p1_pickup="1h", warning_at="80%")
 
 
 def _methods(server: HelpdeskEmulator, since: int) -> Counter[str]:

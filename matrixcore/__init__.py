@@ -32,6 +32,7 @@ from ._decision import Decision, DueMessages, Evaluation, Message, SentMessage, 
 from ._durations import format_duration, parse_duration
 from ._engine import Engine
 from ._errors import ConfigError, MatrixcoreError, Problem, RulesetError
+from ._export_presets import PRESETS as EXPORT_PRESETS
 from ._http import HTTP_SETTINGS_PROPERTIES, HttpAdapter, HttpClient, HttpError, http_settings_schema
 from ._operators import CompileContext, DuplicateOperatorError, Operator, OperatorRegistry
 from ._pagination import Page, json_path, paginate_cursor, paginate_links, paginate_offset, paginate_pages
@@ -48,6 +49,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AUTH_SCHEMA",
+    "EXPORT_PRESETS",
     "HTTP_SETTINGS_PROPERTIES",
     "SECRET_SCHEMA",
     "Adapter",

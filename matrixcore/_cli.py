@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
@@ -28,17 +28,39 @@ from ._plugins import AUTOLOAD_ENV, PluginError, Plugins
 from ._ruleset import Ruleset, load_ruleset
 from ._schemas import SCHEMA_NAMES, load_schema
 
-__all__ = ["EXIT_FAILED", "EXIT_INVALID", "EXIT_OK", "EXIT_UNREACHABLE", "cli_plugins", "main"]
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_INVALID",
+    "EXIT_OK",
+    "EXIT_UNREACHABLE",
+    "cli_plugins",
+    "format_option",
+    "main",
+]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_INVALID = 2
 EXIT_UNREACHABLE = 3
 
+_Decorated = TypeVar("_Decorated", bound=Callable[..., Any])
+
 _CONTEXT: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 #: Keys in ``click.Context.meta`` (shared by the group and its commands).
 _PLUGIN_OPTIONS = "matrixcore.plugin_options"
 _PLUGINS = "matrixcore.plugins"
+
+
+def format_option(machines: str = "scripts") -> Callable[[_Decorated], _Decorated]:
+    """``--format text|json`` as every command spells it: text for people, json for ``machines``."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help=f"text for people, json for {machines}.",
+    )
 
 
 def err_console() -> Console:
@@ -148,14 +170,7 @@ def main(ctx: click.Context, strict_plugins: bool, disabled_plugins: tuple[str, 
     help="Also check the config file, and the ruleset against each of its connections, read-only "
     "(mapped values the tool lacks, the tool's own targets). RULES defaults to the config's rules.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for scripts and editors.",
-)
+@format_option("scripts and editors")
 @click.option("--no-examples", is_flag=True, help="Only validate; do not run the file's examples.")
 def check(rules: str | None, fmt: str, no_examples: bool, config_path: str | None) -> None:
     """Validate a rules file (YAML, JSON or TOML) and run its examples.

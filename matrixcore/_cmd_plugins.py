@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ._adapter import AdapterSpec
-from ._cli import _CONTEXT, EXIT_FAILED, EXIT_OK, cli_plugins
+from ._cli import _CONTEXT, EXIT_FAILED, EXIT_OK, cli_plugins, format_option
 from ._plugins import AUTOLOAD_ENV, PluginInfo, Plugins
 
 __all__ = ["plugins"]
@@ -24,14 +24,7 @@ _STATUS_STYLE = {"loaded": "green", "failed": "bold red", "disabled": "yellow", 
 
 
 @click.command(context_settings=_CONTEXT)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for scripts.",
-)
+@format_option()
 @click.option(
     "--strict-plugins",
     is_flag=True,

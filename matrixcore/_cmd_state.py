@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ._cli import _CONTEXT, EXIT_FAILED, EXIT_INVALID, EXIT_OK, cli_plugins, err_console
+from ._cli import _CONTEXT, EXIT_FAILED, EXIT_INVALID, EXIT_OK, cli_plugins, err_console, format_option
 from ._cmd_check_config import load_config_or_exit
 from ._daemon_settings import DaemonSettings
 from ._errors import ConfigError
@@ -50,14 +50,7 @@ _DIMENSIONS = ("impact", "urgency", "priority")
 @click.option(
     "--limit", type=click.IntRange(1), default=50, show_default=True, help="Decisions shown, newest."
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text for people, json for scripts.",
-)
+@format_option()
 def state(
     ticket: str | None,
     config_path: str | None,

@@ -187,6 +187,7 @@ _TOPDESK = Preset(
             "x": "twitter",
             "facebook": "facebook",
             "balie": "walk-in",
+            "counter": "walk-in",
             "walk-in": "walk-in",
         }
     ),
@@ -244,6 +245,7 @@ _ZENDESK = Preset(
     date_formats=("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M %z", "%d %b %Y %H:%M", "%Y-%m-%d %H:%M"),
 )
 
+#: The built-in export presets by name; an adapter may reuse a preset's ``channels`` (TOPdesk's does).
 PRESETS: Final[Mapping[str, Preset]] = MappingProxyType(
     {preset.name: preset for preset in (_NATIVE, _SERVICENOW, _TOPDESK, _ZENDESK)}
 )

@@ -367,7 +367,7 @@ class _Cycle:
             self.set_aside(ticket, state or self.store.ticket(self.name, ticket.id), exc)
 
     def set_aside(self, ticket: Ticket, state: TicketState | None, exc: AdapterError) -> None:
-        state = state or TicketState(self.name, ticket.id, number=ticket.number, snapshot=ticket.to_dict())
+        state = state or TicketState(self.name, ticket.id, number=ticket.number)
         self.report.refused += 1
         if exc.status in _GONE:
             # Deleted or merged in the tool: nothing more is due for it, and it must not hold up the
@@ -382,22 +382,25 @@ class _Cycle:
                 self.store.save_ticket(replace(state, next_due=None, closed=True))
             return
         if isinstance(exc, ConflictError) or exc.status == 409:
-            # Changed in the tool since it was read: its new version comes later in the fetch.
+            # Changed in the tool since it was read: its new version comes later in the fetch and is
+            # decided then. Should the tool have collided with itself instead (the ticket unchanged,
+            # so never fetched again), the timer tries this version again next cycle.
+            retry = self.now
             self.log.warning(
-                "ticket %s changed while matrixcore decided (%s): it is decided again when read anew",
+                "ticket %s changed while matrixcore decided (%s): decided again when read anew",
                 ticket.id,
                 exc,
             )
-            return
-        retry = self.now + SET_ASIDE_RETRY
-        self.log.error(
-            "ticket %s refused by the tool (%s): set aside, tried again from %s or when it changes",
-            ticket.id,
-            exc,
-            retry.isoformat(timespec="seconds"),
-        )
+        else:
+            retry = self.now + SET_ASIDE_RETRY
+            self.log.error(
+                "ticket %s refused by the tool (%s): set aside, tried again from %s or when it changes",
+                ticket.id,
+                exc,
+                retry.isoformat(timespec="seconds"),
+            )
         with self.store.transaction():
-            self.store.save_ticket(replace(state, next_due=retry))
+            self.store.save_ticket(replace(state, snapshot=ticket.to_dict(), next_due=retry, closed=False))
 
 
 def sync_connection(

@@ -14,8 +14,8 @@ import re
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from functools import cache
+from datetime import datetime, timedelta, tzinfo
+from functools import cache, lru_cache
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -202,8 +202,15 @@ _QUOTED = re.compile(r"'[^']*'")
 
 
 def _format_date(value: datetime, pattern: str, language: str, timezone: ZoneInfo | None) -> str:
+    return _format_instant(value, pattern, language, timezone or value.tzinfo)
+
+
+@lru_cache(maxsize=4096)
+def _format_instant(value: datetime, pattern: str, language: str, zone: tzinfo | None) -> str:
+    """Cached: CLDR formatting is the dearest step of a message, and deadlines repeat (a batch of
+    tickets or a report's replay promises the same minute again and again). Aware datetimes are
+    equal across zones, so the zone shown is part of the key."""
     locale = parse_locale(language) or parse_locale("en")
-    zone = timezone or value.tzinfo
     if pattern in _NAMED_DATE_STYLES:
         return str(format_datetime(value, pattern, tzinfo=zone, locale=locale))
     if pattern.startswith("skeleton:"):

@@ -281,17 +281,18 @@ class _Refusing(MemoryAdapter):
 
     refuse: frozenset[str] = frozenset()
     conflict: frozenset[str] = frozenset()
+    collide: frozenset[str] = frozenset()
 
     def set_priority(self, ticket, change):
         if ticket.id in self.refuse:
             raise AdapterError(f"PUT /tickets/{ticket.id} -> 422 Unprocessable Entity: priority", status=422)
+        if ticket.id in self.collide:  # the tool collided with itself: the ticket did not change
+            self.collide = self.collide - {ticket.id}
+            raise ConflictError(f"ticket {ticket.id}: DatabaseConflict", ticket_id=ticket.id)
         if ticket.id in self.conflict:
             self.conflict = self.conflict - {ticket.id}
-            self.agent_sets(ticket.id, ticket.updated or ticket.created, subject=ticket.subject + " (edited)")
-            # The agent's edit bumps the ticket, so the fetch brings it again later in this cycle.
-            with self._lock:
-                bumped = self.tickets[ticket.id].evolve(updated=at(23, 9, 30))
-                self.tickets[ticket.id] = bumped
+            # The agent's edit bumps the ticket, so the fetch brings it again.
+            self.agent_sets(ticket.id, at(23, 9, 30), subject=ticket.subject + " (edited)")
             raise ConflictError(f"ticket {ticket.id} changed since it was read", ticket_id=ticket.id)
         super().set_priority(ticket, change)
 
@@ -327,10 +328,18 @@ def test_a_conflict_on_one_ticket_is_decided_again_from_its_new_version(store, e
     assert report.refused == 1
     assert all(tool.tickets[t].priority is not None for t in "23")  # the others went on
     assert tool.tickets["1"].priority is None
-    assert store.ticket("mem", "1") is None  # no retry timer: the fetch brings its new version
+    assert store.ticket("mem", "1").next_due == at(23, 9, 31)  # retried next cycle, unless read anew
     again = cycle(tool, store, engine, at(23, 9, 32))
-    assert (again.refused, again.writes) == (0, 1)
+    assert (again.refused, again.writes, again.timers) == (0, 1, 0)  # read anew: no timer needed
     assert tool.tickets["1"].subject.endswith("(edited)")
+    assert tool.tickets["1"].priority is not None
+
+
+def test_a_conflict_without_a_change_is_tried_again_next_cycle(store, engine):
+    tool = refusing(collide={"1"})
+    assert cycle(tool, store, engine, at(23, 9, 31)).refused == 1
+    again = cycle(tool, store, engine, at(23, 9, 32))  # the export brings only our own writes
+    assert (again.timers, again.writes) == (1, 1)
     assert tool.tickets["1"].priority is not None
 
 

@@ -75,3 +75,12 @@ def test_default_patterns_and_pattern_checks():
     assert date_pattern("xx-unknown") == date_pattern("en")
     assert check_date_pattern("EEEE d MMMM") is None
     assert check_date_pattern("'no fields'") is not None
+
+
+def test_one_instant_is_shown_in_each_zone_asked_even_after_it_was_formatted_once() -> None:
+    template = Template.parse("{pickup_by:HH:mm}")
+    instant = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    as_amsterdam = instant.astimezone(ZoneInfo("Europe/Amsterdam"))
+    assert template.render({"pickup_by": instant}, "en") == "09:00"
+    assert template.render({"pickup_by": as_amsterdam}, "en") == "10:00"  # equal datetimes, other zone
+    assert template.render({"pickup_by": instant}, "en", ZoneInfo("America/New_York")) == "04:00"

@@ -17,7 +17,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, Final
 
-from matrixcore import SECRET_SCHEMA, ConnectionConfig, http_settings_schema
+from matrixcore import EXPORT_PRESETS, SECRET_SCHEMA, ConnectionConfig, http_settings_schema
 
 __all__ = ["DEFAULT_CHANNELS", "LevelMap", "TopdeskSettings", "api_root", "connection_schema"]
 
@@ -25,29 +25,8 @@ DIMENSIONS: Final = ("impact", "urgency", "priority")
 
 #: TOPdesk's usual entry types ("Aanmeldingswijze") in Dutch and English -> matrixcore channels.
 #: Entry types are a search list each desk names itself, so the config's ``mappings.channels`` wins.
-DEFAULT_CHANNELS: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "e-mail": "email",
-        "email": "email",
-        "mail": "email",
-        "telefoon": "phone",
-        "telefonisch": "phone",
-        "telephone": "phone",
-        "phone": "phone",
-        "self-service portal": "portal",
-        "selfservice portal": "portal",
-        "zelfbedieningsportaal": "portal",
-        "portal": "portal",
-        "ssp": "portal",
-        "chat": "chat",
-        "twitter": "twitter",
-        "x": "twitter",
-        "facebook": "facebook",
-        "balie": "walk-in",
-        "counter": "walk-in",
-        "walk-in": "walk-in",
-    }
-)
+#: The same table reads TOPdesk exports in ``matrixcore report`` (its ``topdesk`` preset).
+DEFAULT_CHANNELS: Final[Mapping[str, str]] = EXPORT_PRESETS["topdesk"].channels
 
 
 @cache
