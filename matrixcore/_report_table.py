@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 
 __all__ = ["render_table"]
 
+#: Under the ticket rows: what the two mark columns say (the rows' header has room only for letters).
+_LEGEND: Final = (
+    "P, R: the promised pickup and resolution, met ✓, missed ✗, not yet due ·; "
+    "why: the rules that decided (json and html give each ticket's full trace)"
+)
 _MARK: Final = {"met": "[green]✓[/green]", "missed": "[red]✗[/red]", "pending": "·", "unknown": " "}
 _AUDIT_TOP: Final = 10
 _PROBLEMS_SHOWN: Final = 5
@@ -49,6 +54,8 @@ def render_table(report: Report, out: IO[str]) -> None:
             console.print(_row_header(console.width), style="bold")
             header_shown = True
         console.print(_row_line(row, report.ruleset, zone, console.width))
+    if header_shown:
+        console.print(_LEGEND, style="dim")
     summary = report.summary
     if not header_shown and meta.tickets != "none":
         console.print(f"\nno {'' if meta.tickets == 'all' else meta.tickets + ' '}tickets", style="dim")

@@ -86,6 +86,8 @@ def test_the_table_reads_on_an_80_column_terminal(monkeypatch):
     assert p4.split()[-1] == f"{sum(n for (c, _), n in summary.shift.items() if c == 'P4'):,}"
     ticket_lines = [line for line in lines if re.match(r"^I \d{4} \d{3}", line)]
     assert len(ticket_lines) == summary.shown == summary.changes["any"]
+    legend = lines.index(ticket_lines[-1]) + 1
+    assert "P, R: the promised pickup and resolution, met ✓, missed ✗" in " ".join(lines[legend : legend + 3])
 
 
 def test_csv_has_one_row_per_ticket_and_no_formulas():
