@@ -21,6 +21,7 @@ import logging
 import re
 import socket
 import struct
+import sys
 import threading
 import time
 import traceback
@@ -216,6 +217,14 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     owner: LocalServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (killed, timed out) is routine for a test server: log it at
+        debug level instead of printing a traceback; anything else is printed as before."""
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            _LOG.debug("client %s went away: %s", client_address, sys.exc_info()[1])
+            return
+        super().handle_error(request, client_address)
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
