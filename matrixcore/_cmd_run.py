@@ -26,6 +26,7 @@ from ._errors import ConfigError
 from ._logging import configure_logging
 from ._redact import default_redactor
 from ._state import StateError
+from ._state_lock import StateFileInUse
 
 __all__ = ["run"]
 
@@ -129,9 +130,9 @@ def run(
       matrixcore state --config matrixcore.yaml 4711              why did ticket 4711 get P2?
     \b
     Exit codes: 0 stopped by a signal, or --once and every connection synced; 1 --once and a cycle
-    failed on matrixcore's side, or the rules' own examples fail; 2 invalid config or rules (every
-    problem is listed); 3 --once and an ITSM tool could not be reached or refused; 128+N after a
-    second signal N.
+    failed on matrixcore's side, the rules' own examples fail, or another matrixcore run holds the
+    state file; 2 invalid config or rules (every problem is listed); 3 --once and an ITSM tool
+    could not be reached or refused; 128+N after a second signal N.
     """
     plugins = cli_plugins()
     console = err_console()
@@ -171,6 +172,9 @@ def run(
     except StateError as exc:
         logger.error("cannot start: %s", exc)
         sys.exit(EXIT_INVALID)
+    except StateFileInUse as exc:
+        logger.error("cannot start: %s", exc)
+        sys.exit(EXIT_FAILED)
     daemon.install_signal_handlers()
     try:
         code = daemon.run_once() if once else daemon.run()

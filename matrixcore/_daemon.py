@@ -41,6 +41,7 @@ from ._logging import bound
 from ._metrics import DaemonMetrics, MetricsServer
 from ._plugins import Plugins
 from ._state import StateStore
+from ._state_lock import StateLock
 from ._sync import CycleReport, SyncOptions, sync_connection
 
 __all__ = ["EXIT_INTERNAL", "EXIT_UNREACHABLE", "Daemon", "RulesRefused", "load_engine"]
@@ -317,11 +318,19 @@ class Daemon:
         self.clock = clock
         self.engine = engine or load_engine(config.rules_path, plugins)
         self.metrics = DaemonMetrics()
-        self.store = (
-            StateStore.private_copy(settings.state_path)
-            if settings.dry_run
-            else StateStore(settings.state_path)
-        )
+        #: One daemon per state file (a dry run only reads it, into a private copy).
+        self.lock = StateLock(settings.state_path)
+        if not settings.dry_run:
+            self.lock.acquire()
+        try:
+            self.store = (
+                StateStore.private_copy(settings.state_path)
+                if settings.dry_run
+                else StateStore(settings.state_path)
+            )
+        except BaseException:
+            self.lock.release()
+            raise
         self.workers: dict[str, _Worker] = {}
         self.started = time.time()
         self.rules_loaded_at = self.started
@@ -396,6 +405,7 @@ class Daemon:
         if self.server is not None:
             self.server.stop()
         self.store.close()
+        self.lock.release()
 
     def request_stop(self) -> None:
         """Stop after the current batches (what the first SIGTERM does); callable from any thread."""

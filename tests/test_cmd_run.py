@@ -152,6 +152,26 @@ def test_an_unreachable_tool_exits_3_with_once(tmp_path: Path) -> None:
     assert "connection failed" in out
 
 
+def test_a_second_daemon_on_the_same_state_file_refuses_to_start(
+    tmp_path: Path, config: Path, desk: Helpdesk
+) -> None:
+    desk.seed(3)
+    log = tmp_path / "first.log"
+    first = matrixcore("run", "--config", str(config), "--interval", "0.2", log=log)
+    try:
+        wait_for_text(log, "cycle")  # the first one is at work
+        code, out = run("run", "--config", str(config), "--once")
+        assert code == 1, out
+        assert f"is in use by another matrixcore run (pid {first.pid})" in out
+        code, out = run("run", "--config", str(config), "--once", "--dry-run")  # only reads: allowed
+        assert code == 0, out
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    code, out = run("run", "--config", str(config), "--once")  # a killed holder leaves no stale lock
+    assert code == 0, out
+
+
 def test_a_bad_interval_is_a_usage_error(config: Path) -> None:
     code, out = run("run", "--config", str(config), "--interval", "soon")
     assert code == 2
