@@ -56,7 +56,10 @@ def print_connection_checks(results: Sequence[ConnectionCheck], console: Console
         for problem in result.problems:
             style = "red" if problem.severity == "error" else "yellow"
             errors.print(f"[{style}]{escape(str(problem))}[/{style}]")
-        what = "the ruleset checked against it" if result.checks_rules else "connection works"
+        if result.adapter == "file":
+            what = "the export reads, with an id and a creation time column"
+        else:
+            what = "the ruleset checked against it" if result.checks_rules else "connection works"
         count = len(result.problems)
         tail = f", {count} problem{'s' if count != 1 else ''}" if count else ""
         style = "red" if result.failed else "green"

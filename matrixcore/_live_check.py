@@ -72,10 +72,15 @@ def _locate(problem: Problem, config: Config) -> Problem:
 def check_connections(
     config: Config, ruleset: Ruleset, open_adapter: Opener, context: AdapterContext | None = None
 ) -> list[ConnectionCheck]:
-    """Check every connection of ``config`` against ``ruleset``; never writes (read-only context)."""
+    """Check every connection of ``config`` (and the report's export, if it names one) against
+    ``ruleset``; never writes (read-only context)."""
     context = context or AdapterContext(read_only=True)
     results: list[ConnectionCheck] = []
-    for name, connection in config.connections.items():
+    checked = dict(config.connections)
+    if config.source is not None and config.source not in checked.values():
+        # The report's inline export: its file and header are checked like a connection's reach.
+        checked[f"source {config.source.name}"] = config.source
+    for name, connection in checked.items():
         try:
             adapter = open_adapter(connection, context)
         except MatrixcoreError as exc:

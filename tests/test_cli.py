@@ -78,3 +78,24 @@ def test_help_teaches():
     assert "Start here" in result.output
     assert "Exit codes" in result.output
     assert run("check", "--help").output.count("Exit codes") == 1
+
+
+def test_check_config_reads_the_reports_export_too(tmp_path, quickstart_rules):
+    export = tmp_path / "tickets.csv"
+    config = tmp_path / "report.yaml"
+    config.write_text(f"rules: {quickstart_rules}\nsource: {{path: {export}, preset: topdesk}}\n")
+    missing = run("check", "--config", str(config))
+    assert missing.exit_code == 3, missing.output
+    assert "source tickets (file): not checked" in missing.output
+    assert "No such file or directory" in missing.output
+    export.write_text("Korte omschrijving;Impact\nPrinter kapot;Persoon\n", encoding="utf-8")
+    headless = run("check", "--config", str(config))
+    assert headless.exit_code == 3, headless.output
+    assert "no column for 'id'" in headless.output
+    export.write_text(
+        "Incidentnummer;Datum aanmelding;Korte omschrijving\nI 1;31-03-2025 09:00;Printer kapot\n",
+        encoding="utf-8",
+    )
+    fine = run("check", "--config", str(config))
+    assert fine.exit_code == 0, fine.output
+    assert "source tickets (file): reachable, the export reads" in fine.output
