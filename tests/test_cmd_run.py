@@ -46,6 +46,13 @@ def wait_for_text(log: Path, text: str, timeout: float = 20) -> None:
         time.sleep(0.05)
 
 
+def serving(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    """``matrixcore run`` polling every 0.2 s, once its first cycle is under way."""
+    process = matrixcore("run", "--config", str(config), "--interval", "0.2", log=log)
+    wait_for_text(log, "cycle")
+    return process
+
+
 def fingerprint(folder: Path) -> dict[str, tuple[str, int]]:
     return {
         p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
@@ -156,10 +163,8 @@ def test_a_second_daemon_on_the_same_state_file_refuses_to_start(
     tmp_path: Path, config: Path, desk: Helpdesk
 ) -> None:
     desk.seed(3)
-    log = tmp_path / "first.log"
-    first = matrixcore("run", "--config", str(config), "--interval", "0.2", log=log)
+    first = serving(config, tmp_path / "first.log")
     try:
-        wait_for_text(log, "cycle")  # the first one is at work
         code, out = run("run", "--config", str(config), "--once")
         assert code == 1, out
         assert f"is in use by another matrixcore run (pid {first.pid})" in out
@@ -183,8 +188,7 @@ def test_sighup_reloads_bad_rules_are_refused_and_sigterm_stops(
 ) -> None:
     desk.seed(2)
     log = tmp_path / "daemon.log"
-    process = matrixcore("run", "--config", str(config), "--interval", "0.2", log=log)
-    wait_for_text(log, "cycle")
+    process = serving(config, log)
     (tmp_path / "rules.yaml").write_text(RULES.replace("24x7", "25x8"))
     process.send_signal(signal.SIGHUP)
     wait_for_text(log, "reload refused")
