@@ -109,6 +109,8 @@ class SourceStats:
     rows: int = 0
     tickets: int = 0
     skipped: int = 0
+    #: Rows that repeated the ticket id of the row before: folded into that ticket (last row wins).
+    merged: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     #: Ticket field -> the export column that filled it.
     columns: dict[str, str] = field(default_factory=dict)
@@ -133,6 +135,7 @@ class SourceStats:
             "rows": self.rows,
             "tickets": self.tickets,
             "skipped": self.skipped,
+            "merged": self.merged,
             "problems": [p.as_dict() for p in self.problems],
             "columns": dict(self.columns),
             "values": {
@@ -450,22 +453,38 @@ class FileSource:
                     )
 
     def fetch(self, cursor: str | None) -> Iterator[Batch]:
-        """Tickets in file order, in batches; the cursor is the number of records read so far."""
+        """Tickets in file order, in batches; the cursor is the number of records read so far.
+
+        Consecutive rows with one ticket id are one ticket, as its last row has it (``stats.merged``).
+        """
         skip = int(cursor) if cursor and cursor.isdigit() else 0
         self.stats = stats = self._new_stats()
         with self._records(stats) as (records, plan, _):
             convert = self._converter(plan, stats)
             batch: list[Ticket] = []
             index = 0
+            # Rows in a row with one ticket id are one ticket's history (an event log, an audit
+            # export): the last row, its latest state, stands for it. Only the ticket at hand is
+            # held, so memory stays flat; the cursor never falls inside a ticket's rows.
+            held: Ticket | None = None
+            held_to = skip
             for index, (line, record) in enumerate(records, 1):
                 if index <= skip:
                     continue
                 ticket = convert(line, record)
-                if ticket is not None:
-                    batch.append(ticket)
+                if ticket is None:
+                    continue
+                if held is not None and ticket.id == held.id:
+                    stats.merged += 1
+                    stats.tickets -= 1
+                elif held is not None:
+                    batch.append(held)
                     if len(batch) >= self.batch_size:
-                        yield Batch(batch, str(index))
+                        yield Batch(batch, str(held_to))
                         batch = []
+                held, held_to = ticket, index
+            if held is not None:
+                batch.append(held)
             yield Batch(batch, str(max(index, skip)))
 
     def set_priority(self, ticket: Ticket, change: PriorityChange) -> None:

@@ -430,7 +430,9 @@ def _source_section(summary: Summary) -> str:
     parts = [
         '<section id="source"><h2>Source</h2>',
         f"<p>{escape(stats.file)}: {_n(stats.rows)} rows read, {_n(stats.tickets)} tickets, "
-        f"{_n(stats.skipped)} skipped.</p>",
+        f"{_n(stats.skipped)} skipped"
+        + (f", {_n(stats.merged)} rows folded into the ticket of the row before" if stats.merged else "")
+        + ".</p>",
     ]
     if stats.problems:
         items = "".join(f"<li>line {p.line}: {escape(p.message)}</li>" for p in stats.problems)

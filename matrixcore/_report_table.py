@@ -253,7 +253,12 @@ def _print_source(console: Console, summary: Summary) -> None:
         return
     console.print()
     console.print(
-        f"Source: {stats.rows:,} rows read, {stats.tickets:,} tickets, {stats.skipped:,} skipped.",
+        f"Source: {stats.rows:,} rows read, {stats.tickets:,} tickets, {stats.skipped:,} skipped"
+        + (
+            f", {stats.merged:,} rows folded into the ticket of the row before (one ticket's history)."
+            if stats.merged
+            else "."
+        ),
         style="red" if stats.skipped else None,
     )
     for problem in stats.problems[:_PROBLEMS_SHOWN]:

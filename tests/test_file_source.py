@@ -219,8 +219,14 @@ def test_a_real_servicenow_incident_log_reads_without_problems(tmp_path, quickst
     export.use_ruleset(quickstart)
     tickets = read(export)
     assert export.stats.skipped == 0
-    assert len(tickets) == export.stats.rows == 2000
+    # An event log: one row per state change, an incident's rows together. Each incident is one
+    # ticket, as its last row (its latest state) has it.
+    numbers = [line.split(",", 1)[0] for line in log.read_text(encoding="utf-8").splitlines()[1:]]
+    assert export.stats.rows == 2000
+    assert [t.number for t in tickets] == list(dict.fromkeys(numbers))
+    assert export.stats.merged == 2000 - len(tickets) > 0
     first = tickets[0]
+    assert first.status == "Closed"  # INC0000045 went New, Resolved, Resolved, Closed
     assert first.number == "INC0000045"
     assert first.channel == "phone"
     assert first.priority == "P3"  # "3 - Moderate", by position on five priorities
@@ -275,6 +281,30 @@ def test_the_cursor_resumes_after_the_records_read(tmp_path):
     assert [b.cursor for b in batches] == ["3", "6", "7"]
     resumed = list(export.fetch("6"))
     assert [t.id for b in resumed for t in b.tickets] == ["6"]
+
+
+def test_consecutive_rows_of_one_ticket_are_one_ticket_as_its_last_row_says(tmp_path):
+    rows = [("1", "New", 0), ("1", "Active", 1), ("1", "Closed", 2), ("2", "New", 3), ("3", "New", 4)]
+    rows += [("3", "Closed", 5), ("1", "Reopened", 6)]  # 1 again, after others: a ticket of its own
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"id": i, "status": s, "created": f"2025-04-01T10:{m:02d}:00Z"}) + "\n"
+            for i, s, m in rows
+        )
+    )
+    export = source(path, batch_size=2)
+    batches = list(export.fetch(None))
+    assert [[(t.id, t.status) for t in b.tickets] for b in batches] == [
+        [("1", "Closed"), ("2", "New")],
+        [("3", "Closed"), ("1", "Reopened")],
+    ]
+    assert (export.stats.rows, export.stats.tickets, export.stats.merged) == (7, 4, 3)
+    assert batches[0].cursor == "4"  # after ticket 2's row, never inside ticket 3's rows
+    assert [(t.id, t.status) for b in export.fetch(batches[0].cursor) for t in b.tickets] == [
+        ("3", "Closed"),
+        ("1", "Reopened"),
+    ]
 
 
 def test_an_export_is_never_written(topdesk_csv):
