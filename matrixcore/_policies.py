@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ._conditions import compile_condition
@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 __all__ = ["PolicySet"]
 
 Deadline = Callable[["Target", "Ticket", datetime, bool], datetime]
+
+
+#: Template-language choices remembered (kinds of requester language, not requesters).
+_LANGUAGES_KEPT: Final = 1024
 
 
 @cache
@@ -55,6 +59,9 @@ class PolicySet:
             for p in self.settings.policies
             if p.condition is not None
         }
+        #: (template, requested language) -> the template language chosen; bounded, since the
+        #: requested language is the requester's, whatever a tool lets them write there.
+        self._languages: dict[tuple[str, str], str | None] = {}
 
     def _applies(self, policy: Policy, ticket: Ticket) -> bool:
         if policy.channels is not None:
@@ -134,6 +141,17 @@ class PolicySet:
         return DueMessages(messages, tuple(superseded), tuple(held), min(later) if later else None)
 
     # -- rendering --------------------------------------------------------------------------------
+    def _language(self, name: str, texts: Mapping[str, Template], requested: str) -> str | None:
+        """The language of template ``name`` a requester asking ``requested`` gets (cached)."""
+        key = (name, requested)
+        try:
+            return self._languages[key]
+        except KeyError:
+            chosen = pick_language([k for k in texts if k], requested, self.settings.fallback_language)
+            if len(self._languages) < _LANGUAGES_KEPT:
+                self._languages[key] = chosen
+            return chosen
+
     def reason(self, ticket: Ticket, decision: Decision, language: str) -> str:
         """Why more time is needed: the ticket's own reason field, the deciding rule's, or the default."""
         settings = self.settings
@@ -159,7 +177,7 @@ class PolicySet:
         settings = self.settings
         texts: Mapping[str, Template] = settings.templates[policy.template]
         requested = ticket.requester.language or settings.fallback_language
-        chosen = pick_language([k for k in texts if k], requested, settings.fallback_language)
+        chosen = self._language(policy.template, texts, requested)
         template = texts[chosen] if chosen else texts[""]
         language = chosen or requested
         zone = _zone(ticket.requester.timezone) if ticket.requester.timezone else None
