@@ -183,11 +183,12 @@ def check(rules: str | None, fmt: str, no_examples: bool, config_path: str | Non
 
     With --config, the config is validated too, and every connection is opened read-only: its
     check proves the tool is reachable with the credentials, and adapters that can (TOPdesk) say what
-    the live tool contradicts in the ruleset or the mappings.
+    the live tool contradicts in the ruleset or the mappings. The report's export (its 'source'
+    section) is opened the same way: the file must read, with an id and a creation time column.
 
     \b
     Exit codes: 0 valid and every example passes; 1 an example fails; 2 a file is invalid (or a tool
-    reports a config error); 3 a tool could not be reached.
+    reports a config error); 3 a tool could not be reached, or the export not read.
     """
     plugins = cli_plugins()
     config = None
