@@ -25,6 +25,7 @@ from ._cmd_check_config import load_config_or_exit
 from ._daemon_settings import DaemonSettings
 from ._errors import ConfigError
 from ._state import LedgerEntry, StateError, StateStore, TicketState
+from ._sync import AGENT_NOTE
 
 __all__ = ["state"]
 
@@ -218,10 +219,11 @@ def _print_history(console: Console, h: Mapping[str, Any]) -> None:
     if h["decisions"]:
         latest, note = h["decisions"][-1]["decision"], h["decisions"][-1]["note"]
         console.print("  the latest decision, step by step:")
-        if note:  # the agent's values stand in for the rules'
+        agents = note.startswith(AGENT_NOTE)
+        if note:
             console.print(f"    {escape(note)}")
         for step in latest.get("trace", ()):
-            if note and step["dimension"] in _DIMENSIONS:
+            if agents and step["dimension"] in _DIMENSIONS:  # the agent's values stand in for the rules'
                 continue
             console.print(
                 f"    {escape(step['dimension'])} = {escape(str(step['value']))}: {escape(step['detail'])}"

@@ -37,13 +37,15 @@ from ._plugins import Plugins
 from ._state import LedgerEntry, StateStore, TicketState
 from ._ticket import Ticket
 
-__all__ = ["SET_ASIDE_RETRY", "CycleReport", "SyncOptions", "sync_connection"]
+__all__ = ["AGENT_NOTE", "SET_ASIDE_RETRY", "CycleReport", "SyncOptions", "sync_connection"]
 
 #: ``AdapterError.status`` values that say the ticket itself is gone from the tool (deleted, archived).
 _GONE = frozenset({404, 410})
 #: Statuses of a refusal about one ticket (gone, changed meanwhile, a value or text it rejects), as
 #: opposed to the tool or the credentials failing (401, 403, 429, 5xx), which end the cycle.
 _TICKET_REFUSALS = _GONE | {400, 409, 412, 413, 422}
+#: How the audit log's note of a decision on an agent's values begins (``matrixcore state`` reads it).
+AGENT_NOTE = "kept the agent's"
 #: When a ticket the tool refused is tried again if it has not changed before (it is refetched then).
 SET_ASIDE_RETRY = timedelta(minutes=15)
 _TAGS = re.compile(r"<[^>]+>")
@@ -118,6 +120,8 @@ class _Cycle:
         #: message's ``pending``, or the ticket's state). A crash before leaves them pending, which
         #: the next cycle reconciles: never a resend.
         self.unrecorded: list[tuple[str, str, str]] = []
+        #: The decision for the ticket at hand, once made: the audit log keeps it if the tool refuses.
+        self.deciding: Decision | None = None
 
     # -- invariant 2: reconcile before anything is sent --------------------------------------------
     def reconcile(self, ticket: Ticket) -> None:
@@ -174,6 +178,7 @@ class _Cycle:
         return Evaluation(impact, -1, urgency, -1, priority, -1)
 
     def process(self, ticket: Ticket) -> None:
+        self.deciding = None
         with bound(ticket=ticket.id):
             try:
                 self._process(ticket)
@@ -197,11 +202,12 @@ class _Cycle:
             decision = self.engine.classify(ticket, self.now, self.agent_evaluation(ticket, agent))
         else:
             decision = self.plugins.classify(self.engine, ticket, self.now)
+        self.deciding = decision
         written: dict[str, Any] = {}
         wanted: dict[str, Any] = {}
         note = ""
         if agent:
-            note = f"kept the agent's {', '.join(f'{k}={v}' for k, v in sorted(agent.items()))}"
+            note = f"{AGENT_NOTE} {', '.join(f'{k}={v}' for k, v in sorted(agent.items()))}"
             self.report.agent_kept += 1
         else:
             wanted = {dim: getattr(decision, dim) for dim in _DIMENSIONS if dim in self.options.writable}
@@ -401,6 +407,16 @@ class _Cycle:
             )
         with self.store.transaction():
             self.store.save_ticket(replace(state, snapshot=ticket.to_dict(), next_due=retry, closed=False))
+            if self.deciding is not None:  # so 'matrixcore state' tells why nothing was written
+                self.store.record_decision(
+                    self.name,
+                    ticket.id,
+                    self.report.cycle,
+                    self.now,
+                    self.deciding.as_dict(self.engine.ruleset),
+                    {},
+                    f"refused by the tool, set aside: {exc}",
+                )
 
 
 def sync_connection(

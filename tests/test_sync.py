@@ -314,6 +314,9 @@ def test_one_ticket_the_tool_refuses_holds_up_no_other_and_is_tried_again_later(
     assert tool.tickets["1"].priority is None
     retry = store.ticket("mem", "1").next_due
     assert retry == at(23, 9, 5) + SET_ASIDE_RETRY
+    [refusal] = store.decisions("mem", "1")  # 'matrixcore state 1' says why nothing was written
+    assert refusal["note"].startswith("refused by the tool, set aside: PUT /tickets/1 -> 422")
+    assert (refusal["written"], refusal["decision"]["priority"]) == ({}, "P4")
     tool.refuse = frozenset()  # the operator fixed the mapping
     assert all(t.ticket_id != "1" for t in store.due_tickets("mem", at(23, 9, 10)))
     later = cycle(tool, store, engine, retry)
