@@ -31,12 +31,14 @@ class StateLock:
     """Hold ``<state file>.lock`` for as long as this process uses the state file to write."""
 
     def __init__(self, state_path: str | Path) -> None:
+        self.state_path = str(state_path)
         self.path = Path(f"{state_path}.lock")
         self._file: IO[str] | None = None
 
     def acquire(self) -> None:
-        """Take the lock, or raise ``StateFileInUse`` naming the holder's pid."""
-        if fcntl is None or self._file is not None:
+        """Take the lock, or raise ``StateFileInUse`` naming the holder's pid (an in-memory state
+        has nothing to share, so needs none)."""
+        if fcntl is None or self._file is not None or self.state_path == ":memory:":
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = self.path.open("a+", encoding="utf-8")
@@ -47,7 +49,7 @@ class StateLock:
             holder = handle.read().strip() or "unknown"
             handle.close()
             raise StateFileInUse(
-                f"state file {str(self.path)[: -len('.lock')]} is in use by another matrixcore run "
+                f"state file {self.state_path} is in use by another matrixcore run "
                 f"(pid {holder}): one daemon per state file; stop that one, or give this one "
                 "its own state file (--state)"
             ) from None
@@ -61,10 +63,3 @@ class StateLock:
         if self._file is not None:
             handle, self._file = self._file, None
             handle.close()  # closing the file drops the flock
-
-    def __enter__(self) -> StateLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()

@@ -91,12 +91,13 @@ class Ticket:
     def evolve(self, **changes: Any) -> Ticket:
         """A copy with some fields changed (tickets are frozen).
 
-        ``dataclasses.replace`` re-runs ``__init__`` for every field, a tenth of a report's time per
-        ticket; only a new ``created`` needs the check, so other changes copy the slots directly.
+        ``dataclasses.replace`` re-runs ``__init__`` for every field (the report evolves every
+        ticket it replays, so a few times slower per call adds up); only a new ``created`` needs
+        the check, so other changes copy the slots directly.
         """
         if "created" in changes or not changes.keys() <= _FIELD_NAMES:
             return replace(self, **changes)  # checked (and unknown names refused) as at creation
-        copy = object.__new__(Ticket)
+        copy = object.__new__(type(self))
         for name in _FIELD_NAMES_IN_ORDER:
             object.__setattr__(copy, name, changes[name] if name in changes else getattr(self, name))
         return copy
