@@ -18,6 +18,7 @@ The main thread watches: signals, the rules and config files, and the workers.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import random
 import signal
@@ -341,6 +342,7 @@ class Daemon:
         self._poke = threading.Event()
         self._files = self._file_signatures()
         self._last_watch = time.monotonic()
+        self._last_prune = -math.inf
 
     @property
     def stopping(self) -> bool:
@@ -451,10 +453,32 @@ class Daemon:
             self._last_watch = time.monotonic()
             if self._file_signatures() != self._files:
                 self.reload(force=False)
+        self._prune()
         for name, worker in list(self.workers.items()):
             if not worker.thread.is_alive() and not worker.retired.is_set() and not self._stop_requested:
                 logger.error("the worker of %s ended unexpectedly; starting it again", name)
                 self._add(worker.connection, worker.status)
+
+    def _prune(self) -> None:
+        """Apply the decision log's retention when it is due (never in a dry run: nothing is written)."""
+        retention = self.settings.retention
+        if retention is None or self.settings.dry_run:
+            return
+        if time.monotonic() - self._last_prune < retention.every.total_seconds():
+            return
+        self._last_prune = time.monotonic()
+        try:
+            pruned = self.store.prune(retention, self.clock(), stop=lambda: self._stop_requested)
+        except Exception:  # the state is busy or away: the next round tries again
+            logger.exception("pruning the state failed")
+            return
+        if pruned.decisions or pruned.timers:
+            logger.info(
+                "retention: dropped %d decisions and %d timers of closed tickets, %d KiB given back",
+                pruned.decisions,
+                pruned.timers,
+                pruned.freed_bytes // 1024,
+            )
 
     def _file_signatures(self) -> tuple[Any, ...]:
         return (_signature(Path(self.config.file)), _signature(self.config.rules_path))
@@ -516,6 +540,7 @@ class Daemon:
             "backoff_initial",
             "backoff_max",
             "healthy_within",
+            "retention",
         )
         return replace(current, **{n: getattr(new, n) for n in live if n not in self.pinned})
 

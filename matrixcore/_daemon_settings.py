@@ -8,7 +8,7 @@ error with its line, like any other. Relative paths count from the config file.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +20,7 @@ from ._durations import format_duration, parse_duration
 from ._errors import ConfigError, Problem
 from ._logging import LOG_FORMATS
 from ._metrics import parse_address
+from .state import Retention
 
 __all__ = [
     "DEFAULT_STATE_FILE",
@@ -31,6 +32,8 @@ __all__ = [
 ]
 
 DEFAULT_STATE_FILE: Final = "matrixcore-state.sqlite3"
+#: 90 days of decisions, pruned hourly.
+DEFAULT_RETENTION: Final = Retention()
 #: Overrides ``state.path`` (what a container sets).
 STATE_ENV: Final = "MATRIXCORE_STATE"
 
@@ -57,6 +60,8 @@ class DaemonSettings:
     watch_interval: float = 2.0
     #: The shortest time between two cycles of one connection, however early a timer falls due.
     min_gap: float = 1.0
+    #: What the decision log keeps (``state.retention``; ``None``: everything).
+    retention: Retention | None = DEFAULT_RETENTION
 
     @classmethod
     def from_config(cls, config: Config, **overrides: Any) -> DaemonSettings:
@@ -83,6 +88,7 @@ class DaemonSettings:
         sync, state, logs, metrics = (config.section(n) for n in ("sync", "state", "logging", "metrics"))
         interval = duration("sync", "interval", 60.0)
         state_path = Path(os.environ.get(STATE_ENV) or str(state.get("path") or DEFAULT_STATE_FILE))
+        retention = _retention(state.get("retention", {}), duration)
         address = None
         if metrics.get("address"):
             try:
@@ -100,6 +106,7 @@ class DaemonSettings:
             metrics_address=address,
             log_format=str(logs.get("format", "text")),
             log_level=str(logs.get("level", "info")).upper(),
+            retention=retention,
         )
         if problems:
             raise ConfigError(problems, config.file)
@@ -134,7 +141,33 @@ class DaemonSettings:
             "healthy_within": format_duration_s(self.healthy_within),
             "metrics": f"{address[0]}:{address[1]}" if address else None,
             "logging": {"format": self.log_format, "level": self.log_level},
+            "retention": _retention_dict(self.retention),
         }
+
+
+def _retention(value: Any, duration: Callable[..., float]) -> Retention | None:
+    """``state.retention``: false keeps everything; ``decisions: forever`` keeps every decision."""
+    if value is False:
+        return None
+    default = Retention()
+    every = timedelta(seconds=duration("state", "every", default.every.total_seconds(), "retention"))
+    if isinstance(value, Mapping) and value.get("decisions") == "forever":
+        return Retention(decisions=None, every=every)
+    days90 = (default.decisions or timedelta(days=90)).total_seconds()
+    return Retention(
+        decisions=timedelta(seconds=duration("state", "decisions", days90, "retention")), every=every
+    )
+
+
+def _retention_dict(retention: Retention | None) -> Any:
+    if retention is None:
+        return False
+    return {
+        "decisions": format_duration_s(retention.decisions.total_seconds())
+        if retention.decisions is not None
+        else "forever",
+        "every": format_duration_s(retention.every.total_seconds()),
+    }
 
 
 def format_duration_s(seconds: float) -> str:

@@ -7,13 +7,15 @@ private and may change without notice.
 from __future__ import annotations
 
 from ._lock import StateFileInUse, StateLock
-from ._records import ConnectionSummary, LedgerEntry, StateError, TicketState
+from ._records import ConnectionSummary, LedgerEntry, Pruned, Retention, StateError, TicketState
 from ._sqlite import SCHEMA_VERSION, StateStore
 
 __all__ = [
     "SCHEMA_VERSION",
     "ConnectionSummary",
     "LedgerEntry",
+    "Pruned",
+    "Retention",
     "StateError",
     "StateFileInUse",
     "StateLock",

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from matrixcore._decision import SentMessage
 from matrixcore._errors import MatrixcoreError
 
-__all__ = ["ConnectionSummary", "LedgerEntry", "StateError", "TicketState"]
+__all__ = ["ConnectionSummary", "LedgerEntry", "Pruned", "Retention", "StateError", "TicketState"]
 
 
 class StateError(MatrixcoreError):
@@ -102,3 +102,27 @@ class LedgerEntry:
         return SentMessage(
             self.policy, self.key, self.sent_at or self.recorded_at, self.visible_to_requester, self.priority
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How long the decision log keeps decisions (``state.retention`` in the config).
+
+    ``decisions=None`` keeps every decision. The latest decision of an open ticket and the message
+    ledger are kept whatever their age; the timers of closed tickets are always dropped.
+    """
+
+    decisions: timedelta | None = timedelta(days=90)
+    #: How often the daemon prunes.
+    every: timedelta = timedelta(hours=1)
+    #: Rows deleted per transaction, so a worker never waits long for the state.
+    batch: int = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    """What one pruning dropped."""
+
+    decisions: int = 0
+    timers: int = 0
+    freed_bytes: int = 0

@@ -17,13 +17,22 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from ._records import ConnectionSummary, LedgerEntry, StateError, TicketState, _instant, _iso
+from ._records import (
+    ConnectionSummary,
+    LedgerEntry,
+    Pruned,
+    Retention,
+    StateError,
+    TicketState,
+    _instant,
+    _iso,
+)
 
 __all__ = ["SCHEMA_VERSION", "StateStore"]
 
@@ -83,6 +92,10 @@ _MIGRATIONS: Final[tuple[str, ...]] = (
     # Migrations only add: a file keeps every row it had, and older rows read as "unknown".
     """
     ALTER TABLE messages ADD COLUMN cycle TEXT;
+    """,
+    # 3: retention prunes the decision log by age (``Retention``).
+    """
+    CREATE INDEX decisions_decided ON decisions (decided_at);
     """,
 )
 #: The schema version this matrixcore writes.
@@ -158,6 +171,8 @@ class StateStore:
             return
         if self.read_only:
             raise StateError(f"state file {self.path} needs a migration; open it once without read-only")
+        if version == 0:  # a new file: pages freed by retention go back to the file system
+            self._db.execute("PRAGMA auto_vacuum = INCREMENTAL")
         for number in range(version, len(_MIGRATIONS)):
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -454,3 +469,69 @@ class StateStore:
                 )
             )
         return out
+
+    # -- retention ---------------------------------------------------------------------------------
+    def prune(self, retention: Retention, now: datetime, stop: Callable[[], bool] = lambda: False) -> Pruned:
+        """Drop what retention lets go, in short transactions, then give the freed pages back.
+
+        Kept whatever its age: the latest decision of every open ticket (why it has its priority) and
+        the whole message ledger (it is what prevents a second message). Dropped: decisions older
+        than ``retention.decisions`` and the timers of closed tickets (nothing is due for them).
+        """
+        self._check_writable()
+        cutoff = _iso(now - retention.decisions) if retention.decisions is not None else None
+        timers = 0
+        with self._lock, self.transaction():
+            timers = self._db.execute(
+                "UPDATE tickets SET next_due = NULL WHERE closed = 1 AND next_due IS NOT NULL"
+            ).rowcount
+        decisions = 0
+        while cutoff is not None:
+            with self._lock, self.transaction():
+                gone = self._db.execute(_PRUNE_DECISIONS, (cutoff, retention.batch)).rowcount
+            decisions += gone
+            if gone < retention.batch or stop():
+                break
+        freed = self._compact() if decisions or timers else 0
+        return Pruned(decisions=decisions, timers=timers, freed_bytes=freed)
+
+    def _compact(self) -> int:
+        """Return free pages to the file system; a file from before auto-vacuum is rebuilt once."""
+        with self._lock:
+            if self.path == ":memory:":
+                return 0
+            page_size = int(self._db.execute("PRAGMA page_size").fetchone()[0])
+            free = int(self._db.execute("PRAGMA freelist_count").fetchone()[0])
+            if not free:
+                return 0
+            if int(self._db.execute("PRAGMA auto_vacuum").fetchone()[0]) == 2:
+                self._db.execute("PRAGMA incremental_vacuum")
+            else:
+                pages = int(self._db.execute("PRAGMA page_count").fetchone()[0])
+                if free * 4 < pages:  # reused by later inserts: not worth a rebuild
+                    return 0
+                self._db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+                self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return (free - int(self._db.execute("PRAGMA freelist_count").fetchone()[0])) * page_size
+
+    def size_bytes(self) -> int:
+        """The bytes the state occupies (file and write-ahead log), for metrics and benchmarks."""
+        if self.path == ":memory:":
+            return 0
+        return sum(
+            Path(f"{self.path}{s}").stat().st_size for s in ("", "-wal") if Path(f"{self.path}{s}").exists()
+        )
+
+
+#: One batch of decisions older than the cutoff that are not the latest of an open ticket.
+_PRUNE_DECISIONS: Final = """
+DELETE FROM decisions WHERE id IN (
+    SELECT d.id FROM decisions d WHERE d.decided_at < ? AND (
+        EXISTS (SELECT 1 FROM decisions n WHERE n.connection = d.connection AND n.ticket_id = d.ticket_id
+                AND n.id > d.id)
+        OR NOT EXISTS (SELECT 1 FROM tickets t WHERE t.connection = d.connection
+                       AND t.ticket_id = d.ticket_id AND t.closed = 0)
+    ) LIMIT ?
+)
+"""
