@@ -12,6 +12,10 @@ tickets of one connection, a fifth of them open, spread evenly over the last 365
 Cycle times are CPU seconds (``time.process_time``) over ``ROUNDS`` rounds: median (min-max).
 
     python benchmarks/bench_state_retention.py [N]
+
+Measured on the shared 2-core machine (1,000,000 decisions): the file 1,380.3 MiB before, 350.5 MiB
+after (753,433 decisions dropped in 20.2 CPU s); a cycle of 200 new tickets 1.595 CPU s (1.337-1.727)
+before, 1.652 CPU s (1.592-1.911) after: no difference beyond noise.
 """
 
 from __future__ import annotations
