@@ -282,7 +282,7 @@ def test_two_distributions_with_one_entry_point_name_are_named_both(install_plug
 
 
 def test_one_module_under_a_renamed_distribution_and_its_stale_metadata_loads_once(install_plugin, caplog):
-    """pip leaves the old metadata of a renamed distribution (matrixcore-topdesk -> matrixcore-itsm-topdesk)."""
+    """pip leaves a renamed distribution's old metadata (matrixcore-topdesk -> matrixcore-itsm-topdesk)."""
     install_plugin("acme_plugin", ACME, dist="acme-matrixcore-new", name="acme")
     stale = install_plugin("acme_plugin", ACME, dist="acme-matrixcore-old", name="acme").parent
     assert len(list(stale.glob("*.dist-info"))) == 2
