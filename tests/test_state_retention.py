@@ -35,7 +35,9 @@ def test_old_decisions_go_but_each_open_tickets_latest_and_the_ledger_stay(tmp_p
             _decide(store, "open-mixed", old + timedelta(minutes=i))
             _decide(store, "closed", old + timedelta(minutes=i))
         _decide(store, "open-mixed", young, "P1")
-        store.record_pending(LedgerEntry("td", "closed", "ack", "acknowledge", "pending", True, "P3", "Hi", old))
+        store.record_pending(
+            LedgerEntry("td", "closed", "ack", "acknowledge", "pending", True, "P3", "Hi", old)
+        )
         store.mark_sent("td", "closed", "ack", old)
 
         pruned = store.prune(Retention(decisions=timedelta(days=90), batch=2), NOW)
