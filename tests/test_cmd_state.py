@@ -15,7 +15,7 @@ from matrixcore import Engine, Requester, Ticket, load_ruleset
 from matrixcore._cli import main
 from matrixcore._memory import MemoryAdapter
 from matrixcore._sync import sync_connection
-from matrixcore.state import StateStore
+from matrixcore.state import SCHEMA_VERSION, StateStore
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
@@ -94,7 +94,7 @@ def test_without_a_ticket_a_summary_per_connection(state_file: Path) -> None:
         sent = sum(e.state == "sent" for t in "123" for e in store.messages("td", t))
     assert (summary["connection"], summary["tickets"], summary["messages"]["sent"]) == ("td", 3, sent)
     assert summary["cursor"] is not None
-    assert body["schema_version"] == 2
+    assert body["schema_version"] == SCHEMA_VERSION
     assert "td" in invoke("--state", str(state_file))[1]
 
 
