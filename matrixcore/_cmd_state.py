@@ -20,19 +20,52 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ._cli import _CONTEXT, EXIT_FAILED, EXIT_INVALID, EXIT_OK, cli_plugins, err_console, format_option
+from ._cli import (
+    _CONTEXT,
+    EXIT_FAILED,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    cli_plugins,
+    err_console,
+    format_option,
+)
 from ._cmd_check_config import load_config_or_exit
+from ._cmd_state_migrate import migrate
 from ._daemon_settings import DaemonSettings
 from ._errors import ConfigError
 from ._sync import AGENT_NOTE
-from .state import LedgerEntry, StateError, StateStore, TicketState
+from .state import (
+    LedgerEntry,
+    PostgresStateStore,
+    StateError,
+    StateStore,
+    TicketState,
+    is_postgres_url,
+    redact_url,
+)
 
 __all__ = ["state"]
 
 _DIMENSIONS = ("impact", "urgency", "priority")
 
 
-@click.command(context_settings=_CONTEXT)
+class _WithMigrate(click.Command):
+    """``matrixcore state migrate ...`` runs the migrate command; anything else is a ticket."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args[:1] == ["migrate"]:
+            ctx.meta["matrixcore.migrate"] = args[1:]
+            return super().parse_args(ctx, [])
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        if "matrixcore.migrate" in ctx.meta:
+            return migrate.main(ctx.meta["matrixcore.migrate"], prog_name=f"{ctx.command_path} migrate")
+        return super().invoke(ctx)
+
+
+@click.command(cls=_WithMigrate, context_settings=_CONTEXT)
 @click.argument("ticket", required=False)
 @click.option(
     "--config",
@@ -45,7 +78,7 @@ _DIMENSIONS = ("impact", "urgency", "priority")
     "--state",
     "state_path",
     type=click.Path(dir_okay=False),
-    help="Read this state file instead (a backup, another host's copy).",
+    help="Read this state instead: a file (a backup, another host's copy) or a postgresql:// URL.",
 )
 @click.option("--connection", help="Only this connection (when a number exists in several).")
 @click.option(
@@ -64,7 +97,8 @@ def state(
     value and what was written, and every message with its state (pending, sent, superseded).
 
     TICKET is the tool's id or the ticket number (4711, INC0012345, HD-1042). Without TICKET,
-    a summary of each connection.
+    a summary of each connection. Reads a SQLite file or a PostgreSQL state alike.
+    'matrixcore state migrate --help': copy a state file into PostgreSQL.
 
     \b
     Examples:
@@ -73,8 +107,9 @@ def state(
     \b
     Exit codes: 0 shown; 1 no such ticket in the state file; 2 no state file, or an invalid config.
     """
-    path = _state_path(config_path, state_path)
-    store = _open(path)
+    location = _state_path(config_path, state_path)
+    store = _open(location)
+    path = redact_url(location)  # shown: a URL without its password
     try:
         if ticket is None:
             _summary(store, path, fmt)
@@ -101,20 +136,31 @@ def state(
     sys.exit(EXIT_OK)
 
 
-def _state_path(config_path: str | None, state_path: str | None) -> Path:
+def _state_path(config_path: str | None, state_path: str | None) -> str:
     if state_path is not None:
-        return Path(state_path)
+        return state_path
     if config_path is None:
         raise click.UsageError("give --config (the daemon's config) or --state (a state file)")
     config = load_config_or_exit(config_path, "text", cli_plugins(), err_console())
     try:
-        return DaemonSettings.from_config(config).state_path
+        settings = DaemonSettings.from_config(config)
     except ConfigError as exc:
         err_console().print(f"[bold red]{escape(str(exc))}[/bold red]")
         sys.exit(EXIT_INVALID)
 
+    return settings.state_url.reveal() if settings.state_url is not None else str(settings.state_path)
 
-def _open(path: Path) -> StateStore:
+
+def _open(location: str) -> StateStore:
+    if is_postgres_url(location):
+        try:
+            return PostgresStateStore(location, read_only=True)
+        except StateError as exc:
+            err_console().print(f"[bold red]{escape(str(exc))}[/bold red]")
+            sys.exit(
+                EXIT_INVALID if "schema version" in str(exc) or "migration" in str(exc) else EXIT_UNREACHABLE
+            )
+    path = Path(location)
     if not path.exists():
         err_console().print(
             f"[bold red]no state file at {escape(str(path))}: has matrixcore run yet?[/bold red]"
@@ -255,7 +301,7 @@ def _print_messages(console: Console, messages: Sequence[Mapping[str, Any]]) -> 
 # -- all connections -----------------------------------------------------------------------------
 
 
-def _summary(store: StateStore, path: Path, fmt: str) -> None:
+def _summary(store: StateStore, path: str, fmt: str) -> None:
     summaries = store.summaries()
     if fmt == "json":
         body = {

@@ -42,7 +42,7 @@ from ._logging import bound
 from ._metrics import DaemonMetrics, MetricsServer
 from ._plugins import Plugins
 from ._sync import CycleReport, SyncOptions, sync_connection
-from .state import StateLock, StateStore
+from .state import FencedWrite, LeaseManager, PostgresStateStore, StateLock, daemon_id, open_store
 
 __all__ = ["EXIT_INTERNAL", "EXIT_UNREACHABLE", "Daemon", "RulesRefused", "load_engine"]
 
@@ -136,6 +136,8 @@ class _Worker:
         self.wake = threading.Event()
         self.retired = threading.Event()
         self.next_poll = 0.0
+        #: In a cycle now (a shared state's lease is given up only between cycles).
+        self.busy = False
         self.last_start = float("-inf")
         self.retry_at = 0.0
         self.exit_code = 0
@@ -162,6 +164,9 @@ class _Worker:
     def delay(self) -> float:
         """Seconds until this connection's next cycle: its poll, an earlier timer, or its backoff."""
         now = time.monotonic()
+        leases = self.daemon.leases
+        if leases is not None and not leases.owns(self.name):
+            return leases.heartbeat  # another daemon's for now: look again when the leases change
         if self.status.failures:
             return self.retry_at - now
         wait = self.next_poll - now
@@ -205,6 +210,16 @@ class _Worker:
 
     def cycle(self) -> CycleReport | None:
         """Run one cycle now; never raises (a failure is logged, counted and backed off)."""
+        leases = self.daemon.leases
+        if leases is not None and not leases.owns(self.name):
+            return None
+        self.busy = True
+        try:
+            return self._cycle()
+        finally:
+            self.busy = False
+
+    def _cycle(self) -> CycleReport | None:
         daemon, settings = self.daemon, self.daemon.settings
         self.last_start = started = time.monotonic()
         error: BaseException | None = None
@@ -229,6 +244,10 @@ class _Worker:
         except AdapterError as exc:  # opening or checking the connection
             error = exc
             logger.warning("cannot use connection %s: %s", self.name, exc)
+        except FencedWrite as exc:  # another daemon holds it now: it carries on from the state
+            logger.warning("%s: stopped, this daemon no longer holds it: %s", self.name, exc)
+            self.next_poll = self.last_start + settings.interval
+            return None
         except Exception as exc:  # matrixcore's own or a plugin's fault: keep the daemon up
             error = exc
             logger.exception("cycle of %s failed unexpectedly", self.name)
@@ -318,19 +337,28 @@ class Daemon:
         self.clock = clock
         self.engine = engine or load_engine(config.rules_path, plugins)
         self.metrics = DaemonMetrics()
-        #: One daemon per state file (a dry run only reads it, into a private copy).
-        self.lock = StateLock(settings.state_path)
+        url = settings.state_url.reveal() if settings.state_url is not None else None
+        #: One daemon per state file (a dry run only reads it, into a private copy); daemons sharing
+        #: a PostgreSQL state divide its connections by leases instead.
+        self.lock = StateLock(settings.state_path if url is None else ":memory:")
         if not settings.dry_run:
             self.lock.acquire()
         try:
-            self.store = (
-                StateStore.private_copy(settings.state_path)
-                if settings.dry_run
-                else StateStore(settings.state_path)
-            )
+            self.id = daemon_id()
+            self.store = open_store(settings.state_path, url, dry_run=settings.dry_run, owner=self.id)
         except BaseException:
             self.lock.release()
             raise
+        self.leases: LeaseManager | None = None
+        if isinstance(self.store, PostgresStateStore):
+            self.leases = LeaseManager(
+                self.store,
+                list(config.connections),
+                ttl=settings.lease_ttl,
+                registry=self.metrics.registry,
+                busy=lambda name: name in self.workers and self.workers[name].busy,
+                on_change=self._wake_all,
+            )
         self.workers: dict[str, _Worker] = {}
         self.started = time.time()
         self.rules_loaded_at = self.started
@@ -349,6 +377,22 @@ class Daemon:
         return self._stop_requested
 
     # -- lifecycle ---------------------------------------------------------------------------------
+    def _wake_all(self) -> None:
+        for worker in list(self.workers.values()):
+            worker.wake.set()
+
+    def _start_leases(self, *, settle: bool = False) -> None:
+        if self.leases is not None:
+            logger.info("sharing %s as %s", self.settings.state_shown, self.id)
+            try:
+                if settle:  # --once: wait for a crashed predecessor's leases to lapse
+                    self.leases.settle(self.leases.ttl + self.leases.heartbeat)
+                else:
+                    self.leases.round()  # claim at once, not a heartbeat later
+            except Exception as exc:  # the thread keeps trying and says so
+                logger.error("cannot claim connections yet: %s", exc)
+            self.leases.start()
+
     def _start_server(self) -> None:
         self.metrics.start(__version__, self.settings.dry_run, self.config.connections)
         self.metrics.record_reload(True, self.rules_loaded_at)
@@ -361,6 +405,7 @@ class Daemon:
         """Run until asked to stop (a signal or ``request_stop``); 0 after a graceful stop."""
         self._start_server()
         try:
+            self._start_leases()
             for connection in self.config.connections.values():
                 self._add(connection)
             if not self.workers:
@@ -382,6 +427,7 @@ class Daemon:
         """One cycle per connection, side by side; 0 if all succeeded, 3 if a tool failed, 1 otherwise."""
         self._start_server()
         try:
+            self._start_leases(settle=True)
             workers = [_Worker(self, c) for c in self.config.connections.values()]
             self.workers = {w.name: w for w in workers}
             threads = [threading.Thread(target=w.cycle, name=f"once-{w.name}", daemon=True) for w in workers]
@@ -405,6 +451,8 @@ class Daemon:
             worker.close()
         if self.server is not None:
             self.server.stop()
+        if self.leases is not None:
+            self.leases.stop()
         self.store.close()
         self.lock.release()
 
@@ -555,6 +603,8 @@ class Daemon:
     def _apply_connections(self, config: Config) -> None:
         old, new = self.config.connections, config.connections
         self.config = config
+        if self.leases is not None:
+            self.leases.set_connections(list(new))
         for name in sorted(set(old) | set(new)):
             if name in old and name in new and old[name] == new[name]:
                 continue
@@ -582,12 +632,20 @@ class Daemon:
     def health(self) -> tuple[bool, dict[str, Any]]:
         """Healthy while every connection had a successful cycle within ``healthy_within``."""
         now, window = time.time(), self.settings.healthy_within
+        leases = self.leases
         connections = {
             name: worker.status.as_dict(now, window, self.started)
             for name, worker in list(self.workers.items())
+            if leases is None or leases.owns(name)  # another daemon answers for the rest
         }
         healthy = all(c["healthy"] for c in connections.values())
+        if leases is not None:
+            healthy = healthy and leases.error is None
+        state = {"store": "sqlite", "path": self.settings.state_shown}
+        if leases is not None:
+            state = {"store": "postgresql", "url": self.settings.state_shown, **leases.health()}
         return healthy, {
+            "state": state,
             "version": __version__,
             "dry_run": self.settings.dry_run,
             "healthy_within_seconds": window,

@@ -14,13 +14,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from ._config import Config, Secret
+from ._config import Config, Secret, resolve_secrets
 from ._documents import Document
 from ._durations import format_duration, parse_duration
 from ._errors import ConfigError, Problem
 from ._logging import LOG_FORMATS
 from ._metrics import parse_address
-from .state import Retention
+from .state import Retention, is_postgres_url, redact_url
 
 __all__ = [
     "DEFAULT_STATE_FILE",
@@ -62,6 +62,10 @@ class DaemonSettings:
     min_gap: float = 1.0
     #: What the decision log keeps (``state.retention``; ``None``: everything).
     retention: Retention | None = DEFAULT_RETENTION
+    #: A PostgreSQL state shared with other daemons (``state.url``) instead of the file.
+    state_url: Secret | None = None
+    #: How long a lease on a connection lasts unless renewed (PostgreSQL state only).
+    lease_ttl: float = 30.0
 
     @classmethod
     def from_config(cls, config: Config, **overrides: Any) -> DaemonSettings:
@@ -89,6 +93,8 @@ class DaemonSettings:
         interval = duration("sync", "interval", 60.0)
         state_path = Path(os.environ.get(STATE_ENV) or str(state.get("path") or DEFAULT_STATE_FILE))
         retention = _retention(state.get("retention", {}), duration)
+        state_url = _state_url(state, base, doc, problems)
+        lease_ttl = duration("state", "ttl", 30.0, "lease")
         address = None
         if metrics.get("address"):
             try:
@@ -107,6 +113,8 @@ class DaemonSettings:
             log_format=str(logs.get("format", "text")),
             log_level=str(logs.get("level", "info")).upper(),
             retention=retention,
+            state_url=state_url,
+            lease_ttl=lease_ttl,
         )
         if problems:
             raise ConfigError(problems, config.file)
@@ -117,8 +125,11 @@ class DaemonSettings:
         chosen = {k: v for k, v in values.items() if v is not None}
         if "metrics_address" in chosen and isinstance(chosen["metrics_address"], str):
             chosen["metrics_address"] = parse_address(chosen["metrics_address"])
-        if "state_path" in chosen:
+        if "state_path" in chosen and is_postgres_url(str(chosen["state_path"])):
+            chosen["state_url"] = Secret(str(chosen.pop("state_path")), "--state")
+        elif "state_path" in chosen:
             chosen["state_path"] = Path(chosen["state_path"])
+            chosen["state_url"] = None  # a file given on the command line wins over state.url
         updated = replace(self, **chosen)
         if updated.log_format not in LOG_FORMATS:
             raise ValueError(f"unknown log format {updated.log_format!r}")
@@ -126,10 +137,17 @@ class DaemonSettings:
             raise ValueError("the interval must be more than 0 seconds")
         return updated
 
+    @property
+    def state_shown(self) -> str:
+        """Where the state is, safe to log: the file, or the URL without its password."""
+        if self.state_url is None:
+            return str(self.state_path)
+        return redact_url(self.state_url.reveal())
+
     def as_dict(self) -> dict[str, Any]:
         address = self.metrics_address
         return {
-            "state": str(self.state_path),
+            "state": self.state_shown,
             "dry_run": self.dry_run,
             "interval": format_duration_s(self.interval),
             "respect_agents": self.respect_agents,
@@ -157,6 +175,34 @@ def _retention(value: Any, duration: Callable[..., float]) -> Retention | None:
     return Retention(
         decisions=timedelta(seconds=duration("state", "decisions", days90, "retention")), every=every
     )
+
+
+def _state_url(state: Mapping[str, Any], base: Path, doc: Document, problems: list[Problem]) -> Secret | None:
+    """``state.url`` (or a postgresql:// ``MATRIXCORE_STATE``) as a secret: it may hold a password."""
+    env = os.environ.get(STATE_ENV, "")
+    if is_postgres_url(env):
+        return Secret(env, f"env:{STATE_ENV}")
+    if env or state.get("url") is None:  # a file in MATRIXCORE_STATE wins over state.url
+        return None
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    url = resolve_secrets(state["url"], ("state", "url"), base, found)
+    problems.extend(doc.problem(where, message) for where, message in found)
+    if isinstance(url, Secret):
+        if not found and not is_postgres_url(url.reveal()):
+            problems.append(doc.problem(("state", "url"), f"{url.source} does not hold a postgresql:// URL"))
+        return url
+    text = str(url)
+    if not is_postgres_url(text):
+        problems.append(doc.problem(("state", "url"), "not a postgresql:// URL"))
+    elif redact_url(text) != text:  # said without repeating the URL: it holds a password
+        problems.append(
+            doc.problem(
+                ("state", "url"),
+                "holds a password: give the whole URL as a secret ({env: NAME} or {file: PATH}) "
+                "or the password through PGPASSWORD or ~/.pgpass",
+            )
+        )
+    return Secret(text, "state.url")
 
 
 def _retention_dict(retention: Retention | None) -> Any:

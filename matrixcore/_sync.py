@@ -214,6 +214,7 @@ class _Cycle:
             written = {dim: value for dim, value in wanted.items() if getattr(ticket, dim) != value}
             if written:
                 if not self.options.dry_run:
+                    self.store.check_lease(self.name)  # a daemon paused past its lease must not write
                     self.adapter.set_priority(ticket, PriorityChange(**written))
                 self.log.info(
                     "%s %s", "would set" if self.options.dry_run else "set", _values(written, ticket)
@@ -321,6 +322,7 @@ class _Cycle:
                 return  # already in the ledger: never twice
         remote_id = ""
         if not self.options.dry_run:
+            self.store.check_lease(self.name)  # nor send: the pending entry is the new owner's to settle
             remote_id = self.adapter.post_message(ticket, entry.text, entry.visible_to_requester).id
         self.unrecorded.append((ticket.id, entry.key, remote_id))
         self.log.info(

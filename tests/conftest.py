@@ -117,3 +117,27 @@ def install_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     yield install
     for module in modules:
         sys.modules.pop(module, None)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[object]:
+    """One throwaway PostgreSQL cluster for the session (``tests/pg_support.py``); skipped with the
+    reason where no server binaries exist, failed instead where CI requires them."""
+    from pg_support import PostgresCluster, find_bin_dir
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        if os.environ.get("MATRIXCORE_REQUIRE_POSTGRES"):
+            pytest.fail("MATRIXCORE_REQUIRE_POSTGRES is set but no PostgreSQL server binaries (initdb) exist")
+        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) on this machine: apt install postgresql")
+    cluster = PostgresCluster(bin_dir).start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: object) -> str:
+    """A fresh empty database in the session's cluster."""
+    return postgres_cluster.database()  # type: ignore[attr-defined, no-any-return]

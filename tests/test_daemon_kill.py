@@ -1,5 +1,6 @@
 """Invariant 3 the hard way: ``matrixcore run`` in a subprocess, killed with SIGKILL at random points
-and at the worst moments, against a helpdesk holding thousands of tickets on 127.0.0.1.
+and at the worst moments, against a helpdesk holding thousands of tickets on 127.0.0.1; on the
+SQLite file and on a PostgreSQL state alike (there a killed daemon's lease lapses after 1s).
 
 Afterwards every ticket must have the right priority, every requester exactly the messages due
 (none twice, none skipped), nothing left pending in the ledger, and one more cycle must write
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 from daemon_support import TOKEN, Gate, Helpdesk, write_config, write_rules
 
-from matrixcore.state import StateStore
+from matrixcore.state import PostgresStateStore, StateStore
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 
@@ -28,9 +29,24 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSI
 KILLS = int(os.environ.get("MATRIXCORE_KILLS", "30"))
 
 
+@pytest.fixture(autouse=True, params=["sqlite", "postgresql"])
+def store_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test on both stores: a PostgreSQL state is given as MATRIXCORE_STATE."""
+    if request.param == "postgresql":
+        monkeypatch.setenv("MATRIXCORE_STATE", request.getfixturevalue("postgres_url"))
+    else:
+        monkeypatch.delenv("MATRIXCORE_STATE", raising=False)
+    return str(request.param)
+
+
+def open_state(folder: Path) -> StateStore:
+    """The state the daemon used: the file beside the config, or the PostgreSQL database."""
+    url = os.environ.get("MATRIXCORE_STATE")
+    return PostgresStateStore(url) if url else StateStore(folder / "state.sqlite3")
+
+
 def matrixcore(*args: str, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "HD_TOKEN": TOKEN}
-    env.pop("MATRIXCORE_STATE", None)
     with log.open("ab") as out:
         return subprocess.Popen([sys.executable, "-m", "matrixcore", *args], stdout=out, stderr=out, env=env)
 
@@ -60,9 +76,14 @@ def desk() -> Iterator[Helpdesk]:
 @pytest.fixture
 def config(tmp_path: Path, desk: Helpdesk) -> Path:
     write_rules(tmp_path / "rules.yaml")
-    return write_config(
+    path = write_config(
         tmp_path, {"hd": desk.url}, retry="{max_attempts: 3, backoff_base: 0.05, max_wait: 1}"
     )
+    text = path.read_text().replace(
+        "state: {path: state.sqlite3}", "state: {path: state.sqlite3, lease: {ttl: 1s}}"
+    )
+    path.write_text(text)
+    return path
 
 
 def finish(config: Path, log: Path, desk: Helpdesk) -> None:
@@ -73,7 +94,7 @@ def finish(config: Path, log: Path, desk: Helpdesk) -> None:
     assert done.wait(120) == 0, log.read_text()[-3000:]
     problems = desk.outcome_problems()
     assert problems == [], f"{len(problems)} tickets wrong, e.g. {problems[:5]}"
-    with StateStore(config.parent / "state.sqlite3") as store:
+    with open_state(config.parent) as store:
         assert store.pending("hd") == []
     desk.clear_requests()
     again = matrixcore("run", "--config", str(config), "--once", "--log-level", "warning", log=log)
@@ -114,10 +135,10 @@ def test_a_kill_between_posting_and_recording_a_message_sends_it_once(
     del desk.after[("POST", "messages")]
     gate.release.set()
     assert [len(desk.messages[t]) for t in range(1, 9)] == [1, 0, 0, 0, 0, 0, 0, 0]
-    with StateStore(tmp_path / "state.sqlite3") as store:
+    with open_state(tmp_path) as store:
         assert [e.key for e in store.pending("hd")] == ["acknowledge"]
     finish(config, log, desk)
-    with StateStore(tmp_path / "state.sqlite3") as store:
+    with open_state(tmp_path) as store:
         (entry,) = store.messages("hd", "1")
         assert (entry.state, entry.remote_id) == ("sent", desk.messages[1][0]["id"])
 

@@ -54,3 +54,33 @@ def test_the_container_runs_a_command_matrixcore_accepts() -> None:
     parses([*entry[1:], *cmd])
     with pytest.raises(click.UsageError):
         parses(["run", "--no-such-option"])
+
+
+def test_the_postgresql_compose_file_runs_two_daemons_on_one_valid_config(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import yaml
+
+    compose = yaml.safe_load((DEPLOY / "compose.postgres.yaml").read_text())
+    services = compose["services"]
+    daemons = [s for name, s in services.items() if name.startswith("daemon")]
+    assert len(daemons) == 2
+    assert services["db"]["image"].startswith("postgres:")
+    entry = json.loads(
+        re.search(r"^ENTRYPOINT (\[.*\])$", (DEPLOY / "Containerfile").read_text(), re.M).group(1)
+    )
+    for daemon in daemons:
+        parses([*entry[1:], *daemon.get("command", services["daemon-1"]["command"])])
+    assert sorted(d["ports"][0] for d in daemons) == ["127.0.0.1:9464:9464", "127.0.0.1:9465:9464"]
+    mounted = {v.split(":")[0] for v in services["daemon-1"]["volumes"]}
+    assert "./matrixcore-postgres.yaml" in mounted
+    # The config the daemons mount: valid, its state a PostgreSQL URL from the secret file.
+    secret = tmp_path / "state_url"
+    secret.write_text("postgresql://matrixcore:pw@db/matrixcore\n")
+    text = (DEPLOY / "matrixcore-postgres.yaml").read_text().replace("/run/secrets/state_url", str(secret))
+    (tmp_path / "matrixcore.yaml").write_text(text)
+    monkeypatch.setenv("TOPDESK_APP_PASSWORD", "x")
+    monkeypatch.delenv("MATRIXCORE_STATE", raising=False)
+    settings = DaemonSettings.from_config(Plugins.load().load_config(tmp_path / "matrixcore.yaml"))
+    assert settings.state_shown == "postgresql://matrixcore:***@db/matrixcore"
+    assert settings.lease_ttl == 30.0

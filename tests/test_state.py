@@ -10,9 +10,16 @@ from matrixcore.state import LedgerEntry, StateError, StateStore, TicketState
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
 
 
-@pytest.fixture
-def store(tmp_path):
-    with StateStore(tmp_path / "state.sqlite3") as opened:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """Every test of the store's behaviour runs on both stores."""
+    if request.param == "sqlite":
+        opened = StateStore(tmp_path / "state.sqlite3")
+    else:
+        from matrixcore.state import PostgresStateStore
+
+        opened = PostgresStateStore(request.getfixturevalue("postgres_url"))
+    with opened:
         yield opened
 
 

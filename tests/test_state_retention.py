@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 import textwrap
+from collections.abc import Iterator
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from test_daemon import Running, helpdesks, make_daemon, token, wait_for  # noqa
 from matrixcore._config import load_config
 from matrixcore._daemon_settings import DaemonSettings
 from matrixcore._errors import ConfigError
-from matrixcore.state import LedgerEntry, Retention, StateStore, TicketState
+from matrixcore.state import LedgerEntry, PostgresStateStore, Retention, StateStore, TicketState
 
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
 DECISION = {"priority": "P3", "trace": ["x" * 400]}
@@ -24,8 +26,19 @@ def _decide(store: StateStore, ticket: str, at: datetime, priority: str = "P3") 
     store.record_decision("td", ticket, f"cycle-{at.isoformat()}", at, {**DECISION, "priority": priority}, {})
 
 
-def test_old_decisions_go_but_each_open_tickets_latest_and_the_ledger_stay(tmp_path: Path) -> None:
-    with StateStore(tmp_path / "state.sqlite3") as store:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    """What retention keeps and drops is the same on both stores."""
+    if request.param == "sqlite":
+        opened = StateStore(tmp_path / "state.sqlite3")
+    else:
+        opened = PostgresStateStore(request.getfixturevalue("postgres_url"))
+    with opened:
+        yield opened
+
+
+def test_old_decisions_go_but_each_open_tickets_latest_and_the_ledger_stay(any_store: StateStore) -> None:
+    with nullcontext(any_store) as store:
         old, young = NOW - timedelta(days=100), NOW - timedelta(days=1)
         store.save_ticket(TicketState("td", "open-old", next_due=NOW))  # only old decisions
         store.save_ticket(TicketState("td", "open-mixed"))
@@ -54,8 +67,8 @@ def test_old_decisions_go_but_each_open_tickets_latest_and_the_ledger_stay(tmp_p
         )
 
 
-def test_forever_keeps_every_decision_and_still_drops_closed_timers(tmp_path: Path) -> None:
-    with StateStore(tmp_path / "state.sqlite3") as store:
+def test_forever_keeps_every_decision_and_still_drops_closed_timers(any_store: StateStore) -> None:
+    with nullcontext(any_store) as store:
         store.save_ticket(TicketState("td", "1", closed=True, next_due=NOW))
         _decide(store, "1", NOW - timedelta(days=1000))
         pruned = store.prune(Retention(decisions=None), NOW)

@@ -95,7 +95,7 @@ _MIGRATIONS: Final[tuple[str, ...]] = (
     """,
     # 3: retention prunes the decision log by age (``Retention``).
     """
-    CREATE INDEX decisions_decided ON decisions (decided_at);
+    CREATE INDEX IF NOT EXISTS decisions_decided ON decisions (decided_at);
     """,
 )
 #: The schema version this matrixcore writes.
@@ -207,27 +207,45 @@ class StateStore:
                     self._depth -= 1
                 return
             self._check_writable()
-            self._db.execute("BEGIN IMMEDIATE")
+            self._begin()
             self._depth = 1
             try:
                 yield
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._end(commit=False)
                 raise
             else:
-                self._db.execute("COMMIT")
+                self._end(commit=True)
             finally:
                 self._depth = 0
+
+    def _begin(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def _end(self, *, commit: bool) -> None:
+        self._db.execute("COMMIT" if commit else "ROLLBACK")
 
     def _check_writable(self) -> None:
         if self.read_only:
             raise StateError("the state store is open read-only (dry run): nothing may change")
 
-    def _write(self, sql: str, args: Sequence[Any]) -> None:
+    def _write(self, sql: str, args: Sequence[Any], connection: str) -> int:
+        """Run one write for ``connection`` in a transaction; the number of rows it changed."""
         with self._lock, self.transaction():
-            self._db.execute(sql, args)
+            self._fence(connection)
+            return self._execute(sql, args)
 
-    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    def _fence(self, connection: str) -> None:
+        """Refuse a write for a connection this process no longer owns (a shared store's lease)."""
+
+    def check_lease(self, connection: str) -> None:
+        """Before a write to the tool: raise if this process may no longer act for ``connection``
+        (a shared store's lease); a file has one daemon, which always may."""
+
+    def _execute(self, sql: str, args: Sequence[Any]) -> int:
+        return int(self._db.execute(sql, args).rowcount)
+
+    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
             return list(self._db.execute(sql, args))
 
@@ -241,6 +259,7 @@ class StateStore:
             "INSERT INTO cursors (connection, cursor, updated_at) VALUES (?, ?, ?) ON CONFLICT (connection) "
             "DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
             (connection, cursor, _iso(now)),
+            connection,
         )
 
     # -- tickets -----------------------------------------------------------------------------------
@@ -251,7 +270,7 @@ class StateStore:
         return self._ticket_state(rows[0]) if rows else None
 
     @staticmethod
-    def _ticket_state(row: sqlite3.Row) -> TicketState:
+    def _ticket_state(row: Any) -> TicketState:
         return TicketState(
             connection=row["connection"],
             ticket_id=row["ticket_id"],
@@ -268,9 +287,13 @@ class StateStore:
 
     def save_ticket(self, state: TicketState) -> None:
         self._write(
-            "INSERT OR REPLACE INTO tickets (connection, ticket_id, number, written_impact, written_urgency, "
+            "INSERT INTO tickets (connection, ticket_id, number, written_impact, written_urgency, "
             "written_priority, written_at, agent_priority, snapshot, next_due, closed) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (connection, ticket_id) DO UPDATE SET "
+            "number = excluded.number, written_impact = excluded.written_impact, "
+            "written_urgency = excluded.written_urgency, written_priority = excluded.written_priority, "
+            "written_at = excluded.written_at, agent_priority = excluded.agent_priority, "
+            "snapshot = excluded.snapshot, next_due = excluded.next_due, closed = excluded.closed",
             (
                 state.connection,
                 state.ticket_id,
@@ -284,6 +307,7 @@ class StateStore:
                 _iso(state.next_due),
                 int(state.closed),
             ),
+            state.connection,
         )
 
     def due_tickets(self, connection: str, now: datetime, limit: int = 1000) -> list[TicketState]:
@@ -325,6 +349,7 @@ class StateStore:
                 json.dumps(written, default=str),
                 note,
             ),
+            connection,
         )
 
     def decisions(self, connection: str, ticket_id: str, limit: int = 100) -> list[dict[str, Any]]:
@@ -358,7 +383,7 @@ class StateStore:
         return [self._entry(r) for r in rows]
 
     @staticmethod
-    def _entry(row: sqlite3.Row) -> LedgerEntry:
+    def _entry(row: Any) -> LedgerEntry:
         return LedgerEntry(
             connection=row["connection"],
             ticket_id=row["ticket_id"],
@@ -376,10 +401,11 @@ class StateStore:
 
     def record_pending(self, entry: LedgerEntry) -> bool:
         """Record a message as about to be sent; ``False`` if its key is already in the ledger."""
-        with self._lock, self.transaction():
-            cursor = self._db.execute(
-                "INSERT OR IGNORE INTO messages (connection, ticket_id, key, policy, state, visible, "
-                "priority, text, recorded_at, cycle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        return (
+            self._write(
+                "INSERT INTO messages (connection, ticket_id, key, policy, state, visible, "
+                "priority, text, recorded_at, cycle) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (connection, ticket_id, key) DO NOTHING",
                 (
                     entry.connection,
                     entry.ticket_id,
@@ -392,8 +418,10 @@ class StateStore:
                     _iso(entry.recorded_at),
                     entry.cycle or None,
                 ),
+                entry.connection,
             )
-            return cursor.rowcount == 1
+            == 1
+        )
 
     def mark_sent(
         self, connection: str, ticket_id: str, key: str, sent_at: datetime, remote_id: str = ""
@@ -402,6 +430,7 @@ class StateStore:
             "UPDATE messages SET state = 'sent', sent_at = ?, remote_id = ? "
             "WHERE connection = ? AND ticket_id = ? AND key = ?",
             (_iso(sent_at), remote_id or None, connection, ticket_id, key),
+            connection,
         )
 
     def forget_pending(self, connection: str, ticket_id: str, key: str) -> None:
@@ -409,6 +438,7 @@ class StateStore:
         self._write(
             "DELETE FROM messages WHERE connection = ? AND ticket_id = ? AND key = ? AND state = 'pending'",
             (connection, ticket_id, key),
+            connection,
         )
 
     def pending(self, connection: str) -> list[LedgerEntry]:
@@ -445,7 +475,8 @@ class StateStore:
         for name in names:
             cursor = self._rows("SELECT cursor, updated_at FROM cursors WHERE connection = ?", (name,))
             tickets = self._rows(
-                "SELECT COUNT(*) AS n, SUM(closed = 0 AND next_due IS NOT NULL) AS timers, "
+                "SELECT COUNT(*) AS n, "
+                "SUM(CASE WHEN closed = 0 AND next_due IS NOT NULL THEN 1 ELSE 0 END) AS timers, "
                 "MIN(CASE WHEN closed = 0 THEN next_due END) AS due FROM tickets WHERE connection = ?",
                 (name,),
             )[0]
@@ -482,13 +513,13 @@ class StateStore:
         cutoff = _iso(now - retention.decisions) if retention.decisions is not None else None
         timers = 0
         with self._lock, self.transaction():
-            timers = self._db.execute(
-                "UPDATE tickets SET next_due = NULL WHERE closed = 1 AND next_due IS NOT NULL"
-            ).rowcount
+            timers = self._execute(
+                "UPDATE tickets SET next_due = NULL WHERE closed = 1 AND next_due IS NOT NULL", ()
+            )
         decisions = 0
         while cutoff is not None:
             with self._lock, self.transaction():
-                gone = self._db.execute(_PRUNE_DECISIONS, (cutoff, retention.batch)).rowcount
+                gone = self._execute(_PRUNE_DECISIONS, (cutoff, retention.batch))
             decisions += gone
             if gone < retention.batch or stop():
                 break
