@@ -254,7 +254,8 @@ class _Worker:
         dry = self.daemon.settings.dry_run  # nothing was written or sent: the summary must not say so
         logger.log(
             logging.INFO if busy else logging.DEBUG,
-            "cycle %s done in %.2fs%s: %d tickets, %d %s, %d unchanged, %d agent's kept, %d timers, %d %s%s%s",
+            "cycle %s done in %.2fs%s: %d tickets, %d %s, %d unchanged, %d agent's kept, "
+            "%d timers, %d %s%s%s",
             report.cycle,
             seconds,
             " (dry run)" if dry else "",

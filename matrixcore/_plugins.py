@@ -417,9 +417,13 @@ class Plugins:
         """The plugins that failed to load and were skipped."""
         return tuple(info for info in self._unloaded if info.status == "failed")
 
-    def load_config(self, path: str | Path) -> Config:
-        """Load a config file, each connection validated against its adapter's settings schema."""
-        return load_config(path, self.adapter_schemas())
+    def load_config(self, path: str | Path, *, secrets: bool = True) -> Config:
+        """Load a config file, each connection validated against its adapter's settings schema.
+
+        With ``secrets=False`` an unset ``{env: ...}`` or unreadable ``{file: ...}`` secret is no error
+        (its ``Secret`` is empty): for commands that read local state and open no connection.
+        """
+        return load_config(path, self.adapter_schemas(), secrets=secrets)
 
     def load_ruleset(self, path: str | Path) -> Ruleset:
         """Load a rules file whose conditions may use every plugin's operators."""
