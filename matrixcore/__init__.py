@@ -33,7 +33,15 @@ from ._durations import format_duration, parse_duration
 from ._engine import Engine
 from ._errors import ConfigError, MatrixcoreError, Problem, RulesetError
 from ._export_presets import PRESETS as EXPORT_PRESETS
-from ._http import HTTP_SETTINGS_PROPERTIES, HttpAdapter, HttpClient, HttpError, http_settings_schema
+from ._http import (
+    HTTP_SETTINGS_PROPERTIES,
+    HttpAdapter,
+    HttpClient,
+    HttpError,
+    header,
+    header_date,
+    http_settings_schema,
+)
 from ._operators import CompileContext, DuplicateOperatorError, Operator, OperatorRegistry
 from ._pagination import Page, json_path, paginate_cursor, paginate_links, paginate_offset, paginate_pages
 from ._plugins import PluginError, PluginInfo, Plugins
@@ -101,6 +109,8 @@ __all__ = [
     "__version__",
     "auth_from_settings",
     "format_duration",
+    "header",
+    "header_date",
     "hookimpl",
     "http_settings_schema",
     "install_redaction",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, Final, Self
 from urllib.parse import urljoin, urlsplit
 
@@ -28,13 +29,15 @@ from ._auth import AUTH_SCHEMA, auth_from_settings
 from ._config import ConnectionConfig
 from ._ratelimit import RequestBudget
 from ._redact import Redactor, default_redactor, guard_loggers, safe_url, truncate
-from ._retry import RetryPolicy, parse_retry_after
+from ._retry import RetryPolicy, parse_http_date, parse_retry_after
 
 __all__ = [
     "HTTP_SETTINGS_PROPERTIES",
     "HttpAdapter",
     "HttpClient",
     "HttpError",
+    "header",
+    "header_date",
     "http_settings_schema",
 ]
 
@@ -46,6 +49,31 @@ IDEMPOTENT_METHODS: Final = SAFE_METHODS | {"PUT", "DELETE"}
 RETRY_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
 #: Statuses that mean the server did not act on the request, so even a POST may be sent again.
 NOT_PROCESSED_STATUSES: Final = frozenset({429, 503})
+
+
+def header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    """A response header read defensively: case-insensitive, ``None`` when missing or empty.
+
+    A header sent twice arrives joined with ``", "`` (``requests``); readers of numbers and dates
+    (``header_date``) take the first readable value from it.
+    """
+    if not headers:
+        return None
+    value = headers.get(name)
+    if value is None:
+        lower = name.lower()
+        value = next((v for k, v in headers.items() if k.lower() == lower), None)
+    value = value.strip() if isinstance(value, str) else None
+    return value or None
+
+
+def header_date(headers: Mapping[str, str] | None, name: str = "Date") -> datetime | None:
+    """A date header (``Date``, ``Last-Modified``) as an aware UTC time, or ``None``: never an exception.
+
+    Without a zone or with ``-0000`` it is read as GMT (what HTTP dates are); sent twice, the
+    first readable one counts (see ``parse_http_date``).
+    """
+    return parse_http_date(header(headers, name))
 
 
 class HttpError(AdapterError):
@@ -255,7 +283,7 @@ class HttpClient:
             return response
         status = response.status_code
         body = self.redactor.redact(truncate(response.text[: self.max_body * 4], self.max_body))
-        retry_after = parse_retry_after(response.headers.get("Retry-After"), response.headers.get("Date"))
+        retry_after = parse_retry_after(header(response.headers, "Retry-After"), header(response.headers, "Date"))
         raise HttpError(
             f"{method} {shown} -> {status} {response.reason}" + (f": {body}" if body else ""),
             method=method,

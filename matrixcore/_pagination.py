@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._adapter import AdapterError
+from ._http import header
 from ._redact import safe_url
 
 if TYPE_CHECKING:
@@ -111,8 +112,8 @@ def _total(
         value = total(response, data)
     elif total:
         value = json_path(data, total)
-    else:
-        value = response.headers.get("X-Total-Count")
+    else:  # read defensively: sent twice, the header arrives as "12, 12"
+        value = (header(response.headers, "X-Total-Count") or "").partition(",")[0] or None
     try:
         return None if value is None else int(value)
     except (TypeError, ValueError):

@@ -13,7 +13,6 @@ import dataclasses
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any, Final
 
 import requests
@@ -32,6 +31,7 @@ from matrixcore import (
     Problem,
     Ruleset,
     Ticket,
+    header_date,
     paginate_links,
 )
 
@@ -347,9 +347,8 @@ class ServiceNowAdapter(HttpAdapter):
 
     def _observe(self, response: requests.Response) -> datetime | None:
         """The server's clock from a response's ``Date``; keeps the offset to ours up to date."""
-        try:
-            date = parsedate_to_datetime(response.headers["Date"])
-        except (KeyError, TypeError, ValueError):
+        date = header_date(response.headers)  # read defensively: proxies send odd dates
+        if date is None:
             return None
         self._clock_offset = date - datetime.now(UTC)
         return date

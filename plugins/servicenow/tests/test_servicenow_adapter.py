@@ -183,6 +183,26 @@ def test_check_reads_one_row_of_each_without_counting_the_table(
     assert all((r.arg("sysparm_limit"), r.arg("sysparm_no_count")) == ("1", "true") for r in probes)
 
 
+@pytest.mark.parametrize(
+    "date",
+    [
+        {"Date": "Mon, 07 Dec 2026 17:00:00"},  # no zone
+        {"Date": "Mon, 07 Dec 2026 17:00:00 -0000"},  # "-0000": a time of unknown zone
+        {"Date": "Mon, 07 Dec 2026 17:00:00 GMT", "date": "Mon, 07 Dec 2026 17:00:01 GMT"},  # twice
+        {"Date": "yesterday"},
+    ],
+    ids=["no-zone", "minus-0000", "twice", "garbage"],
+)
+def test_check_survives_odd_date_headers(server: ServiceNowEmulator, make: Make, date: dict[str, str]) -> None:
+    """Issue 13 item 9: a proxy's odd ``Date`` made check() crash with a TypeError (a naive time
+    subtracted from an aware one); the clock offset is learned from what can be read, else not at all."""
+    server.inject(Fault.status_code(200, {"result": []}, headers=date), path="/api/now/table/{table}")
+    adapter = make()
+    adapter.check()
+    offset = adapter._server_now() - datetime.now(UTC)
+    assert abs(offset) < timedelta(days=400)  # a zoneless date is read as GMT, garbage ignored
+
+
 def test_the_real_recorded_incident_reads_alike_over_http(
     server: ServiceNowEmulator, make: Make, settings: Settings
 ) -> None:
