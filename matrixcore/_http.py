@@ -95,7 +95,8 @@ class HttpError(AdapterError):
     ) -> None:
         super().__init__(message, retryable=retryable, status=status)
         #: What went wrong, for metrics: ``status`` (an error answer), ``timeout``, ``connection``
-        #: (refused, reset, cut short), ``malformed`` (not JSON) or ``request`` (could not be sent).
+        #: (refused, reset, cut short), ``malformed`` (not JSON), ``unconfirmed`` (a write answered
+        #: without showing it was done) or ``request`` (could not be sent).
         self.kind = kind or ("status" if status is not None else "request")
         self.method = method
         #: The URL with credentials masked.
@@ -179,11 +180,18 @@ class HttpClient:
         data: Any = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
+        done: Callable[[Any], bool] | None = None,
     ) -> requests.Response:
         """Send with retries; return the response (status < 400) or raise ``HttpError``.
 
         ``idempotent`` (default: by method) allows retrying after the server may have acted: pass
         ``True`` for a POST that carries an idempotency key.
+
+        ``done`` makes a write count only on an answer that shows it was done: the body must be JSON
+        and ``done(body)`` true. Anything else (a proxy's HTML page, broken or cut JSON, an answer
+        about something else) fails the attempt with ``HttpError`` of kind ``unconfirmed``: retried
+        like a 5xx when the write is idempotent, otherwise raised at once as retryable, so the caller
+        treats the write as not done and settles it by a later read (``write_json``).
         """
         method = method.upper()
         url = self.url(path)
@@ -200,11 +208,15 @@ class HttpClient:
                 return True
             return (exc.status in NOT_PROCESSED_STATUSES) or (isinstance(exc, HttpError) and not exc.sent)
 
+        def attempt() -> requests.Response:
+            sent = self._send(method, url, params=params, json=json, data=data, headers=headers)
+            if done is not None:
+                self._confirm(sent, done)
+            return sent
+
         retrying = self.retry.retrying(should_retry, self._log_retry)
         try:
-            response: requests.Response = retrying(
-                self._send, method, url, params=params, json=json, data=data, headers=headers
-            )
+            response: requests.Response = retrying(attempt)
         except RetryError as exc:
             last = exc.last_attempt.exception()
             attempts = exc.last_attempt.attempt_number
@@ -293,6 +305,44 @@ class HttpClient:
             retryable=status in RETRY_STATUSES,
             retry_after=retry_after if status in (429, 503) else None,
         )
+
+    def _confirm(self, response: requests.Response, done: Callable[[Any], bool]) -> None:
+        """Raise ``HttpError`` (kind ``unconfirmed``) unless the answer shows the write was done."""
+        try:
+            data = response.json()
+            shown = bool(done(data))
+            why = "it does not show the write was done"
+        except ValueError as exc:
+            shown, why = False, f"it is not valid JSON ({exc})"
+        if shown:
+            return
+        url = safe_url(response.url, self.redactor)
+        method = response.request.method or "?"
+        body = self.redactor.redact(truncate(response.text[: self.max_body * 4], self.max_body))
+        raise HttpError(
+            f"{method} {url} -> {response.status_code}, but {why}; the write is taken as not done: {body}",
+            method=method,
+            url=url,
+            status=response.status_code,
+            body=body,
+            retryable=True,
+            kind="unconfirmed",
+        )
+
+    def write_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        idempotent: bool | None = None,
+        done: Callable[[Any], bool] = lambda data: isinstance(data, Mapping),
+        **kwargs: Any,
+    ) -> Any:
+        """A write whose answer must show it was done (see ``request``'s ``done``); returns its JSON."""
+        response = self.request(method, path, json=json, params=params, idempotent=idempotent, done=done, **kwargs)
+        return response.json()
 
     def _log_retry(self, state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome is not None else None

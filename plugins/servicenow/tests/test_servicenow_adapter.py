@@ -477,6 +477,27 @@ class TestWrites:
         assert len(server.requests_to(f"/api/now/table/incident/{sys_id}", "PATCH")) == 1
 
 
+    @pytest.mark.parametrize("applied", [False, True], ids=["not-carried-out", "carried-out"])
+    def test_a_comment_answered_200_unreadably_counts_only_when_the_journal_shows_it(
+        self, server: ServiceNowEmulator, make: Make, applied: bool
+    ) -> None:
+        """Issue 13 item 5: a proxy's 200 maintenance page is no proof that the comment went in."""
+        (sys_id,) = seed(server)
+        adapter = make()
+        ticket = fetch_all(adapter)[0]
+        page = Fault.status_code(200, "<html>Maintenance</html>", {"Content-Type": "text/html"})
+        server.inject(page.after_applying() if applied else page, path="/api/now/table/incident/{sys_id}")
+        if applied:
+            posted = adapter.post_message(ticket, "We are on it", True)
+            assert [e["sys_id"] for e in server.instance.journal("incident", sys_id)] == [posted.id]
+        else:
+            with pytest.raises(AdapterError, match="not done") as caught:
+                adapter.post_message(ticket, "We are on it", True)
+            assert caught.value.retryable
+            assert server.instance.journal("incident", sys_id) == []
+        assert len(server.requests_to(f"/api/now/table/incident/{sys_id}", "PATCH")) == 1
+
+
 class TestMessages:
     def test_comments_reach_the_caller_and_work_notes_stay_internal(
         self, server: ServiceNowEmulator, make: Make

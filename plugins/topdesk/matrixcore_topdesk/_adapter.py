@@ -123,7 +123,7 @@ class TopdeskAdapter(HttpAdapter):
             ", ".join(f"{d}={getattr(change, d)}" for d in DIMENSIONS if d in body),
         )
         try:
-            self.http.put(f"incidents/id/{ticket.id}", json=body)
+            self._put(ticket, body, idempotent=True)
         except HttpError as exc:
             state = self._incident_state(ticket, exc)
             if exc.status != 404 or state != _PRESENT:
@@ -139,7 +139,7 @@ class TopdeskAdapter(HttpAdapter):
                 ) from None
             self.logger.info("%s: lookup ids changed in TOPdesk; writing again with the new ones", self.name)
             try:
-                self.http.put(f"incidents/id/{ticket.id}", json=fresh)
+                self._put(ticket, fresh, idempotent=True)
             except HttpError as again:
                 raise self._explain(again, ticket, self._incident_state(ticket, again)) from None
 
@@ -148,11 +148,19 @@ class TopdeskAdapter(HttpAdapter):
         try:
             # Not idempotent: a resent action is a second action. Retried only when TOPdesk
             # certainly did not act (429, 503, no connection).
-            self.http.put(f"incidents/id/{ticket.id}", json=body, idempotent=False)
+            self._put(ticket, body, idempotent=False)
         except HttpError as exc:
+            if exc.kind == "unconfirmed":
+                # 200 with an answer nobody can read (a proxy's page): done only if the actions
+                # list shows it; otherwise the sync keeps the message pending and reconciles it.
+                shown = self._read_back(ticket, text, visible_to_requester)
+                if shown is not None:
+                    return shown
             raise self._explain(exc, ticket, self._incident_state(ticket, exc)) from None
-        posted = self._find_posted(ticket, text, visible_to_requester)
-        return posted or PostedMessage("", text, visible_to_requester)
+        # The answer showed the incident, so the action is there: reading its id back is best effort.
+        return self._read_back(ticket, text, visible_to_requester) or PostedMessage(
+            "", text, visible_to_requester
+        )
 
     def list_messages(self, ticket: Ticket) -> Sequence[PostedMessage]:
         actions: list[Mapping[str, Any]] = []
@@ -233,6 +241,26 @@ class TopdeskAdapter(HttpAdapter):
             created=parse_time(action.get("entryDate")) or parse_time(action.get("creationDate")),
             author=author,
         )
+
+    def _put(self, ticket: Ticket, body: Mapping[str, Any], *, idempotent: bool) -> None:
+        """``PUT incidents/id/{id}``, done only when the answer is that incident (see ``write_json``)."""
+        self.http.write_json(
+            "PUT",
+            f"incidents/id/{ticket.id}",
+            json=dict(body),
+            idempotent=idempotent,
+            done=lambda data: isinstance(data, Mapping) and str(data.get("id")) == ticket.id,
+        )
+
+    def _read_back(self, ticket: Ticket, text: str, visible: bool) -> PostedMessage | None:
+        """``_find_posted``, best effort: a failed read (a 406 was seen) is logged, not raised."""
+        try:
+            return self._find_posted(ticket, text, visible)
+        except AdapterError as exc:
+            self.logger.warning(
+                "%s: cannot read the actions of %s back: %s", self.name, ticket.number or ticket.id, exc
+            )
+            return None
 
     def _find_posted(self, ticket: Ticket, text: str, visible: bool) -> PostedMessage | None:
         """The action just posted (TOPdesk's answer is the incident, not the action): the newest

@@ -20,6 +20,7 @@ from topdesk_support import (
 )
 
 from matrixcore import Engine, load_ruleset
+from matrixcore.testing import Fault
 from matrixcore._state import StateStore
 from matrixcore._sync import CycleReport, SyncOptions, sync_connection
 
@@ -149,3 +150,38 @@ def test_an_incident_gone_from_topdesk_stops_its_timers_not_the_connection(
     cycle(adapter, store, engine, clock)
     assert any(a["plainText"].startswith("We are sorry") for a in topdesk.store.actions[kept["id"]])
     assert not [r for r in topdesk.requests[asked:] if gone["id"] in r.path]  # never asked again
+
+
+#: What a proxy or WAF in front of TOPdesk answers during maintenance: 200, and no incident.
+MAINTENANCE = Fault.status_code(
+    200, "<html><body>Scheduled maintenance, back soon</body></html>", {"Content-Type": "text/html"}
+)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [MAINTENANCE, Fault.malformed(), Fault.truncated(), MAINTENANCE.after_applying()],
+    ids=["html", "broken-json", "truncated", "html-after-applying"],
+)
+def test_a_write_answered_200_unreadably_is_not_taken_for_done(
+    desk: Desk, engine: Engine, store: StateStore, answer: Fault
+) -> None:
+    """Issue 13 item 5: both writes of a new ticket got a 200 nobody can read. Before, the log said
+    'sent acknowledge', the ledger said sent, and no later cycle came back; now the writes count
+    only once an answer (or a later read) shows them, and the ticket ends with its priority and one
+    acknowledgement."""
+    topdesk, clock = desk
+    incident = topdesk.store.add_incident("Outlook is down", caller="Ann", entry_type="Twitter")
+    adapter = open_adapter(connection_settings(topdesk))
+    topdesk.inject(answer, path="/tas/api/incidents/id/{id}", method="PUT", times=None)
+    first = sync_connection("td", adapter, store, engine, clock.now)
+    assert not first.ok or first.refused or first.failing  # not a quiet success
+    assert all(e.state != "sent" for e in store.messages("td", incident["id"]))
+    topdesk.clear_faults()
+    for _ in range(3):  # the ticket comes back: retried, reconciled, never sent twice
+        clock.advance(minutes=2)
+        sync_connection("td", adapter, store, engine, clock.now)
+    assert topdesk.store.get(incident["id"])["priority"]["name"].startswith("P1")
+    texts = [a["plainText"] for a in topdesk.store.actions[incident["id"]]]
+    assert len([t for t in texts if t.startswith("Thank you for your ticket")]) == 1, texts
+    assert {e.key: e.state for e in store.messages("td", incident["id"])}["acknowledge"] == "sent"
