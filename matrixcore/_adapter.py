@@ -34,6 +34,7 @@ __all__ = [
     "AdapterError",
     "AdapterSpec",
     "Batch",
+    "Cancelled",
     "ConflictError",
     "PostedMessage",
     "PriorityChange",
@@ -54,6 +55,10 @@ class AdapterError(MatrixcoreError):
 
 class ReadOnlyError(AdapterError):
     """A write was attempted on a read-only (dry-run) connection; nothing was sent."""
+
+
+class Cancelled(AdapterError):
+    """The run is stopping (SIGTERM, SIGINT): no request was sent, no wait is finished."""
 
 
 class ConflictError(AdapterError):

@@ -185,3 +185,45 @@ def test_a_write_answered_200_unreadably_is_not_taken_for_done(
     texts = [a["plainText"] for a in topdesk.store.actions[incident["id"]]]
     assert len([t for t in texts if t.startswith("Thank you for your ticket")]) == 1, texts
     assert {e.key: e.state for e in store.messages("td", incident["id"])}["acknowledge"] == "sent"
+
+
+def test_a_poison_ticket_is_set_aside_and_blocks_no_other(desk: Desk, engine: Engine, store: StateStore) -> None:
+    """Issue 13 item 6: one incident whose writes always get a 500 (the rest of TOPdesk answers)
+    stopped every cycle with the cursor kept; 10 of 29 others were never processed. Now after a few
+    failed attempts it is set aside (counted, retried later with backoff) and the cursor moves."""
+    topdesk, clock = desk
+    poison = topdesk.store.add_incident("Outlook is down", caller="Ann", entry_type="Twitter")
+    others = [topdesk.store.add_incident(f"Printer {n} kapot", caller="Bob") for n in range(29)]
+    adapter = open_adapter(connection_settings(topdesk, page_size=10))
+    topdesk.inject(Fault.server_error(500), path=f"/tas/api/incidents/id/{poison['id']}", times=None)
+    reports = []
+    for _ in range(4):
+        clock.advance(minutes=1)
+        reports.append(sync_connection("td", adapter, store, engine, clock.now))
+    assert sum(r.failing for r in reports) == 1
+    assert all(topdesk.store.actions[o["id"]] for o in others)  # every other ticket was processed
+    assert topdesk.store.actions[poison["id"]] == []
+    state = store.ticket("td", poison["id"])
+    assert state is not None and state.next_due is not None and state.next_due > clock.now
+    notes = [d["note"] for d in store.decisions("td", poison["id"])]
+    assert notes and all(n.startswith("write failed") for n in notes)
+    # Once TOPdesk takes it again, the timer brings it back: written, acknowledged once.
+    topdesk.clear_faults()
+    clock.advance(hours=1)
+    cycle(adapter, store, engine, clock)
+    texts = [a["plainText"] for a in topdesk.store.actions[poison["id"]]]
+    assert len([t for t in texts if t.startswith("Thank you for your ticket")]) == 1, texts
+
+
+def test_a_tool_that_fails_every_request_still_stops_the_cycle_with_the_cursor_kept(
+    desk: Desk, engine: Engine, store: StateStore
+) -> None:
+    topdesk, clock = desk
+    topdesk.store.add_incident("Printer kapot", caller="Bob")
+    adapter = open_adapter(connection_settings(topdesk))
+    topdesk.inject(Fault.server_error(500), times=None)
+    for _ in range(4):
+        clock.advance(minutes=1)
+        report = sync_connection("td", adapter, store, engine, clock.now)
+        assert not report.ok and report.failing == 0
+    assert store.cursor("td") is None
