@@ -102,7 +102,8 @@ class _WaitRetryAfter(wait_base):
 
 #: One IMF-fixdate (or RFC 850 / asctime-like) date inside a header that may hold several.
 _HTTP_DATE = re.compile(
-    r"(?:[A-Za-z]{3},\s*)?\d{1,2}[ -][A-Za-z]{3}[ -]\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:[A-Za-z]{1,5}|[+-]\d{4}))?"
+    r"(?:[A-Za-z]{3},\s*)?\d{1,2}[ -][A-Za-z]{3}[ -]\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?"
+    r"(?:\s*(?:[A-Za-z]{1,5}|[+-]\d{4}))?"
 )
 
 

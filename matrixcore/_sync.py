@@ -34,6 +34,7 @@ from ._adapter import (
     AdapterError,
     Cancelled,
     ConflictError,
+    PageLimitReached,
     PriorityChange,
     ReadOnlyError,
     writable_dimensions,
@@ -113,6 +114,8 @@ class CycleReport:
     exception: AdapterError | None = field(default=None, repr=False, compare=False)
     #: The cycle ended early because it was asked to stop (after a committed batch).
     stopped: bool = False
+    #: The cycle ended early because a listing reached its ``max_pages`` (cursor at the last batch).
+    page_limited: bool = False
 
     @property
     def ok(self) -> bool:
@@ -546,6 +549,15 @@ def _sync(
     error: Exception | None = None
     try:
         _Cycle(name, adapter, store, engine, plugins, options, now, log, report, stop or _never).run()
+    except PageLimitReached as exc:  # not a failure: the next cycle goes on from the kept cursor
+        report.page_limited = True
+        log.warning("cycle ended early, cursor kept at the last batch: %s", exc)
+    except Cancelled as exc:
+        report.stopped = True
+        error = exc
+        report.error = str(exc)
+        report.exception = exc
+        log.info("cycle stopped, cursor kept: %s", exc)
     except AdapterError as exc:
         error = exc
         report.error = str(exc)

@@ -340,7 +340,10 @@ def test_every_request_is_recorded_with_its_body(client: HttpClient, server: Loc
         ({"date": "Mon, 07 Dec 2026 17:00:00"}, "2026-12-07T17:00:00+00:00"),  # no zone: GMT
         ({"Date": "Mon, 07 Dec 2026 17:00:00 -0000"}, "2026-12-07T17:00:00+00:00"),
         ({"Date": "Mon, 07 Dec 2026 18:00:00 +0100"}, "2026-12-07T17:00:00+00:00"),
-        ({"Date": "Mon, 07 Dec 2026 17:00:00 GMT, Mon, 07 Dec 2026 17:00:09 GMT"}, "2026-12-07T17:00:00+00:00"),
+        (
+            {"Date": "Mon, 07 Dec 2026 17:00:00 GMT, Mon, 07 Dec 2026 17:00:09 GMT"},
+            "2026-12-07T17:00:00+00:00",
+        ),
         ({"Date": "soon, 99 Foo, Mon, 07 Dec 2026 17:00:00 GMT"}, "2026-12-07T17:00:00+00:00"),
         ({"Date": "yesterday"}, None),
         ({"Date": ""}, None),

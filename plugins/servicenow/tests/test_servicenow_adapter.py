@@ -193,7 +193,9 @@ def test_check_reads_one_row_of_each_without_counting_the_table(
     ],
     ids=["no-zone", "minus-0000", "twice", "garbage"],
 )
-def test_check_survives_odd_date_headers(server: ServiceNowEmulator, make: Make, date: dict[str, str]) -> None:
+def test_check_survives_odd_date_headers(
+    server: ServiceNowEmulator, make: Make, date: dict[str, str]
+) -> None:
     """Issue 13 item 9: a proxy's odd ``Date`` made check() crash with a TypeError (a naive time
     subtracted from an aware one); the clock offset is learned from what can be read, else not at all."""
     server.inject(Fault.status_code(200, {"result": []}, headers=date), path="/api/now/table/{table}")
@@ -475,7 +477,6 @@ class TestWrites:
         with pytest.raises(AdapterError, match="500"):
             adapter.post_message(ticket, "We are on it", True)
         assert len(server.requests_to(f"/api/now/table/incident/{sys_id}", "PATCH")) == 1
-
 
     @pytest.mark.parametrize("applied", [False, True], ids=["not-carried-out", "carried-out"])
     def test_a_comment_answered_200_unreadably_counts_only_when_the_journal_shows_it(

@@ -23,6 +23,7 @@ from matrixcore import (
     ConnectionConfig,
     HttpAdapter,
     HttpError,
+    PageLimitReached,
     PostedMessage,
     PriorityChange,
     Problem,
@@ -31,7 +32,7 @@ from matrixcore import (
 )
 
 from ._checks import ruleset_problems
-from ._cursor import Cursor, PageWalker
+from ._cursor import Cursor, PageWalker, fingerprint
 from ._lookups import LookupCache
 from ._mapping import (
     FETCH_FIELDS,
@@ -100,13 +101,30 @@ class TopdeskAdapter(HttpAdapter):
         except ValueError as exc:
             raise AdapterError(f"{self.name}: {exc}") from None
         walker = PageWalker(start, self.topdesk.page_size)
+        # (request, page, cursor) of every page read: the same again means TOPdesk is in a loop
+        # (a 206 "more pages" that never ends), not that more is coming.
+        seen: set[tuple[str, str, str]] = set()
         while not walker.done:
-            response = self.http.get("incidents", params={**walker.params(), "fields": self._fields})
+            if walker.requests >= self.http.max_pages:
+                raise PageLimitReached(
+                    f"{self.name}: {walker.requests} pages of incidents and TOPdesk still answers 206 "
+                    f"(max_pages {self.http.max_pages}): the fetch ends here"
+                )
+            params = walker.params()
+            response = self.http.get("incidents", params={**params, "fields": self._fields})
             items = [] if response.status_code == 204 else self.http.json(response)
             if not isinstance(items, list):
                 raise AdapterError(f"{self.name}: GET incidents answered {type(items).__name__}, not a list")
             before = walker.cursor
-            fresh = walker.accept([i for i in items if isinstance(i, Mapping)], response.status_code == 206)
+            page = [i for i in items if isinstance(i, Mapping)]
+            key = (repr(sorted(params.items())), fingerprint({"page": page}), before.encode())
+            if response.status_code == 206 and key in seen:
+                raise AdapterError(
+                    f"{self.name}: TOPdesk answered the same page of incidents again with 206 (more "
+                    f"pages): stopping a loop after {walker.requests} requests"
+                )
+            seen.add(key)
+            fresh = walker.accept(page, response.status_code == 206)
             tickets = [t for t in (self._ticket(i) for i in fresh) if t is not None]
             if tickets or walker.cursor != before:
                 yield Batch(tickets, walker.cursor.encode())

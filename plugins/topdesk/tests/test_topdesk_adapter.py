@@ -382,7 +382,9 @@ def test_a_posted_action_whose_follow_up_read_fails_is_still_posted(
     the actions list failed (a 406 was seen): the post is what counts, the read is best effort."""
     record = topdesk.store.add_incident("x")
     (ticket,), _ = fetch_all(adapter)
-    topdesk.inject(Fault.status_code(406, {"message": "Not Acceptable"}), path="/tas/api/incidents/id/{id}/actions")
+    topdesk.inject(
+        Fault.status_code(406, {"message": "Not Acceptable"}), path="/tas/api/incidents/id/{id}/actions"
+    )
     posted = adapter.post_message(ticket, "Bedankt", True)
     assert (posted.text, posted.visible_to_requester) == ("Bedankt", True)
     assert [a["plainText"] for a in topdesk.store.actions[record["id"]]] == ["Bedankt"]

@@ -20,9 +20,9 @@ from topdesk_support import (
 )
 
 from matrixcore import Engine, load_ruleset
-from matrixcore.testing import Fault
 from matrixcore._state import StateStore
 from matrixcore._sync import CycleReport, SyncOptions, sync_connection
+from matrixcore.testing import Fault
 
 MONDAY_1000_AMSTERDAM = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 Desk = tuple[TopdeskServer, ManualClock]
@@ -187,7 +187,9 @@ def test_a_write_answered_200_unreadably_is_not_taken_for_done(
     assert {e.key: e.state for e in store.messages("td", incident["id"])}["acknowledge"] == "sent"
 
 
-def test_a_poison_ticket_is_set_aside_and_blocks_no_other(desk: Desk, engine: Engine, store: StateStore) -> None:
+def test_a_poison_ticket_is_set_aside_and_blocks_no_other(
+    desk: Desk, engine: Engine, store: StateStore
+) -> None:
     """Issue 13 item 6: one incident whose writes always get a 500 (the rest of TOPdesk answers)
     stopped every cycle with the cursor kept; 10 of 29 others were never processed. Now after a few
     failed attempts it is set aside (counted, retried later with backoff) and the cursor moves."""
@@ -204,9 +206,12 @@ def test_a_poison_ticket_is_set_aside_and_blocks_no_other(desk: Desk, engine: En
     assert all(topdesk.store.actions[o["id"]] for o in others)  # every other ticket was processed
     assert topdesk.store.actions[poison["id"]] == []
     state = store.ticket("td", poison["id"])
-    assert state is not None and state.next_due is not None and state.next_due > clock.now
+    assert state is not None
+    assert state.next_due is not None
+    assert state.next_due > clock.now
     notes = [d["note"] for d in store.decisions("td", poison["id"])]
-    assert notes and all(n.startswith("write failed") for n in notes)
+    assert notes
+    assert all(n.startswith("write failed") for n in notes)
     # Once TOPdesk takes it again, the timer brings it back: written, acknowledged once.
     topdesk.clear_faults()
     clock.advance(hours=1)
@@ -225,5 +230,6 @@ def test_a_tool_that_fails_every_request_still_stops_the_cycle_with_the_cursor_k
     for _ in range(4):
         clock.advance(minutes=1)
         report = sync_connection("td", adapter, store, engine, clock.now)
-        assert not report.ok and report.failing == 0
+        assert not report.ok
+        assert report.failing == 0
     assert store.cursor("td") is None
