@@ -178,7 +178,10 @@ def test_retrying_a_client_error_is_caught(pytester: pytest.Pytester) -> None:
 def test_a_dropped_idempotency_key_is_caught(pytester: pytest.Pytester) -> None:
     """Issue 18 item 6: the tool applies the post and the answer is lost; the retry must not post twice."""
     result = run_suite(
-        pytester, "DropsIdempotencyKey", "test_a_lost_answer_never_posts_twice", "test_posted_message_shows_up"
+        pytester,
+        "DropsIdempotencyKey",
+        "test_a_lost_answer_never_posts_twice",
+        "test_posted_message_shows_up",
     )
     assert failed_tests(result) == {"test_a_lost_answer_never_posts_twice"}
     assert "shows the message 2 times" in result.stdout.str()

@@ -23,8 +23,8 @@ from matrixcore_topdesk.testing.server import TopdeskServer
 from topdesk_support import PASSWORD, PASSWORD_ENV, QUICKSTART_RULES, connection_settings, open_adapter
 
 from matrixcore import AdapterError, Engine, load_ruleset
-from matrixcore.state import StateStore
 from matrixcore._sync import SyncOptions, sync_connection
+from matrixcore.state import StateStore
 from matrixcore.testing import Fault, Reply
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
