@@ -1,8 +1,9 @@
 """Measuring that cannot flatter: the same rounds for every contender, CPU time, medians with the range.
 
-* ``compare`` runs every contender over the same items the same number of times, in an order rotated
-  per repeat (load from the other engineers on the machine hits every contender alike), times each
-  pass with ``time.process_time`` (CPU time of this process, not wall time), and reports per contender
+* ``compare`` runs every contender over the same items the same number of times, interleaved in
+  small chunks in an order rotated per chunk (load from the other engineers on the machine hits
+  every contender alike), times each with ``time.process_time`` (CPU time of this process, not wall
+  time), and reports per contender
   the median rate with its min and max, and per repeat the ratio of each contender to the reference
   measured in the same repeat (a ratio of medians would hide how much the repeats disagree).
 * ``run_child`` measures a command in a fresh process whose own peak memory is read by the operating
@@ -15,6 +16,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import statistics
 import subprocess
@@ -84,29 +86,58 @@ def compare(
     items: Sequence[Any] | dict[str, Sequence[Any]],
     reference: str,
     repeats: int = 5,
+    chunk: int = 500,
 ) -> Comparison:
-    """Every contender over its items once per repeat, the order rotated; CPU time per pass.
+    """Every contender over its items once per repeat, interleaved in chunks; CPU time per contender.
 
     ``items`` is one sequence for all, or one per contender (the same tickets as dicts for engines
-    that read dicts). Every contender gets exactly ``repeats`` passes; the results of the last pass
-    are kept for checking answers.
+    that read dicts). Each repeat walks the items in chunks of ``chunk``; every chunk runs through
+    all contenders, in an order rotated per chunk, so a burst of load from elsewhere on the machine
+    lands on every contender alike. Every contender gets exactly ``repeats`` passes over the same
+    items; the results of the last pass are kept for checking answers.
     """
     names = list(contenders)
+    data = {name: items[name] if isinstance(items, dict) else items for name in names}
+    size = min(len(d) for d in data.values())
     out = Comparison(reference, {n: [] for n in names}, {n: [] for n in names})
-    for repeat in range(repeats):
-        k = repeat % len(names)
-        seconds: dict[str, float] = {}
-        for name in names[k:] + names[:k]:
-            function = contenders[name]
-            data = items[name] if isinstance(items, dict) else items
-            began = time.process_time()
-            results = [function(item) for item in data]
-            seconds[name] = time.process_time() - began
-            out.rates[name].append(len(data) / seconds[name])
-            out.results[name] = results
-        for name in names:
-            out.ratios[name].append(out.rates[name][-1] / out.rates[reference][-1])
+    clock = time.process_time
+    collecting = gc.isenabled()
+    gc.disable()  # as timeit does: a collection would bill one contender for everyone's garbage
+    try:
+        for _ in range(repeats):
+            gc.collect()
+            _repeat(contenders, data, names, size, chunk, clock, out)
+    finally:
+        if collecting:
+            gc.enable()
     return out
+
+
+def _repeat(
+    contenders: dict[str, Callable[[Any], Any]],
+    data: dict[str, Sequence[Any]],
+    names: list[str],
+    size: int,
+    chunk: int,
+    clock: Callable[[], float],
+    out: Comparison,
+) -> None:
+    """One pass of every contender over the items, interleaved in chunks; appends rates and ratios."""
+    seconds = dict.fromkeys(names, 0.0)
+    results: dict[str, list[Any]] = {name: [] for name in names}
+    for k, lo in enumerate(range(0, size, chunk)):
+        r = k % len(names)
+        for name in names[r:] + names[:r]:
+            function, part = contenders[name], data[name][lo : lo + chunk]
+            began = clock()
+            done = [function(item) for item in part]
+            seconds[name] += clock() - began
+            results[name] += done
+    for name in names:
+        out.rates[name].append(size / seconds[name])
+        out.results[name] = results[name]
+    for name in names:
+        out.ratios[name].append(out.rates[name][-1] / out.rates[out.reference][-1])
 
 
 @dataclass(frozen=True)
