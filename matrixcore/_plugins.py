@@ -62,7 +62,13 @@ HOOK_NAMES: Final = tuple(sorted(name for name in hookspecs.__all__ if name.star
 #: Hooks whose implementations matrixcore calls one by one (to know each record's plugin, or to chain
 #: tickets), so a wrapper around them would never run.
 _ONE_BY_ONE: Final = frozenset(
-    ["matrixcore_adapters", "matrixcore_conditions", "matrixcore_report_formats", "matrixcore_enrich_ticket"]
+    [
+        "matrixcore_adapters",
+        "matrixcore_conditions",
+        "matrixcore_report_formats",
+        "matrixcore_enrich_ticket",
+        "matrixcore_sandboxes",
+    ]
 )
 
 _DECISION_HOOKS: Final = frozenset(["matrixcore_classify", "matrixcore_select_messages"])
@@ -454,6 +460,25 @@ class Plugins:
                 f"{type(adapter).__name__}, which lacks the Adapter methods"
             )
         return adapter
+
+    def collect(self, hook: str) -> list[tuple[str, list[Any]]]:
+        """Each plugin's records from a registration-style ``hook`` called on demand (sandboxes), with
+        the label of the plugin that returned them; a failing implementation fails its plugin's part."""
+        out: list[tuple[str, list[Any]]] = []
+        for impl in getattr(self._pm.hook, hook).get_hookimpls():
+            label = self._loaded[impl.plugin_name].label
+            try:
+                result = impl.function()
+            except Exception as exc:
+                raise PluginError(
+                    f"{label}: {hook} failed: {_describe(exc)}", plugin=impl.plugin_name
+                ) from exc
+            if result is None:
+                continue
+            if isinstance(result, str | bytes | Mapping) or not isinstance(result, Iterable):
+                raise PluginError(f"{label}: {hook} must return a list, not {type(result).__name__}")
+            out.append((label, list(result)))
+        return out
 
     # --- hook calls ---------------------------------------------------------------------------------
 
