@@ -3,8 +3,9 @@
 Prints tickets (or computations) per second and the ratios against the reference implementations
 each issue names: a hand-written if/elif function of the same rules (the CPython ceiling), the PyPI
 engines ``rule-engine`` and ``panzi-json-logic`` (``pip install -e ".[bench]"``), the calendar's
-own goal, and the dry-run report end to end over 100,000 and 1,000,000 generated tickets (peak RSS and
-throughput against the engine alone; the exports are generated once into ``benchmarks/.data/``).
+own goal, the forecast's (under 2 s of CPU for a year of six channels), and the dry-run report end
+to end over 100,000 and 1,000,000 generated tickets (peak RSS and throughput against the engine
+alone; the exports are generated once into ``benchmarks/.data/``).
 Speed is measured here, never in timed tests.
 """
 
@@ -18,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_calendar
 import bench_daemon
 import bench_engine
+import bench_forecast
 import bench_report
 import bench_rules
 
@@ -33,6 +35,8 @@ def main(argv: list[str]) -> None:
     bench_calendar.main([str(n * 2)]) if hasattr(bench_calendar, "main") else print(bench_calendar.run(n * 2))
     print("\n== report: matrixcore report end to end over JSON Lines exports ==")
     bench_report.main([str(n // 10), str(n)] if quick else [str(n), str(n * 10)])
+    print("\n== forecast: 6 channels, 52 weeks hourly, 12 weeks ahead, backtest and staffing ==")
+    bench_forecast.main(["3" if quick else "5"])
     print("\n== daemon: a sync cycle against a local helpdesk over HTTP ==")
     bench_daemon.main(["2000" if quick else "10000"])
 

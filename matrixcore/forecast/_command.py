@@ -24,6 +24,7 @@ from matrixcore._file_source import ExportError, FileSource
 from matrixcore._plugins import PluginError
 
 from ._history import ArrivalCounter
+from ._html import render_html
 from ._plan import Forecast, build_forecast
 from ._render import FORMATS, SUFFIXES
 from ._settings import default_calendar, read_settings
@@ -31,7 +32,7 @@ from ._sources import count_tickets
 
 __all__ = ["forecast_command"]
 
-_ALL_FORMATS: dict[str, Callable[[Forecast, IO[str]], None]] = dict(FORMATS)
+_ALL_FORMATS: dict[str, Callable[[Forecast, IO[str]], None]] = {**FORMATS, "html": render_html}
 #: As every command has them (``matrixcore._cli``, which imports this module, has the same).
 _CONTEXT: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
