@@ -7,10 +7,10 @@ subset of a hook's arguments, by name: new arguments can be added to a hook with
 Three kinds of hook:
 
 * **Registration** (``matrixcore_adapters``, ``matrixcore_conditions``, ``matrixcore_report_formats``;
-  ``matrixcore_sandboxes`` too, called only by ``matrixcore sandbox``): called once per plugin while
-  loading; each returns records. A name offered twice, by one plugin or by two, is an error naming
-  both. Wrappers are refused on these hooks: each plugin's records are collected on their own so
-  every record knows the plugin it came from.
+  ``matrixcore_forecast_models`` and ``matrixcore_sandboxes`` too, called only by the command that uses
+  them): called once per plugin while loading; each returns records. A name offered twice, by one
+  plugin or by two, is an error naming both. Wrappers are refused on these hooks: each plugin's
+  records are collected on their own so every record knows the plugin it came from.
 * **Decisions** (``matrixcore_classify``, ``matrixcore_select_messages``): ``firstresult``; the first
   implementation returning something other than ``None`` decides. matrixcore's own implementation is
   ``trylast``, so any plugin runs before it: return a value to override, ``None`` to pass, or wrap it
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from ._operators import Operator
     from ._report_format import ReportFormat
     from ._ticket import Ticket
+    from .forecast import ForecastModel
     from .sandbox import SandboxSpec
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "matrixcore_conditions",
     "matrixcore_decision_recorded",
     "matrixcore_enrich_ticket",
+    "matrixcore_forecast_models",
     "matrixcore_report_formats",
     "matrixcore_sandboxes",
     "matrixcore_select_messages",
@@ -116,6 +118,18 @@ def matrixcore_sandboxes() -> Sequence[SandboxSpec]:
     ``matrixcore.sandbox.Sandbox`` on a loopback port; matrixcore seeds it with the quick-start
     tickets, writes the config a daemon needs, and files new tickets and acts as agents on a schedule.
     Sandbox names are unique across all plugins; by convention a sandbox is named after its adapter.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def matrixcore_forecast_models() -> Sequence[ForecastModel]:
+    """Forecast models for ``matrixcore forecast``: ``ForecastModel(name, predict, description,
+    min_weeks)``, ``predict(series, horizon)`` returning ``horizon`` expected counts.
+
+    Called once per forecast, in plugin registration order (the built-ins, ``seasonal-naive``,
+    ``week-average`` and ``day-profile``, first). Every model is scored in the same rolling-origin
+    backtest and the one with the lowest MASE forecasts the series. Names are unique across plugins.
     """
     raise NotImplementedError
 
