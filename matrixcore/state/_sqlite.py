@@ -95,7 +95,7 @@ _MIGRATIONS: Final[tuple[str, ...]] = (
     """,
     # 3: retention prunes the decision log by age (``Retention``).
     """
-    CREATE INDEX decisions_decided ON decisions (decided_at);
+    CREATE INDEX IF NOT EXISTS decisions_decided ON decisions (decided_at);
     """,
 )
 #: The schema version this matrixcore writes.
