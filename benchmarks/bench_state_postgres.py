@@ -205,16 +205,24 @@ def run(args: argparse.Namespace) -> None:
         started = time.monotonic()
         for i in range(args.daemons):
             fleet.start(i)
-        claimed_in = None
-        while time.monotonic() - started < 120:
+        claimed_in = first = float("nan")
+        while time.monotonic() - started < 180:
             try:
-                if len(_owners(db)) == args.instances:
-                    claimed_in = time.monotonic() - started
-                    break
+                owners = _owners(db)
             except psycopg.Error:
-                pass  # the first daemon is still creating the tables
+                owners = {}  # the first daemon is still creating the tables
+            if owners and first != first:
+                first = time.monotonic() - started
+            if len(owners) == args.instances:
+                claimed_in = time.monotonic() - started
+                break
             time.sleep(0.1)
-        print(f"claims : all {args.instances} connections owned {claimed_in:.1f}s after start (goal 5s)")
+        print(
+            f"claims : all {args.instances} connections owned {claimed_in:.1f}s after the processes started, "
+            f"{claimed_in - first:.1f}s after the first claim (goal 5s; starting Python and importing "
+            "matrixcore is the rest)"
+        )
+        started += first  # the spread is measured from when the daemons were up
         time.sleep(max(0.0, started + args.spread_after - time.monotonic()))
         counts = sorted(len(v) for v in fleet.owned().values())
         print(
@@ -283,7 +291,12 @@ def run(args: argparse.Namespace) -> None:
         fleet = None
         problems = [p for desk in desks for p in desk.outcome_problems()]
         twice = [p for p in problems if "twice" in p]
-        print(f"outcome: {len(twice)} messages sent twice; {len(problems)} tickets not as they must be")
+        wrong = [p for p in problems if ": priority " in p]
+        print(
+            f"outcome: {len(twice)} messages sent twice, {len(wrong)} tickets with a wrong priority, over "
+            f"{sum(len(d.tickets) for d in desks)} tickets (a message a changed ticket no longer needs is "
+            "not counted: the churn changes subjects after their messages went out)"
+        )
         db.close()
     finally:
         stop_churn.set()
