@@ -8,7 +8,8 @@ rejected. The time is the database's, so the daemons' clocks need not agree.
 
 Fair shares: each daemon heartbeats in ``daemons``; with ``live`` daemons and ``n`` connections each
 holds at most ``ceil(n / live)``, so a joining daemon is given connections by the others releasing
-their surplus (only between two cycles), and a leaving one's are claimed once its lease expires (at
+their surplus (a connection in a cycle when it is found surplus starts no other and is released when
+the cycle ends), and a leaving one's are claimed once its lease expires (at
 once when it stops gracefully: it releases them).
 """
 
@@ -27,6 +28,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from ._postgres import PostgresStateStore, connect
 
 __all__ = ["LeaseManager"]
+
+#: How long a daemon's first round waits between its heartbeat and its first claim, so daemons that
+#: start together share from the start instead of the first one taking everything.
+_JOIN_WINDOW = 1.0
 
 logger = logging.getLogger("matrixcore.leases")
 
@@ -85,14 +90,22 @@ class LeaseManager:
         self.error: str | None = None
         #: This daemon's fair share in the last round.
         self.fair = 0
+        #: Surplus connections to give up as soon as their cycle in progress ends (none starts).
+        self.releasing: set[str] = set()
+        self._rounds = 0
 
     # -- what this daemon holds --------------------------------------------------------------------
     def owned(self) -> list[str]:
         return sorted((self.store.fences or {}).keys())
 
     def owns(self, connection: str) -> bool:
+        """May a cycle of ``connection`` start here now (held, not lapsed, not being given up)?"""
         fences = self.store.fences or {}
-        return connection in fences and time.monotonic() <= self.store.deadlines.get(connection, 0.0)
+        return (
+            connection in fences
+            and connection not in self.releasing
+            and time.monotonic() <= self.store.deadlines.get(connection, 0.0)
+        )
 
     def health(self) -> dict[str, Any]:
         """For ``/healthz``: who this daemon is and which connections it answers for."""
@@ -163,6 +176,9 @@ class LeaseManager:
             "INSERT INTO leases (connection) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING",
             (self.connections,),
         )
+        self._rounds += 1
+        if self._rounds == 1:  # daemons started together see each other before the first claim
+            time.sleep(min(_JOIN_WINDOW, self.heartbeat))
         self._renew(ttl)
         live = self._sql(
             "SELECT count(*) AS n FROM daemons WHERE heartbeat_at > now() - %s::interval", (ttl,)
@@ -170,9 +186,12 @@ class LeaseManager:
         fair = math.ceil(len(self.connections) / max(1, int(live)))
         owned = self.owned()
         removed = [c for c in owned if c not in self.connections]
-        surplus = [c for c in owned if c in self.connections and not self.busy(c)][
-            : max(0, len(owned) - fair)
-        ]
+        kept = [c for c in owned if c in self.connections]
+        # Give up the surplus, idle connections first; a busy one after its cycle (none starts now).
+        kept.sort(key=lambda c: (c not in self.releasing, self.busy(c)))
+        self.releasing = set(kept[: max(0, len(kept) - fair)])
+        surplus = [c for c in self.releasing if not self.busy(c)]
+        self.releasing -= set(surplus)
         if removed or surplus:
             self._release(removed + surplus)
             logger.info(
