@@ -258,18 +258,22 @@ class _Worker:
             return
         sent = sum(report.messages.values())
         busy = report.tickets or report.timers or sent or report.reconciled or report.refused
+        dry = self.daemon.settings.dry_run  # nothing was written or sent: the summary must not say so
         logger.log(
             logging.INFO if busy else logging.DEBUG,
-            "cycle %s done in %.2fs: %d tickets, %d written, %d unchanged, %d agent's kept, "
-            "%d timers, %d messages%s%s",
+            "cycle %s done in %.2fs%s: %d tickets, %d %s, %d unchanged, %d agent's kept, "
+            "%d timers, %d %s%s%s",
             report.cycle,
             seconds,
+            " (dry run)" if dry else "",
             report.tickets,
             report.writes,
+            "would be written" if dry else "written",
             report.unchanged,
             report.agent_kept,
             report.timers,
             sent,
+            "messages would be sent" if dry else "messages",
             f" ({', '.join(f'{k} {v}' for k, v in sorted(report.messages.items()))})" if sent else "",
             f", {report.refused} refused by the tool and set aside" if report.refused else "",
             extra={"cycle": report.cycle},
