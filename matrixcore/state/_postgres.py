@@ -26,7 +26,7 @@ from typing import Any, Final
 from ._records import Pruned, Retention, StateError, _iso
 from ._sqlite import _PRUNE_DECISIONS, StateStore
 
-try:  # an optional dependency: ``pip install "matrixcore[postgres]"``
+try:  # an optional dependency: ``pip install "matrixcore-itsm[postgres]"``
     import psycopg
     from psycopg.rows import dict_row
 except ImportError:  # pragma: no cover - exercised only without the extra
@@ -129,7 +129,7 @@ def redact_url(url: str) -> str:
 def connect(url: str, *, application: str = "matrixcore") -> Any:
     """An autocommit connection with dict rows; ``StateError`` (no password in it) when it fails."""
     if psycopg is None:
-        raise StateError('a postgresql:// state needs psycopg: pip install "matrixcore[postgres]"')
+        raise StateError('a postgresql:// state needs psycopg: pip install "matrixcore-itsm[postgres]"')
     try:
         return psycopg.connect(
             url, autocommit=True, row_factory=dict_row, application_name=application, connect_timeout=10
