@@ -90,7 +90,8 @@ def test_as_of_decides_where_the_forecast_begins():
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ("rules: rules.yaml\n", "no 'source' section"),
+        ("rules: rules.yaml\n", "no state file"),  # no source: the daemon's state, which is not there
+        ("rules: rules.yaml\nforecast: {}\n", "has matrixcore run yet?"),
         ("rules: rules.yaml\nsource: {path: missing.csv}\n", "missing.csv"),
         ("rules: rules.yaml\nsource: {path: t.csv}\nforecast: {weeks: 13}\n", "forecast.weeks"),
         (
