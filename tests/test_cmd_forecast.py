@@ -73,6 +73,13 @@ def test_json_follows_its_published_schema():
     assert len(phone["intervals"]) == 168
     assert phone["model"] in document["models"]
     assert {s["model"] for s in phone["backtest"]} == {"seasonal-naive", "week-average", "day-profile"}
+    # per class: its channels added up, day by day
+    classes = {c["class"]: c for c in document["classes"]}
+    assert sorted(classes["real-time"]["channels"]) == ["chat", "phone", "twitter"]
+    members = [c for c in document["channels"] if c["channel"] in classes["real-time"]["channels"]]
+    for i, day in enumerate(classes["real-time"]["days"]):
+        assert day["expected"] == pytest.approx(sum(c["days"][i]["expected"] for c in members))
+        assert day["stormy"]["agent_hours"] == sum(c["days"][i]["stormy"]["agent_hours"] for c in members)
     schema = run("schema", "forecast")
     assert schema.exit_code == 0
     assert json.loads(schema.output)["title"] == "matrixcore forecast --format json"
