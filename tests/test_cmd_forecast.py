@@ -58,6 +58,10 @@ def test_csv_has_a_row_per_interval_and_channel_for_planners(tmp_path):
     for channel in ("email", "portal"):  # a backlog needs more agent-hours over the weeks
         mine = [r for r in rows if r["channel"] == channel]
         assert sum(int(r["stormy_agents"]) for r in mine) >= sum(int(r["sunny_agents"]) for r in mine)
+    for row in rows:  # the flexible extra on top of the sunny base roster
+        assert int(row["stormy_extra"]) == max(0, int(row["stormy_rostered"]) - int(row["sunny_rostered"]))
+    assert "sunny_extra" not in first
+    assert "partly_cloudy_extra" in first
     staffed = [r for r in rows if r["channel"] == "phone" and int(r["sunny_agents"]) > 0]
     assert staffed
     assert all(int(r["sunny_rostered"]) >= int(r["sunny_agents"]) for r in staffed)

@@ -128,9 +128,12 @@ def render_table(forecast: Forecast, out: IO[str]) -> None:
 def render_csv(forecast: Forecast, out: IO[str]) -> None:
     writer = csv.writer(out, lineterminator="\n")
     header = ["channel", "class", "start", "end", "open", "expected", "p10", "p90"]
+    base = forecast.scenarios[0].name if forecast.scenarios else ""
     for scenario in forecast.scenarios:
         key = scenario.name.replace(" ", "_")
         header += [f"{key}_arrivals", f"{key}_agents", f"{key}_rostered"]
+        if scenario.name != base:  # the flexible heads on top of the base roster
+            header.append(f"{key}_extra")
     writer.writerow(header)
     for channel in forecast.channels:
         for i, expected in enumerate(channel.expected):
@@ -152,6 +155,8 @@ def render_csv(forecast: Forecast, out: IO[str]) -> None:
                     channel.agents[scenario.name][i],
                     channel.rostered[scenario.name][i],
                 ]
+                if scenario.name != base:
+                    row.append(max(0, channel.rostered[scenario.name][i] - channel.rostered[base][i]))
             writer.writerow(row)
 
 
