@@ -63,7 +63,7 @@ _LIVE_SETTINGS: Final = (
 _TICK: Final = 0.1
 #: Seconds a stopping run lets the workers finish their batch before it cancels their waits and
 #: requests; as long again, then it exits without them (safe: see invariant 3).
-STOP_GRACE: Final = 3.0
+STOP_GRACE: Final = 4.0
 
 
 class RulesRefused(MatrixcoreError):
