@@ -42,7 +42,7 @@ from ._metrics import DaemonMetrics, MetricsServer
 from ._plugins import Plugins
 from ._sync import CycleReport, SyncOptions, sync_connection
 from .state import StateLock, StateStore
-from .status import RecentDecisions, render_status, snapshot
+from .status import DeskCollector, PromiseOutcomes, RecentDecisions, render_status, snapshot
 
 __all__ = ["EXIT_INTERNAL", "EXIT_UNREACHABLE", "Daemon", "RulesRefused", "load_engine"]
 
@@ -352,9 +352,13 @@ class Daemon:
             self.lock.release()
             raise
         self.workers: dict[str, _Worker] = {}
-        #: The last decisions, for the status page (an observer of matrixcore_decision_recorded).
+        #: The last decisions, for the status page, and the promises settled, for the metrics (both
+        #: observers of matrixcore_decision_recorded).
         self.recent = RecentDecisions()
         self.plugins.register(self.recent, f"matrixcore.status.{id(self):x}")
+        self.promises = PromiseOutcomes(self.metrics.registry, clock)
+        self.plugins.register(self.promises, f"matrixcore.promises.{id(self):x}")
+        self.metrics.registry.register(DeskCollector(self.store, lambda: list(self.workers), clock))
         self.started = time.time()
         self.rules_loaded_at = self.started
         self.last_reload_error: str | None = None
