@@ -259,7 +259,8 @@ def _print_failure(console: Console, file: str, result: ExampleResult) -> None:
 @main.command(context_settings=_CONTEXT)
 @click.argument("name", type=click.Choice(SCHEMA_NAMES), default="rules")
 def schema(name: str) -> None:
-    """Print the JSON Schema of a rules or config file (for editors), or of report --format json.
+    """Print the JSON Schema of a rules or config file (for editors), or of report (or forecast)
+    --format json.
 
     \b
     VS Code (YAML extension): save it and add to settings.json
