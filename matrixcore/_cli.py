@@ -157,6 +157,7 @@ def main(ctx: click.Context, strict_plugins: bool, disabled_plugins: tuple[str, 
       matrixcore schema rules > rules.json   JSON Schema for your editor
       matrixcore plugins                     installed adapters, operators and report formats
       matrixcore sandbox topdesk             an emulated TOPdesk to point a daemon at (no account)
+      matrixcore new-adapter acme            a complete adapter package for your own tool
 
     Exit codes: 0 ok, 1 checks failed, 2 invalid input, 3 ITSM tool unreachable.
     """
@@ -282,8 +283,10 @@ main.add_command(run)
 main.add_command(state)
 
 from .sandbox._command import sandbox_command  # noqa: E402
+from .scaffold._command import new_adapter_command  # noqa: E402
 
 main.add_command(sandbox_command)
+main.add_command(new_adapter_command)
 
 from .forecast import _command as _forecast  # noqa: E402
 
