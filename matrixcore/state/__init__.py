@@ -11,9 +11,10 @@ from ._lock import StateFileInUse, StateLock
 from ._open import copy_state, daemon_id, open_store
 from ._postgres import PG_SCHEMA_VERSION, FencedWrite, PostgresStateStore, is_postgres_url, redact_url
 from ._records import ConnectionSummary, LedgerEntry, Pruned, Retention, StateError, TicketState
-from ._sqlite import SCHEMA_VERSION, StateStore
+from ._sqlite import ARRIVAL_SLOT_SECONDS, SCHEMA_VERSION, StateStore
 
 __all__ = [
+    "ARRIVAL_SLOT_SECONDS",
     "PG_SCHEMA_VERSION",
     "SCHEMA_VERSION",
     "ConnectionSummary",

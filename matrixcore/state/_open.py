@@ -45,6 +45,7 @@ TABLES: Final[dict[str, tuple[str, ...]]] = {
         "written",
         "note",
     ),
+    "arrivals": ("connection", "channel", "slot", "count"),
     "messages": (
         "connection",
         "ticket_id",
@@ -65,6 +66,7 @@ _ORDER: Final = {
     "cursors": "connection",
     "tickets": "connection, ticket_id",
     "decisions": "id",
+    "arrivals": "connection, channel, slot",
     "messages": "connection, ticket_id, key",
 }
 _BATCH: Final = 2000

@@ -35,7 +35,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 __all__ = ["PG_SCHEMA_VERSION", "FencedWrite", "PostgresStateStore", "is_postgres_url", "redact_url"]
 
 _PG_MIGRATIONS: Final[tuple[str, ...]] = (
-    # 1: the SQLite schema at version 3, and the leases that divide the connections among daemons.
+    # 1: the SQLite schema at version 4, and the leases that divide the connections among daemons.
     """
     CREATE TABLE cursors (
         connection TEXT PRIMARY KEY,
@@ -87,6 +87,13 @@ _PG_MIGRATIONS: Final[tuple[str, ...]] = (
         PRIMARY KEY (connection, ticket_id, key)
     );
     CREATE INDEX messages_pending ON messages (connection) WHERE state = 'pending';
+    CREATE TABLE arrivals (
+        connection TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        slot BIGINT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (connection, channel, slot)
+    );
     CREATE TABLE leases (
         connection TEXT PRIMARY KEY,
         owner TEXT,
