@@ -114,9 +114,9 @@ def run_report(config_path: Path) -> tuple[float, float, int]:
 def engine_rates(path: Path, sample: int) -> dict[str, float]:
     """Tickets/s of the engine alone on ``sample`` tickets already read into memory."""
     from matrixcore import Engine
-    from matrixcore._file_source import FileSource
     from matrixcore._plugins import Plugins
-    from matrixcore._report import Report, ReportMeta
+    from matrixcore.exports._source import FileSource
+    from matrixcore.report._report import Report, ReportMeta
 
     plugins = Plugins()
     loaded = plugins.load_config(config(path))

@@ -36,10 +36,10 @@ from ._cli import (
 )
 from ._cmd_check_config import load_config_or_exit
 from ._engine import Engine
-from ._file_source import ExportError, FileSource
 from ._plugins import PluginError, Plugins
-from ._report import TICKET_SELECTIONS, Report, ReportMeta
 from ._ticket import Ticket
+from .exports._source import ExportError, FileSource
+from .report._report import TICKET_SELECTIONS, Report, ReportMeta
 
 __all__ = ["report"]
 

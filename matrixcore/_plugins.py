@@ -35,9 +35,9 @@ from ._decision import Decision, DueMessages, SentMessage
 from ._engine import Engine
 from ._errors import MatrixcoreError
 from ._operators import DuplicateOperatorError, Operator, OperatorRegistry
-from ._report_format import ReportFormat
 from ._ruleset import Ruleset, load_ruleset
 from ._ticket import Ticket
+from .report._format import ReportFormat
 
 __all__ = [
     "AUTOLOAD_ENV",
@@ -57,6 +57,13 @@ AUTOLOAD_ENV: Final = "MATRIXCORE_DISABLE_PLUGIN_AUTOLOAD"
 #: matrixcore's own features, each the module ``matrixcore._<name>`` registered as ``matrixcore.<name>``.
 #: Adding a feature that implements hooks is one line here.
 BUILTIN_PLUGINS: Final = ("engine", "operators", "file_source", "report_formats")
+#: The module of each built-in plugin.
+_BUILTIN_MODULES: Final = {
+    "engine": "matrixcore._engine",
+    "operators": "matrixcore._operators",
+    "file_source": "matrixcore.exports._source",
+    "report_formats": "matrixcore.report._formats",
+}
 _PREFIX: Final = hookspecs.PROJECT + "_"
 HOOK_NAMES: Final = tuple(sorted(name for name in hookspecs.__all__ if name.startswith(_PREFIX)))
 #: Hooks whose implementations matrixcore calls one by one (to know each record's plugin, or to chain
@@ -188,7 +195,7 @@ class Plugins:
         self._enrichers: tuple[pluggy.HookImpl, ...] | None = None
         self._engine_decides = False
         for feature in BUILTIN_PLUGINS:
-            module = f"matrixcore._{feature}"
+            module = _BUILTIN_MODULES[feature]
             info = PluginInfo(
                 f"matrixcore.{feature}", "built-in", "loaded", "matrixcore", __version__, module
             )

@@ -40,8 +40,8 @@ if TYPE_CHECKING:
     from ._decision import Decision, DueMessages, SentMessage
     from ._engine import Engine
     from ._operators import Operator
-    from ._report_format import ReportFormat
     from ._ticket import Ticket
+    from .report._format import ReportFormat
 
 __all__ = [
     "PROJECT",

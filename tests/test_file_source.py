@@ -13,8 +13,8 @@ import pytest
 
 from matrixcore import ConfigError, ConnectionConfig, PriorityChange, ReadOnlyError, load_ruleset
 from matrixcore._config import parse_config
-from matrixcore._file_source import ExportError, FileSource, file_source_schema
 from matrixcore._plugins import Plugins
+from matrixcore.exports._source import ExportError, FileSource, file_source_schema
 
 AMS = ZoneInfo("Europe/Amsterdam")
 

@@ -11,7 +11,7 @@ import pytest
 
 from matrixcore import Decision, Engine, Requester, Ticket, hookimpl, parse_ruleset
 from matrixcore._plugins import Plugins
-from matrixcore._report import Report, ReportMeta
+from matrixcore.report._report import Report, ReportMeta
 
 AMS = ZoneInfo("Europe/Amsterdam")
 MONDAY = datetime(2025, 4, 7, 10, 0, tzinfo=AMS)

@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, Final, Literal
 
-from ._decision import Decision, Message, SentMessage, TraceStep
-from ._engine import Engine
-from ._plugins import Plugins
-from ._report_summary import Summary
-from ._ruleset import Ruleset
-from ._ticket import Ticket, parse_instant
+from matrixcore._decision import Decision, Message, SentMessage, TraceStep
+from matrixcore._engine import Engine
+from matrixcore._plugins import Plugins
+from matrixcore._ruleset import Ruleset
+from matrixcore._ticket import Ticket, parse_instant
+
+from ._summary import Summary
 
 __all__ = [
     "DIMENSIONS",

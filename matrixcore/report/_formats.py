@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ._report_csv import render_csv
-from ._report_format import ReportFormat
-from ._report_html import render_html
-from ._report_json import render_json
-from ._report_table import render_table
-from .hookspecs import hookimpl
+from matrixcore.hookspecs import hookimpl
+
+from ._csv import render_csv
+from ._format import ReportFormat
+from ._html import render_html
+from ._json import render_json
+from ._table import render_table
 
 __all__ = ["BUILTIN_FORMATS"]
 

@@ -15,14 +15,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ._report_summary import met_share, percent
+from ._summary import met_share, percent
 
 if TYPE_CHECKING:
     from collections import Counter
 
+    from matrixcore._ruleset import Ruleset
+
     from ._report import Report, ReportRow
-    from ._report_summary import Summary
-    from ._ruleset import Ruleset
+    from ._summary import Summary
 
 __all__ = ["render_table"]
 

@@ -28,16 +28,17 @@ from types import MappingProxyType
 from typing import IO, TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ._adapter import AdapterContext, AdapterError, AdapterSpec, Batch, PostedMessage, ReadOnlyError
-from ._export_presets import PRESETS, TARGETS, Preset
-from ._schemas import load_schema
-from ._ticket import EMPTY_MAPPING, Requester, Ticket
-from .hookspecs import hookimpl
+from matrixcore._adapter import AdapterContext, AdapterError, AdapterSpec, Batch, PostedMessage, ReadOnlyError
+from matrixcore._schemas import load_schema
+from matrixcore._ticket import EMPTY_MAPPING, Requester, Ticket
+from matrixcore.hookspecs import hookimpl
+
+from ._presets import PRESETS, TARGETS, Preset
 
 if TYPE_CHECKING:
-    from ._adapter import PriorityChange
-    from ._config import ConnectionConfig
-    from ._ruleset import Ruleset
+    from matrixcore._adapter import PriorityChange
+    from matrixcore._config import ConnectionConfig
+    from matrixcore._ruleset import Ruleset
 
 __all__ = ["ExportError", "FileSource", "RowProblem", "SourceStats", "ValueMapping", "file_source_schema"]
 
@@ -854,7 +855,7 @@ def _factory(connection: ConnectionConfig, context: AdapterContext) -> FileSourc
 @hookimpl
 def matrixcore_adapters() -> Sequence[AdapterSpec]:
     """The built-in plugin "matrixcore.file_source": ticket exports, registered like any adapter."""
-    from . import __version__
+    from matrixcore import __version__
 
     return [
         AdapterSpec(

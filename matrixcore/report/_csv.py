@@ -11,8 +11,9 @@ import csv
 from typing import IO, TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
+    from matrixcore._ruleset import Ruleset
+
     from ._report import Report, ReportRow
-    from ._ruleset import Ruleset
 
 __all__ = ["CSV_COLUMNS", "render_csv", "safe_cell"]
 

@@ -19,12 +19,13 @@ from datetime import date, datetime, timedelta, tzinfo
 from html import escape
 from typing import IO, TYPE_CHECKING, Final
 
-from ._report_summary import WEEKDAYS, met_share, percent
+from ._summary import WEEKDAYS, met_share, percent
 
 if TYPE_CHECKING:
+    from matrixcore._ruleset import Ruleset
+
     from ._report import Report, ReportRow
-    from ._report_summary import Summary
-    from ._ruleset import Ruleset
+    from ._summary import Summary
 
 __all__ = ["render_html"]
 

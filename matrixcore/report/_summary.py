@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any, Final
 from ._consistency import ConsistencyAudit
 
 if TYPE_CHECKING:
+    from matrixcore._ruleset import Ruleset
+
     from ._report import ReportRow
-    from ._ruleset import Ruleset
 
 __all__ = ["DELAY_EVENTS", "MEASURES", "NONE", "OUTCOMES", "Summary"]
 
