@@ -48,6 +48,18 @@ _SUFFIXES = {".csv": "csv", ".json": "json", ".html": "html", ".htm": "html", ".
 _TICK = 512
 
 
+class _NoTickets(Exception):
+    """An export of which no ticket could be read: invalid input, never a report of nothing."""
+
+    def __init__(self, export: FileSource) -> None:
+        stats = export.stats
+        message = f"{export.path}: no ticket read ({stats.rows:,} rows, {stats.skipped:,} skipped)"
+        if stats.problems:
+            first = stats.problems[0]
+            message += f"; line {first.line}: {first.message}"
+        super().__init__(message)
+
+
 def _fail(message: str, code: int) -> None:
     err_console().print(f"[bold red]{escape(message)}[/bold red]")
     sys.exit(code)
@@ -139,8 +151,8 @@ def report(
 
     \b
     Exit codes: 0 done; 1 --fail-on-change and a priority would change, or --fail-on-skipped and
-    rows were skipped; 2 invalid input (config, rules, an export that cannot be read, an unknown
-    format); 3 the source tool could not be reached.
+    rows were skipped; 2 invalid input (config, rules, an export that cannot be read or of which
+    no ticket could be read, an unknown format); 3 the source tool could not be reached.
     """
     plugins = cli_plugins()
     errors = err_console()
@@ -195,7 +207,11 @@ def report(
             render = plugins.report_formats()[format_name].render
             with _output(output) as out:
                 render(built, out)
+                if not built.summary.tickets and export is not None:
+                    raise _NoTickets(export)
         summary = built.summary
+    except _NoTickets as exc:
+        _fail(str(exc), EXIT_INVALID)
     except ExportError as exc:
         _fail(str(exc), EXIT_INVALID)
     except AdapterError as exc:

@@ -106,7 +106,7 @@ def test_bad_rows_are_reported_with_their_line_and_fail_only_when_asked(desk):
         out.write("A-3,Geen datum,email,morgen,,,P4,person,normal\n")
     result = run("report", "--config", str(desk / "report.yaml"), "--format", "json")
     assert result.exit_code == 0
-    assert f"{desk / 'export.csv'}:4: column 'created' (created): not a time: 'morgen'" in result.stderr
+    assert f"{desk / 'export.csv'}:4: column 'created' (created): 'morgen' is not a time" in result.stderr
     assert "2 tickets from export.csv (csv, preset matrixcore) (1 rows skipped)" in result.stderr
     assert json.loads(result.stdout)["summary"]["source"]["skipped"] == 1
     failing = run("report", "--config", str(desk / "report.yaml"), "--quiet", "--fail-on-skipped")
@@ -133,6 +133,28 @@ def test_invalid_input_exits_2_saying_what_is_wrong(desk, config, message):
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json", "html"])
+def test_a_report_that_read_no_ticket_exits_2_and_writes_no_file(desk, fmt):
+    """Every row skipped (here: a date format no row has) is invalid input, not "0 tickets"."""
+    (desk / "report.yaml").write_text(
+        "rules: rules.yaml\nsource: {path: export.csv, date_format: '%d/%m/%Y'}\n"
+    )
+    (desk / "export.csv").write_text("id,created\nA-1,gisteren\nA-2,eergisteren\n")
+    target = desk / f"out.{fmt}"
+    result = run("report", "--config", str(desk / "report.yaml"), "--format", fmt, "-o", str(target))
+    assert result.exit_code == 2, result.output
+    assert (
+        f"{desk / 'export.csv'}: no ticket read (2 rows, 2 skipped); line 2: column 'created' (created): "
+        "'gisteren' is not a time" in result.stderr
+    )
+    assert not target.exists()
+    assert sorted(p.name for p in desk.iterdir()) == ["export.csv", "report.yaml", "rules.yaml"]
+    (desk / "export.csv").write_text("id,created\n")
+    empty = run("report", "--config", str(desk / "report.yaml"), "--format", fmt)
+    assert empty.exit_code == 2
+    assert "no ticket read (0 rows, 0 skipped)" in empty.stderr
 
 
 def test_bad_options_exit_2(desk):

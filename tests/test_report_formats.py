@@ -211,4 +211,4 @@ def test_the_json_schema_is_printed_for_scripts_and_editors():
     result = CliRunner().invoke(main, ["schema", "report"])
     assert result.exit_code == 0
     assert json.loads(result.stdout) == load_schema("report")
-    assert load_schema("report")["properties"]["version"]["const"] == 1
+    assert load_schema("report")["properties"]["version"]["const"] == 2

@@ -450,7 +450,7 @@ def _source_section(summary: Summary) -> str:
         )
         parts.append(
             "<h3>How the export's values were read</h3><table><thead><tr><th>field</th><th>export value</th>"
-            '<th>read as</th><th>how</th><th class="n">tickets</th></tr></thead>'
+            '<th>read as</th><th>how</th><th class="n">rows</th></tr></thead>'
             f"<tbody>{rows}</tbody></table>"
         )
     parts.append("</section>\n")

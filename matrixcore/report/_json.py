@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT_VERSION", "render_json"]
 
 #: Bumped when a field changes meaning or goes away (new fields do not bump it).
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2
 
 
 def _compact(value: Any) -> str:

@@ -271,7 +271,7 @@ def _print_source(console: Console, summary: Summary) -> None:
         for value in guessed[:_PROBLEMS_SHOWN]:
             target = f"read as {value.level}, by position" if value.level else "not a level of the rules"
             console.print(
-                f"  {dim} {escape(repr(value.value))} ({value.count:,} tickets): {target}; "
+                f"  {dim} {escape(repr(value.value))} ({value.count:,} rows): {target}; "
                 f"set source.values.{dim} to decide",
                 style="yellow",
             )
