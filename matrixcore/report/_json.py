@@ -1,13 +1,16 @@
 """``matrixcore report --format json``: the whole report for machines, documented by
 ``schemas/report.schema.json`` (``matrixcore schema report``).
 
-Streamed: the header, then one ticket per line as it is classified, then the summary, so a million
-tickets never sit in memory and ``grep`` works on the ticket lines.
+One ticket per line, so a million tickets never sit in memory and ``grep`` works on the ticket
+lines. The ticket lines are spooled to a temporary file until the export is read, so ``source``
+(how reading it went: rows skipped, columns missing) comes first, before them.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from typing import IO, TYPE_CHECKING, Any, Final
 
 import orjson
@@ -29,11 +32,18 @@ def _compact(value: Any) -> str:
 
 def render_json(report: Report, out: IO[str]) -> None:
     ruleset = report.ruleset
-    out.write(f'{{"version":{FORMAT_VERSION},"report":{_compact(report.meta.as_dict())},\n"tickets":[')
-    separator = "\n"
-    for row in report.rows:
-        out.write(separator)
-        out.write(_compact(row.as_dict(ruleset)))
-        separator = ",\n"
-    summary = json.dumps(report.summary.as_dict(), ensure_ascii=False, indent=1)
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        separator = "\n"
+        for row in report.rows:
+            spool.write(separator)
+            spool.write(_compact(row.as_dict(ruleset)))
+            separator = ",\n"
+        data = report.summary.as_dict()
+        out.write(
+            f'{{"version":{FORMAT_VERSION},"report":{_compact(report.meta.as_dict())},\n'
+            f'"source":{_compact(data["source"])},\n"tickets":['
+        )
+        spool.seek(0)
+        shutil.copyfileobj(spool, out)
+    summary = json.dumps(data, ensure_ascii=False, indent=1)
     out.write(f'\n],\n"summary":{summary}}}\n')
