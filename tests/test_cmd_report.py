@@ -277,13 +277,15 @@ def test_help_teaches_the_source_section_examples_and_exit_codes():
     assert "matrixcore report --config examples/quickstart/report.yaml" in text
 
 
-def _stderr_on_a_terminal(args: list[str], tmp_path: Path) -> str:
-    """Run the command with stderr on a pseudo-terminal (as a person would see it); return what it wrote."""
+def _stderr_on_a_terminal(args: list[str], tmp_path: Path, stdout_to: str = "file") -> str:
+    """Run the command with stderr on a pseudo-terminal (as a person would see it); return what it
+    wrote there. stdout goes to a file, into a pipe (a pager), or to the same terminal."""
     leader, follower = pty.openpty()
     command = [sys.executable, "-c", "from matrixcore._cli import main; main()", *args]
     env = {**os.environ, "COLUMNS": "100", "TERM": "xterm"}
     with (tmp_path / "stdout").open("w") as stdout:
-        process = subprocess.Popen(command, stdout=stdout, stderr=follower, env=env)
+        target = {"file": stdout, "pipe": subprocess.PIPE, "terminal": follower}[stdout_to]
+        process = subprocess.Popen(command, stdout=target, stderr=follower, env=env)
     os.close(follower)
     seen = b""
     while True:
@@ -298,6 +300,9 @@ def _stderr_on_a_terminal(args: list[str], tmp_path: Path) -> str:
             break
         seen += chunk
     os.close(leader)
+    if process.stdout is not None:
+        process.stdout.read()
+        process.stdout.close()
     assert process.wait(timeout=60) == 0
     return seen.decode(errors="replace")
 
@@ -310,3 +315,18 @@ def test_a_progress_bar_shows_on_a_terminal_and_only_there(tmp_path):
     assert "1,979 tickets from tickets.csv" in watched
     quiet = _stderr_on_a_terminal([*args, "--quiet"], tmp_path)
     assert quiet == ""
+
+
+def test_the_progress_bar_never_mixes_with_the_report(tmp_path):
+    """Into a pipe (a pager on the same terminal): no bar. To the terminal itself: the bar shows
+    while the export is read and is cleared before the first line of the report."""
+    args = ["report", "--config", CONFIG, "--tickets", "none"]
+    piped = _stderr_on_a_terminal(args, tmp_path, stdout_to="pipe")
+    assert "reading" not in piped
+    assert "1,979 tickets from tickets.csv" in piped  # the closing note still comes
+    shared = _stderr_on_a_terminal(args, tmp_path, stdout_to="terminal")
+    assert "reading" in shared
+    report_starts = shared.index("matrixcore report")  # in bold: a terminal gets colour
+    assert shared.rindex("reading") < report_starts
+    assert "\x1b[2K" in shared[shared.rindex("reading") : report_starts]  # the bar's line erased
+    assert "Backtest per priority" in shared[report_starts:]

@@ -17,17 +17,18 @@ __all__ = ["BUILTIN_FORMATS"]
 
 BUILTIN_FORMATS: tuple[ReportFormat, ...] = (
     ReportFormat(
-        "table", render_table, ".txt", "text/plain", "tables for people at a terminal (the default)"
+        "table", render_table, ".txt", "text/plain", "tables for people at a terminal (the default)", True
     ),
-    ReportFormat("csv", render_csv, ".csv", "text/csv", "one row per ticket, for spreadsheets"),
+    ReportFormat("csv", render_csv, ".csv", "text/csv", "one row per ticket, for spreadsheets", True),
     ReportFormat(
         "json",
         render_json,
         ".json",
         "application/json",
         "everything, for scripts (schema: matrixcore schema report)",
+        True,
     ),
-    ReportFormat("html", render_html, ".html", "text/html", "one self-contained page with charts"),
+    ReportFormat("html", render_html, ".html", "text/html", "one self-contained page with charts", True),
 )
 
 
