@@ -12,7 +12,7 @@ from typing import Any
 
 from ._calendar import BusinessCalendar
 from ._conditions import compile_ruleset
-from ._decision import Decision, DueMessages, Evaluation, SentMessage
+from ._decision import FROM_SOURCE, Decision, DueMessages, Evaluation, SentMessage
 from ._operators import CompileContext
 from ._policies import PolicySet
 from ._ruleset import Ruleset, Target
@@ -35,6 +35,7 @@ class Engine:
         "_default_impact",
         "_default_urgency",
         "_evaluate",
+        "_keep",
         "_policies",
         "_priorities",
         "calendars",
@@ -51,6 +52,12 @@ class Engine:
         self._cells = dict(ruleset.cells)
         self._default_impact = ruleset.defaults["impact"]
         self._default_urgency = ruleset.defaults["urgency"]
+        #: ``defaults.from_source``: dimension -> the levels a ticket's own value is kept from.
+        self._keep: dict[str, frozenset[str]] = {
+            dim: frozenset(levels)
+            for dim, levels in (("impact", ruleset.impact_levels), ("urgency", ruleset.urgency_levels))
+            if dim in ruleset.from_source
+        }
         self._priorities = dict(ruleset.priorities)
         self._channels = dict(ruleset.channels)
         self._aliases = {
@@ -73,10 +80,22 @@ class Engine:
             ticket = ticket.evolve(channel=aliased)
         result = self._evaluate(ticket)
         if result[0] is None or result[2] is None or result[4] is None:
-            impact = self._default_impact if result[0] is None else result[0]
-            urgency = self._default_urgency if result[2] is None else result[2]
+            impact, impact_rule, urgency, urgency_rule = result[:4]
+            keep = self._keep
+            if impact is None:
+                own = ticket.impact
+                if keep and own in keep.get("impact", ()):
+                    impact, impact_rule = own, FROM_SOURCE
+                else:
+                    impact = self._default_impact
+            if urgency is None:
+                own = ticket.urgency
+                if keep and own in keep.get("urgency", ()):
+                    urgency, urgency_rule = own, FROM_SOURCE
+                else:
+                    urgency = self._default_urgency
             priority = self._cells[impact, urgency] if result[4] is None else result[4]
-            result = (impact, result[1], urgency, result[3], priority, result[5])
+            result = (impact, impact_rule, urgency, urgency_rule, priority, result[5])
         return _new_tuple(Evaluation, result)
 
     def classify(self, ticket: Ticket, now: datetime, evaluation: Evaluation | None = None) -> Decision:

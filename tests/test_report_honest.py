@@ -19,8 +19,8 @@ from matrixcore._cli import main
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "examples" / "quickstart"
 
-#: ServiceNow's default 3 x 3 matrix as an instance customised it (low x low is 4 - Low), the
-#: instance's own impact and urgency kept where a rule says so.
+#: ServiceNow's default 3 x 3 matrix as an instance customised it (low x low is 4 - Low), with the
+#: instance's own impact and urgency as the inputs (no rule: the matrix the desk has, checked).
 SERVICENOW_RULES = textwrap.dedent(
     """\
     version: 1
@@ -40,14 +40,8 @@ SERVICENOW_RULES = textwrap.dedent(
     default_calendar: always
     calendars:
       always: {timezone: UTC, hours: 24x7}
-    rules:
-      - {name: keep-impact-high, when: {impact: {eq: high}}, set: {impact: high}}
-      - {name: keep-impact-medium, when: {impact: {eq: medium}}, set: {impact: medium}}
-      - {name: keep-impact-low, when: {impact: {eq: low}}, set: {impact: low}}
-      - {name: keep-urgency-high, when: {urgency: {eq: high}}, set: {urgency: high}}
-      - {name: keep-urgency-medium, when: {urgency: {eq: medium}}, set: {urgency: medium}}
-      - {name: keep-urgency-low, when: {urgency: {eq: low}}, set: {urgency: low}}
-    defaults: {impact: low, urgency: low}
+    rules: []
+    defaults: {impact: low, urgency: low, from_source: [impact, urgency]}
     """
 )
 

@@ -41,7 +41,15 @@ if TYPE_CHECKING:
     from matrixcore._config import ConnectionConfig
     from matrixcore._ruleset import Ruleset
 
-__all__ = ["ExportError", "FileSource", "RowProblem", "SourceStats", "ValueMapping", "file_source_schema"]
+__all__ = [
+    "ExportError",
+    "FileSource",
+    "RowProblem",
+    "SourceStats",
+    "ValueMapping",
+    "file_source_schema",
+    "level_of",
+]
 
 #: Problems kept verbatim (all are counted); enough to see the pattern, never O(rows).
 MAX_PROBLEMS: Final = 100
@@ -357,6 +365,16 @@ class _Levels:
         if folded in self.ordinals and len(self.ordinals) == len(self.levels):
             return self.levels[self.ordinals.index(folded)], "position"
         return None, "unmapped"
+
+
+def level_of(
+    ruleset: Ruleset, dimension: str, value: str, configured: Mapping[str, str] | None = None
+) -> tuple[str | None, str]:
+    """``value`` (a tool's impact, urgency or priority) as the ruleset names it, and how it was read
+    (``configured``, ``name``, ``label``, ``position`` or ``unmapped``), exactly as an export's value
+    is: rule examples written with the export's values (``1 - High``) read the same way."""
+    levels = _Levels(dimension, SourceStats("", "", ""), configured or {}, (), ruleset)
+    return levels._decide(value)
 
 
 # --- the plan: which column fills which field ----------------------------------------------------

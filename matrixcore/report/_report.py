@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, Final, Literal
 
-from matrixcore._decision import Decision, Message, SentMessage, TraceStep
+from matrixcore._decision import FROM_SOURCE, Decision, Message, SentMessage, TraceStep
 from matrixcore._engine import Engine
 from matrixcore._plugins import Plugins
 from matrixcore._ruleset import Ruleset
@@ -165,7 +165,10 @@ class ReportRow:
 
     def reasons(self, ruleset: Ruleset) -> str:
         """The rules that decided, in a few words: ``major-outage; vip-requester`` or ``defaults``."""
-        names = [ruleset.rules[i].name for i in dict.fromkeys(self.decision.evaluation.deciding_rules())]
+        evaluation = self.decision.evaluation
+        names = [ruleset.rules[i].name for i in dict.fromkeys(evaluation.deciding_rules())]
+        if FROM_SOURCE in (evaluation.impact_rule, evaluation.urgency_rule):
+            names.insert(0, "kept from the source")
         return "; ".join(reversed(names)) if names else "defaults"
 
     def as_dict(self, ruleset: Ruleset) -> dict[str, Any]:
