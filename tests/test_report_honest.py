@@ -121,6 +121,8 @@ def test_every_format_says_what_the_backtest_is_measured_from(tmp_path):
     assert "measured from the real resolution times (column &#x27;resolved_at&#x27;)" in page
     assert 'id="pickup-priority"' not in page  # no chart of pickups nothing measured
     assert "1 tickets are done without a resolution time" in page
+    assert "<code>%d/%m/%Y %H:%M</code> besides ISO 8601 (inferred from the first rows)" in page
+    assert "<li>first_response: work_start / u_first_response</li>" in page
 
 
 def test_every_format_announces_skipped_rows_in_its_first_lines(tmp_path):

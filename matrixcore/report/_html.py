@@ -477,6 +477,22 @@ def _source_section(summary: Summary) -> str:
         + (f", {_n(stats.merged)} rows folded into the ticket of the row before" if stats.merged else "")
         + ".</p>",
     ]
+    if stats.date_formats:
+        how = (
+            "set in source.date_format"
+            if stats.date_formats_how == "configured"
+            else "inferred from the first rows"
+        )
+        parts.append(
+            f'<p id="date-formats">Times read as <code>{escape(", ".join(stats.date_formats))}</code> '
+            f"besides ISO 8601 ({how}).</p>"
+        )
+    if stats.missing:
+        absent = "".join(
+            f"<li>{escape(target)}: {escape(' / '.join(names))}</li>"
+            for target, names in stats.missing.items()
+        )
+        parts.append(f'<h3>Not in the export</h3><ul id="missing-columns">{absent}</ul>')
     if stats.problems:
         items = "".join(f"<li>line {p.line}: {escape(p.message)}</li>" for p in stats.problems)
         more = stats.skipped - len(stats.problems)
