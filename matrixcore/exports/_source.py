@@ -2,7 +2,7 @@
 
 It is the first thing a new user points matrixcore at (``matrixcore report`` over last quarter's
 export), so it takes exports as tools make them: a preset per tool says which column holds which
-field (``_export_presets``), the config's ``columns`` and ``values`` adjust it, times without an
+field (``_presets``), the config's ``columns`` and ``values`` adjust it, times without an
 offset are read in a configured zone, and Dutch ``dd-mm-jjjj`` dates work as well as ISO 8601.
 
 It streams: one record in memory at a time, whatever the export's size. A row it cannot read (a

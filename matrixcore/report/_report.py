@@ -7,7 +7,7 @@ communication policies (``matrixcore_select_messages``) from arrival until the t
 Then it compares the promises with the export's real pickup and resolution times (the backtest).
 
 Nothing is written anywhere: the source is read, rows go to the output format, and the summary is
-built as the rows stream past (``_report_summary``), so memory does not grow with the export.
+built as the rows stream past (``_summary``), so memory does not grow with the export.
 
 Formats (``matrixcore_report_formats``) get a ``Report``: iterate ``report.rows`` for the tickets
 selected for output, then read ``report.summary`` (reading it first simply skips the rows).
