@@ -78,6 +78,8 @@ _SAMPLE_VALUES: Final = 400
 _NULL_LIKE: Final = frozenset(
     {"none", "null", "nil", "n/a", "na", "nvt", "n.v.t.", "unknown", "empty", "(empty)"}
 )
+#: Distinct time texts remembered (cleared when full: memory stays flat).
+_TIMES_KEPT: Final = 4096
 _TIME_TARGETS: Final = frozenset(t for t, how in TARGETS.items() if how == "time")
 
 
@@ -218,6 +220,8 @@ class _Values:
         channels: Mapping[str, str],
     ) -> None:
         self.nulls, self.zone, self.formats, self.channels = nulls, zone, tuple(formats), channels
+        #: Times already read, by their text: an event log repeats a ticket's times on every row.
+        self._times: dict[str, datetime] = {}
 
     def text(self, value: Any) -> str:
         text = value.strip() if type(value) is str else _text_of(value)
@@ -233,6 +237,9 @@ class _Values:
         text = self.text(value)
         if not text:
             return None
+        known = self._times.get(text)
+        if known is not None:
+            return known
         try:
             instant = datetime.fromisoformat(text)
         except ValueError:
@@ -244,7 +251,12 @@ class _Values:
                     continue
             else:
                 raise _BadValue(self._not_a_time(text)) from None
-        return instant if instant.tzinfo is not None else instant.replace(tzinfo=self.zone)
+        if instant.tzinfo is None:
+            instant = instant.replace(tzinfo=self.zone)
+        if len(self._times) >= _TIMES_KEPT:
+            self._times.clear()
+        self._times[text] = instant
+        return instant
 
     def _not_a_time(self, text: str) -> str:
         """The hint names the value; it suggests what would read it (a null marker, a format)."""
