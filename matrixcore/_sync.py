@@ -19,6 +19,7 @@ connection, cycle and ticket ids (``_logging.bound``), whichever logger makes th
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
 import uuid
@@ -165,12 +166,12 @@ class _Cycle:
             if found is not None:
                 self.store.mark_sent(self.name, ticket.id, entry.key, found.created or self.now, found.id)
                 self.log.info(
-                    "message %s on ticket %s was sent before a crash: recorded", entry.key, ticket.id
+                    "message %s on ticket %s was sent before a crash: recorded", entry.key, _label(ticket)
                 )
             else:
                 self.store.forget_pending(self.name, ticket.id, entry.key)
                 self.log.info(
-                    "message %s on ticket %s was never sent: it may go out again", entry.key, ticket.id
+                    "message %s on ticket %s was never sent: it may go out again", entry.key, _label(ticket)
                 )
             self.report.reconciled += 1
 
@@ -208,7 +209,9 @@ class _Cycle:
 
     def process(self, ticket: Ticket) -> None:
         self.deciding = None
-        with bound(ticket=ticket.id):
+        # Logs name the ticket as the desk does (TOPdesk's "I 2311 042", not its UUID); JSON lines
+        # keep the tool's own id beside it.
+        with bound(ticket=_label(ticket), ticket_id=ticket.id if ticket.number else None):
             try:
                 self._process(ticket)
             finally:
@@ -353,11 +356,13 @@ class _Cycle:
             remote_id = self.adapter.post_message(ticket, entry.text, entry.visible_to_requester).id
         self.unrecorded.append((ticket.id, entry.key, remote_id))
         self.log.info(
-            "%s %s%s (%s)",
+            "%s %s%s (%s)%s",
             "would send" if self.options.dry_run else "sent",
             entry.policy,
             f" [{entry.key}]" if entry.key != entry.policy else "",
             "to the requester" if entry.visible_to_requester else "internal note",
+            # A dry run is for reading what would go out: the text itself, on one line.
+            f": {json.dumps(entry.text, ensure_ascii=False)}" if self.options.dry_run else "",
         )
         self.report.messages[entry.policy] += 1
 
@@ -463,7 +468,7 @@ class _Cycle:
             # Deleted or merged in the tool: nothing more is due for it, and it must not hold up the
             # connection's cycles from now on.
             self.log.warning(
-                "ticket %s is gone from the tool (%s): its timed messages are dropped", ticket.id, exc
+                "ticket %s is gone from the tool (%s): its timed messages are dropped", _label(ticket), exc
             )
             with self.store.transaction():
                 for entry in self.store.messages(self.name, ticket.id):
@@ -478,14 +483,14 @@ class _Cycle:
             retry = self.now
             self.log.warning(
                 "ticket %s changed while matrixcore decided (%s): decided again when read anew",
-                ticket.id,
+                _label(ticket),
                 exc,
             )
         else:
             retry = self.now + SET_ASIDE_RETRY
             self.log.error(
                 "ticket %s refused by the tool (%s): set aside, tried again from %s or when it changes",
-                ticket.id,
+                _label(ticket),
                 exc,
                 retry.isoformat(timespec="seconds"),
             )
@@ -593,3 +598,8 @@ def _values(values: dict[str, Any], ticket: Ticket) -> str:
     return ", ".join(
         f"{dim} {values[dim]} (was {getattr(ticket, dim) or 'none'})" for dim in _DIMENSIONS if dim in values
     )
+
+
+def _label(ticket: Ticket) -> str:
+    """The ticket as people at the desk know it: its number where the tool has one, else its id."""
+    return ticket.number or ticket.id
