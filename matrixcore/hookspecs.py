@@ -43,8 +43,8 @@ if TYPE_CHECKING:
     from ._operators import Operator
     from ._ticket import Ticket
     from .forecast import ForecastModel
-    from .sandbox import SandboxSpec
     from .report._format import ReportFormat
+    from .sandbox import SandboxSpec
 
 __all__ = [
     "PROJECT",

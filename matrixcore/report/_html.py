@@ -232,7 +232,7 @@ def _bars(title: str, items: Sequence[tuple[str, Counter[str]]], ident: str) -> 
     """Horizontal stacked bars: met, missed and pending per item, with the met share beside them."""
     bar_w, label_w, row_h = 420, 110, 26
     height = 28 + row_h * max(len(items), 1)
-    width = label_w + bar_w + 190
+    width = label_w + bar_w + 240  # room for "70% met (12,724 ✓ 5,502 ✗)"
     parts = [
         _svg(ident, title, width, height),
         f'<text x="0" y="16" font-weight="600">{escape(title)}</text>',
