@@ -202,7 +202,8 @@ def check(rules: str | None, fmt: str, no_examples: bool, config_path: str | Non
         rules = str(config.rules_path)
     ruleset = load_or_exit(rules, fmt, plugins.operators())
     # Examples read the tool's values as the report does: through the config's source.values.
-    values = config.source.settings.get("values") if config is not None and config.source else None
+    source = config.source if config is not None else None
+    values = source.settings.get("values") if source is not None and source.adapter == "file" else None
     results: list[ExampleResult] = [] if no_examples else run_examples(Engine(ruleset), plugins, values)
     failed = [r for r in results if not r.passed]
     live: list[ConnectionCheck] = []
