@@ -35,6 +35,7 @@ from ._adapter import (
     AdapterError,
     Cancelled,
     ConflictError,
+    OutgoingMessage,
     PageLimitReached,
     PriorityChange,
     ReadOnlyError,
@@ -45,6 +46,7 @@ from ._engine import Engine
 from ._logging import bound
 from ._plugins import Plugins
 from ._ticket import Ticket
+from .forecast._sources import channel_name
 from .state import LedgerEntry, StateStore, TicketState
 
 __all__ = [
@@ -244,20 +246,15 @@ class _Cycle:
         else:
             wanted = {dim: getattr(decision, dim) for dim in _DIMENSIONS if dim in self.options.writable}
             written = {dim: value for dim, value in wanted.items() if getattr(ticket, dim) != value}
-            if written:
-                if not self.options.dry_run:
-                    self.adapter.set_priority(ticket, PriorityChange(**written))
-                self.log.info(
-                    "%s %s", "would set" if self.options.dry_run else "set", _values(written, ticket)
-                )
-                self.report.writes += 1
-                ticket = ticket.evolve(**written)
-            else:
+            if not written:
                 self.report.unchanged += 1
-        self.deliver(ticket, decision, written)
+        before, ticket = ticket, ticket.evolve(**written) if written else ticket
+        # Everything to send, in order (the trace note first), decided before anything is written,
+        # so the priority and the first message can go out in one request (``CombinedWriter``).
+        outgoing = self.trace_note(ticket, decision, written)
         due = self.plugins.select_messages(self.engine, ticket, decision, self.sent(ticket), self.now)
-        for message in due.messages:
-            entry = self.entry(
+        outgoing += [
+            self.entry(
                 ticket,
                 message.key,
                 "pending",
@@ -266,6 +263,11 @@ class _Cycle:
                 message.priority,
                 message.policy,
             )
+            for message in due.messages
+        ]
+        if written:
+            outgoing = outgoing[self.write(before, PriorityChange(**written), outgoing) :]
+        for entry in outgoing:
             self.post(ticket, entry)
         previous = state or TicketState(self.name, ticket.id)
         # What matrixcore stands behind per dimension: what it wrote now, else what it wrote before,
@@ -276,6 +278,8 @@ class _Cycle:
             for dim in _DIMENSIONS
         }
         with self.store.transaction():  # the ticket's state and its audit record land together
+            if state is None:  # new to matrixcore: one arrival for the forecast's history
+                self.arrived(ticket)
             self.record_sent()
             for key in due.superseded:  # recorded, never sent: nothing to announce first
                 self.store.record_pending(self.entry(ticket, key, "superseded", "", False, None))
@@ -312,16 +316,37 @@ class _Cycle:
         )
         self.report.decisions += 1
 
-    def deliver(self, ticket: Ticket, decision: Decision, written: dict[str, Any]) -> None:
-        """With ``trace_notes``, explain a written priority to agents in an internal note (once per value)."""
+    def trace_note(self, ticket: Ticket, decision: Decision, written: dict[str, Any]) -> list[LedgerEntry]:
+        """With ``trace_notes``, the internal note explaining a written priority (once per value)."""
         if not (written and self.options.trace_notes):
-            return
+            return []
         lines = [f"matrixcore set {', '.join(f'{k} = {v}' for k, v in written.items())}:"]
         lines += [f"- {step}" for step in decision.trace(self.engine.ruleset)]
         key = f"trace:{decision.impact}/{decision.urgency}/{decision.priority}"
-        self.post(
-            ticket, self.entry(ticket, key, "pending", "\n".join(lines), False, decision.priority, "trace")
-        )
+        return [self.entry(ticket, key, "pending", "\n".join(lines), False, decision.priority, "trace")]
+
+    def write(self, ticket: Ticket, change: PriorityChange, outgoing: list[LedgerEntry]) -> int:
+        """Write ``change``; with the first of ``outgoing`` in the same request when the adapter can
+        (``CombinedWriter``). Returns how many of ``outgoing`` went with it (0 or 1).
+
+        The combined message is pending in the ledger before the request, as any message is; if the
+        request fails, both writes failed: nothing is recorded as written or sent, and the pending
+        entry is reconciled before anything is sent again (invariant 2).
+        """
+        values = {dim: getattr(change, dim) for dim in _DIMENSIONS if getattr(change, dim) is not None}
+        combine = None if self.options.dry_run else getattr(self.adapter, "apply_update", None)
+        if callable(combine) and outgoing and self.pend(outgoing[0]):
+            entry = outgoing[0]
+            posted = combine(ticket, change, OutgoingMessage(entry.text, entry.visible_to_requester))
+            self.log.info("set %s, in the same request:", _values(values, ticket))
+            self.report.writes += 1
+            self.delivered(ticket, entry, posted.id)
+            return 1
+        if not self.options.dry_run:
+            self.adapter.set_priority(ticket, change)
+        self.log.info("%s %s", "would set" if self.options.dry_run else "set", _values(values, ticket))
+        self.report.writes += 1
+        return 0
 
     def entry(
         self,
@@ -346,14 +371,23 @@ class _Cycle:
             cycle=self.report.cycle,
         )
 
-    def post(self, ticket: Ticket, entry: LedgerEntry) -> None:
-        with self.store.transaction():  # committed before the message leaves (invariant 2)
+    def pend(self, entry: LedgerEntry) -> bool:
+        """Record ``entry`` as pending, committed before it leaves (invariant 2); ``False``: it is
+        in the ledger already, never to be sent twice."""
+        with self.store.transaction():
             self.record_sent()
-            if not self.store.record_pending(entry):
-                return  # already in the ledger: never twice
+            return self.store.record_pending(entry)
+
+    def post(self, ticket: Ticket, entry: LedgerEntry) -> None:
+        if not self.pend(entry):
+            return
         remote_id = ""
         if not self.options.dry_run:
             remote_id = self.adapter.post_message(ticket, entry.text, entry.visible_to_requester).id
+        self.delivered(ticket, entry, remote_id)
+
+    def delivered(self, ticket: Ticket, entry: LedgerEntry, remote_id: str) -> None:
+        """A message that went out: ``sent`` is recorded with the next commit; logged and counted."""
         self.unrecorded.append((ticket.id, entry.key, remote_id))
         self.log.info(
             "%s %s%s (%s)%s",
@@ -461,7 +495,11 @@ class _Cycle:
             ticket, exc, failures, replace(state, snapshot=ticket.to_dict(), next_due=retry, closed=False)
         )
 
+    def arrived(self, ticket: Ticket) -> None:
+        self.store.count_arrival(self.name, channel_name(self.engine.ruleset, ticket.channel), ticket.created)
+
     def set_aside(self, ticket: Ticket, state: TicketState | None, exc: AdapterError) -> None:
+        new = state is None  # refused before its state was first saved: it arrived all the same
         state = state or TicketState(self.name, ticket.id, number=ticket.number)
         self.report.refused += 1
         if exc.status in _GONE:
@@ -471,6 +509,8 @@ class _Cycle:
                 "ticket %s is gone from the tool (%s): its timed messages are dropped", _label(ticket), exc
             )
             with self.store.transaction():
+                if new:
+                    self.arrived(ticket)
                 for entry in self.store.messages(self.name, ticket.id):
                     if entry.state == "pending":  # refused with the 404: never sent
                         self.store.forget_pending(self.name, ticket.id, entry.key)
@@ -495,6 +535,8 @@ class _Cycle:
                 retry.isoformat(timespec="seconds"),
             )
         with self.store.transaction():
+            if new:
+                self.arrived(ticket)
             self.store.save_ticket(replace(state, snapshot=ticket.to_dict(), next_due=retry, closed=False))
             if self.deciding is not None:  # so 'matrixcore state' tells why nothing was written
                 self.store.record_decision(
