@@ -20,7 +20,7 @@ from rich.markup import escape
 from . import __version__
 from ._cmd_check_config import check_live, connections_exit_code, load_config_or_exit, print_connection_checks
 from ._engine import Engine
-from ._errors import Problem, RulesetError
+from ._errors import Problem, RulesetError, whole_file_problem
 from ._examples import ExampleResult, run_examples
 from ._live_check import ConnectionCheck
 from ._operators import OperatorRegistry
@@ -106,6 +106,8 @@ def load_or_exit(path: str, fmt: str = "text", operators: OperatorRegistry | Non
                     indent=2,
                 )
             )
+        elif (single := whole_file_problem(exc.problems)) is not None:
+            err_console().print(f"[bold red]{escape(str(single))}[/bold red]")
         else:
             errors = sum(p.severity == "error" for p in exc.problems)
             err_console().print(
@@ -187,8 +189,8 @@ def check(rules: str | None, fmt: str, no_examples: bool, config_path: str | Non
     section) is opened the same way: the file must read, with an id and a creation time column.
 
     \b
-    Exit codes: 0 valid and every example passes; 1 an example fails; 2 a file is invalid (or a tool
-    reports a config error); 3 a tool could not be reached, or the export not read.
+    Exit codes: 0 valid and every example passes; 1 an example fails; 2 a file is invalid or cannot
+    be read, the export included (or a tool reports a config error); 3 a tool could not be reached.
     """
     plugins = cli_plugins()
     config = None
