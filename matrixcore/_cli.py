@@ -34,6 +34,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_UNREACHABLE",
     "cli_plugins",
+    "engine_or_exit",
     "format_option",
     "main",
 ]
@@ -114,6 +115,16 @@ def load_or_exit(path: str, fmt: str = "text", operators: OperatorRegistry | Non
                 f"[bold red]{escape(path)}: {errors} error{'s' if errors != 1 else ''}[/bold red]"
             )
             print_problems(exc.problems)
+        sys.exit(EXIT_INVALID)
+
+
+def engine_or_exit(ruleset: Ruleset) -> Engine:
+    """The ruleset compiled, or one line and exit 2: a value no check foresaw is still invalid input."""
+    try:
+        return Engine(ruleset)
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {str(exc)[:200]}" if str(exc) else type(exc).__name__
+        err_console().print(f"[bold red]{escape(ruleset.file)}: the rules cannot be used ({escape(reason)})")
         sys.exit(EXIT_INVALID)
 
 
@@ -201,7 +212,7 @@ def check(rules: str | None, fmt: str, no_examples: bool, config_path: str | Non
             raise click.UsageError("give a RULES file, or --config to check the config's rules")
         rules = str(config.rules_path)
     ruleset = load_or_exit(rules, fmt, plugins.operators())
-    results: list[ExampleResult] = [] if no_examples else run_examples(Engine(ruleset), plugins)
+    results: list[ExampleResult] = [] if no_examples else run_examples(engine_or_exit(ruleset), plugins)
     failed = [r for r in results if not r.passed]
     live: list[ConnectionCheck] = []
     if config is not None:

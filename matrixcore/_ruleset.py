@@ -9,12 +9,12 @@ regex compiles, every duration parses) and raises one ``RulesetError`` listing a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from ._calendar import BusinessCalendar
 from ._conditions import desugar
@@ -43,7 +43,10 @@ __all__ = [
 
 EVENTS: Final = ("classified", "pickup_elapsed", "pickup_missed", "priority_changed")
 DIMENSIONS: Final = ("impact", "urgency", "priority")
+#: The longest target or cap period a ruleset may hold.
+MAX_TARGET: Final = timedelta(days=366)
 _Path = tuple[str | int, ...]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,16 +182,31 @@ class _Builder:
     def warn(self, path: _Path, message: str) -> None:
         self.problems.append(self.doc.problem(path, message, severity="warning"))
 
+    def guarded(self, path: _Path, build: Callable[[], _T], fallback: Callable[[], _T]) -> _T:
+        """``build()``, or ``fallback`` with a problem at ``path`` if a check fails unexpectedly: a
+        value no check foresaw is a refusal of the file, never a traceback (or a daemon that stops)."""
+        try:
+            return build()
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            self.error(path, f"cannot be checked ({reason[:200]})")
+            return fallback()
+
     def section(self, name: str) -> Mapping[str, Any]:
         value = self.data.get(name)
         return value if isinstance(value, Mapping) else {}
 
     def duration(self, value: Any, path: _Path) -> timedelta | None:
         try:
-            return parse_duration(value)
+            parsed = parse_duration(value)
         except (ValueError, TypeError) as exc:
             self.error(path, str(exc))
             return None
+        if parsed > MAX_TARGET:
+            # Business time is counted day by day: a century of it costs a second per ticket.
+            self.error(path, f"{value!s:.40} is longer than a year: write at most {MAX_TARGET.days}d")
+            return None
+        return parsed
 
     # -- calendars -------------------------------------------------------------------------------
     def calendars(self) -> dict[str, BusinessCalendar]:
@@ -461,25 +479,55 @@ def _original_key(texts: Any, normalised: str) -> str:
     return normalised
 
 
+def _without(data: Any, paths: set[_Path], here: _Path = ()) -> Any:
+    """``data`` with the values at ``paths`` left out (copied where something is left out)."""
+    if not any(len(p) > len(here) and p[: len(here)] == here for p in paths):
+        return data
+    if isinstance(data, Mapping):
+        return {k: _without(v, paths, (*here, k)) for k, v in data.items() if (*here, k) not in paths}
+    if isinstance(data, list):
+        return [_without(v, paths, (*here, i)) for i, v in enumerate(data) if (*here, i) not in paths]
+    return data
+
+
+def _related(path: _Path, rejected: set[_Path]) -> bool:
+    """A logical problem at ``path`` is a consequence of a schema error at, under or just above it."""
+    return any(path[: len(r)] == r or (len(path) >= 2 and r[: len(path)] == path) for r in rejected)
+
+
 def ruleset_from_document(doc: Document, operators: OperatorRegistry | None = None) -> Ruleset:
-    """Build a ``Ruleset`` from a parsed document; raise ``RulesetError`` listing every problem."""
+    """Build a ``Ruleset`` from a parsed document; raise ``RulesetError`` listing every problem.
+
+    Whatever the document holds, the only exception is a ``RulesetError``: the logical checks see
+    only values of the types the schema allows (the others are reported by the schema and left out),
+    and a check that still fails is reported as a problem of its section, not as a traceback.
+    """
     if operators is None:  # an empty registry is a choice, not a default
         operators = OperatorRegistry.builtin()
-    problems = schema_problems(doc, "rules")
-    builder = _Builder(doc, operators)
-    calendars = builder.calendars()
+    rejected: set[_Path] = set()
+    problems = schema_problems(doc, "rules", rejected)
+    if () in rejected:  # not a mapping at all: nothing to check further
+        raise RulesetError(problems, doc.file)
+    typed = Document(_without(doc.data, rejected), doc.file, doc.positions)
+    builder = _Builder(typed, operators)
+    calendars: dict[str, BusinessCalendar] = builder.guarded(("calendars",), builder.calendars, dict)
     context = CompileContext(calendars=calendars, operators=operators)
     impact, urgency = builder.levels("impact"), builder.levels("urgency")
-    priorities = builder.priorities(calendars)
-    cells = builder.cells(impact, urgency)
-    channels = builder.channels(calendars)
-    rules = builder.rules(impact, urgency, context)
-    defaults = builder.defaults(impact, urgency)
-    messages = builder.messages(context)
-    examples = builder.examples()
+    priorities: dict[str, PriorityLevel] = builder.guarded(
+        ("priorities",), lambda: builder.priorities(calendars), dict
+    )
+    cells: dict[tuple[str, str], str] = builder.guarded(
+        ("matrix", "cells"), lambda: builder.cells(impact, urgency), dict
+    )
+    channels: dict[str, Channel] = builder.guarded(("channels",), lambda: builder.channels(calendars), dict)
+    rules: list[Rule] = builder.guarded(("rules",), lambda: builder.rules(impact, urgency, context), list)
+    defaults: dict[str, str] = builder.guarded(("defaults",), lambda: builder.defaults(impact, urgency), dict)
+    messages: MessageSettings = builder.guarded(
+        ("messages",), lambda: builder.messages(context), MessageSettings
+    )
+    examples: list[Example] = builder.guarded(("examples",), builder.examples, list)
     # One complaint per place: a value the schema already rejected needs no second, logical one.
-    rejected = {p.path for p in problems}
-    problems += [p for p in builder.problems if p.path not in rejected]
+    problems += [p for p in builder.problems if not _related(p.path, rejected)]
     if any(p.severity == "error" for p in problems):
         raise RulesetError(problems, doc.file)
     clock = builder.section("clock")
