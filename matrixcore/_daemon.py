@@ -40,9 +40,8 @@ from ._examples import run_examples
 from ._logging import bound
 from ._metrics import DaemonMetrics, MetricsServer
 from ._plugins import Plugins
-from ._state import StateStore
-from ._state_lock import StateLock
 from ._sync import CycleReport, SyncOptions, sync_connection
+from .state import StateLock, StateStore
 
 __all__ = ["EXIT_INTERNAL", "EXIT_UNREACHABLE", "STALE_AFTER", "Daemon", "RulesRefused", "load_engine"]
 

@@ -34,8 +34,8 @@ from ._decision import Decision, Evaluation, SentMessage
 from ._engine import Engine
 from ._logging import bound
 from ._plugins import Plugins
-from ._state import LedgerEntry, StateStore, TicketState
 from ._ticket import Ticket
+from .state import LedgerEntry, StateStore, TicketState
 
 __all__ = ["AGENT_NOTE", "SET_ASIDE_RETRY", "CycleReport", "SyncOptions", "sync_connection"]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from daemon_support import TOKEN, Gate, Helpdesk, write_config, write_rules
 
-from matrixcore._state import StateStore
+from matrixcore.state import StateStore
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 
