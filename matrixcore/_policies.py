@@ -8,6 +8,7 @@ back requester-visible messages that would exceed it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cache
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ._conditions import compile_condition
 from ._decision import Decision, DueMessages, Message, SentMessage
 from ._operators import CompileContext
-from ._templates import Template, pick_language
+from ._templates import Template, cut, pick_language
 
 if TYPE_CHECKING:
     from ._ruleset import Policy, Ruleset, Target
@@ -30,6 +31,9 @@ Deadline = Callable[["Target", "Ticket", datetime, bool], datetime]
 
 #: Template-language choices remembered (kinds of requester language, not requesters).
 _LANGUAGES_KEPT: Final = 1024
+
+
+logger = logging.getLogger("matrixcore.messages")
 
 
 @cache
@@ -209,6 +213,17 @@ class PolicySet:
             language.lower().split("-")[0]
         )
         text = template.render(values, language, zone, date_format)
+        channel = self.ruleset.channel(ticket.channel)
+        if channel is not None and channel.max_length is not None and len(text) > channel.max_length:
+            logger.warning(
+                "message %s to ticket %s is %d characters, over the %d of channel %s: cut to fit",
+                policy.name,
+                ticket.key,
+                len(text),
+                channel.max_length,
+                channel.name,
+            )
+            text = cut(text, channel.max_length)
         return Message(
             ticket.key,
             policy.name,

@@ -9,7 +9,7 @@ regex compiles, every duration parses) and raises one ``RulesetError`` listing a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -19,11 +19,19 @@ from typing import Any, Final, TypeVar
 from ._calendar import BusinessCalendar
 from ._conditions import desugar
 from ._documents import Document, load_document, parse_document
-from ._durations import parse_duration
+from ._durations import format_duration, parse_duration
 from ._errors import Problem, RulesetError
 from ._operators import CompileContext, OperatorRegistry
 from ._schemas import schema_problems
-from ._templates import Template, TemplateError, check_date_pattern
+from ._templates import (
+    ELLIPSIS,
+    TEXT_LIMITS,
+    Template,
+    TemplateError,
+    check_date_pattern,
+    date_pattern,
+    longest_date,
+)
 
 __all__ = [
     "EVENTS",
@@ -43,6 +51,9 @@ __all__ = [
 
 EVENTS: Final = ("classified", "pickup_elapsed", "pickup_missed", "priority_changed")
 DIMENSIONS: Final = ("impact", "urgency", "priority")
+#: Message limits of channels everyone knows, used when a channel sets no ``max_length``: a post on
+#: X (Twitter) holds 280 characters.
+KNOWN_LIMITS: Final = {"twitter": 280, "x": 280}
 #: The longest target or cap period a ruleset may hold.
 MAX_TARGET: Final = timedelta(days=366)
 _Path = tuple[str | int, ...]
@@ -74,6 +85,8 @@ class Channel:
     kind: str
     pickup: Target | None = None
     aliases: tuple[str, ...] = ()
+    #: The most characters a message to a ticket of this channel may have (``None``: no limit).
+    max_length: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,7 +319,11 @@ class _Builder:
                 self.target(data.get("pickup"), (*path, "pickup"), calendars) if "pickup" in data else None
             )
             aliases = tuple(str(a) for a in data.get("aliases", ()) if isinstance(a, str))
-            channel = Channel(str(name), str(data.get("class", "right-time")), pickup, aliases)
+            limit = data.get("max_length")
+            if not isinstance(limit, int) or isinstance(limit, bool):
+                names = {str(name).lower(), *(a.lower() for a in aliases)}
+                limit = next((n for key, n in KNOWN_LIMITS.items() if key in names), None)
+            channel = Channel(str(name), str(data.get("class", "right-time")), pickup, aliases, limit)
             for index, key in enumerate((name, *aliases)):
                 lowered = key.lower()
                 if lowered in out:
@@ -454,6 +471,60 @@ class _Builder:
             templates={k: MappingProxyType(v) for k, v in templates.items()},
         )
 
+    def message_limits(
+        self,
+        messages: MessageSettings,
+        channels: Mapping[str, Channel],
+        priorities: Mapping[str, PriorityLevel],
+        rules: Sequence[Rule],
+        levels: Sequence[str],
+    ) -> None:
+        """Warn about every template whose rendering can exceed the limit of a channel it is sent
+        to: there it is cut at the limit (ending in "…"), and what is cut may be the promise."""
+        limited = {c.name: c for c in channels.values() if c.max_length}
+        if not limited:
+            return
+        durations = [format_duration(t.within) for p in priorities.values() for t in (p.pickup, p.resolve)]
+        durations += [format_duration(c.pickup.within) for c in channels.values() if c.pickup]
+        names = list(priorities)
+        bounds = {
+            **TEXT_LIMITS,
+            "impact": max(map(len, levels), default=0),
+            "urgency": max(map(len, levels), default=0),
+            "priority": max(map(len, names), default=0),
+            "previous_priority": max(map(len, names), default=0),
+            "priority_label": max((len(p.label) for p in priorities.values()), default=0),
+            "pickup_within": max(map(len, durations), default=0),
+            "resolve_within": max(map(len, durations), default=0),
+        }
+        for policy in messages.policies:
+            texts = messages.templates.get(policy.template, {})
+            targets = [
+                c for c in limited.values() if policy.channels is None or c.name.lower() in policy.channels
+            ]
+            for language, template in texts.items():
+                lang = language or messages.fallback_language
+                reasons = [len(_pick(r.reason, lang, messages.fallback_language)) for r in rules]
+                reasons.append(len(_pick(messages.default_reason, lang, messages.fallback_language)))
+                if messages.reason_field:
+                    reasons.append(TEXT_LIMITS["reason"])
+                date_format = messages.date_formats.get(lang) or messages.date_formats.get(lang.split("-")[0])
+
+                def dates(spec: str, lang: str = lang, date_format: str | None = date_format) -> int:
+                    return longest_date(spec or date_format or date_pattern(lang), lang)
+
+                longest = template.longest({**bounds, "reason": max(reasons)}, dates)
+                for channel in targets:
+                    assert channel.max_length is not None
+                    if longest > channel.max_length:
+                        where = ("messages", "templates", policy.template)
+                        self.warn(
+                            (*where, language) if language else where,
+                            f"can be {longest} characters long, over the {channel.max_length} of channel "
+                            f"{channel.name!r} (policy {policy.name!r}); there it is cut to fit, ending in "
+                            f"'{ELLIPSIS}': shorten it, or give that channel a policy of its own",
+                        )
+
     def examples(self) -> list[Example]:
         raw = self.data.get("examples")
         out = []
@@ -470,6 +541,13 @@ class _Builder:
                     )
                 )
         return out
+
+
+def _pick(texts: Mapping[str, str], language: str, fallback: str) -> str:
+    for key in (language, language.split("-")[0], fallback, ""):
+        if key in texts:
+            return texts[key]
+    return ""
 
 
 def _original_key(texts: Any, normalised: str) -> str:
@@ -526,6 +604,11 @@ def ruleset_from_document(doc: Document, operators: OperatorRegistry | None = No
         ("messages",), lambda: builder.messages(context), MessageSettings
     )
     examples: list[Example] = builder.guarded(("examples",), builder.examples, list)
+    builder.guarded(
+        ("messages",),
+        lambda: builder.message_limits(messages, channels, priorities, rules, (*impact, *urgency)),
+        lambda: None,
+    )
     # One complaint per place: a value the schema already rejected needs no second, logical one.
     problems += [p for p in builder.problems if not _related(p.path, rejected)]
     if any(p.severity == "error" for p in problems):
