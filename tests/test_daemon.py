@@ -271,7 +271,7 @@ def test_a_running_daemon_never_stops_on_a_reload_whatever_the_file_holds(
     with Running(daemon) as running:
         wait_for(lambda: synced(desk))
 
-        @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
         @given(text=mutated_rules())
         def reload_survives(text: str) -> None:
             rules.write_text(text, encoding="utf-8")
@@ -296,7 +296,7 @@ def test_a_running_daemon_never_stops_on_a_reload_whatever_the_file_holds(
         write_rules(rules)
         assert daemon.reload(force=True)
         desk.add_ticket(subject="Outage: mail is down", requester={"language": "en"})
-        wait_for(lambda: desk.tickets[3]["priority"] == "urgent", what="the daemon still deciding")
+        wait_for(lambda: desk.tickets[3]["priority"] == "urgent", 30, what="the daemon still deciding")
 
 
 class _SlowOperator:
