@@ -170,6 +170,7 @@ def main(ctx: click.Context, strict_plugins: bool, disabled_plugins: tuple[str, 
       matrixcore schema rules > rules.json   JSON Schema for your editor
       matrixcore plugins                     installed adapters, operators and report formats
       matrixcore sandbox topdesk             an emulated TOPdesk to point a daemon at (no account)
+      matrixcore new-adapter acme            a complete adapter package for your own tool
 
     Exit codes: 0 ok, 1 checks failed, 2 invalid input, 3 ITSM tool unreachable.
     """
@@ -271,7 +272,8 @@ def _print_failure(console: Console, file: str, result: ExampleResult) -> None:
 @main.command(context_settings=_CONTEXT)
 @click.argument("name", type=click.Choice(SCHEMA_NAMES), default="rules")
 def schema(name: str) -> None:
-    """Print the JSON Schema of a rules or config file (for editors), or of report --format json.
+    """Print the JSON Schema of a rules or config file (for editors), or of report (or forecast)
+    --format json.
 
     \b
     VS Code (YAML extension): save it and add to settings.json
@@ -294,8 +296,10 @@ main.add_command(run)
 main.add_command(state)
 
 from .sandbox._command import sandbox_command  # noqa: E402
+from .scaffold._command import new_adapter_command  # noqa: E402
 
 main.add_command(sandbox_command)
+main.add_command(new_adapter_command)
 
 from .forecast import _command as _forecast  # noqa: E402
 

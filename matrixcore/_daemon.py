@@ -42,7 +42,7 @@ from ._metrics import DaemonMetrics, MetricsServer
 from ._plugins import Plugins
 from ._sync import CycleReport, SyncOptions, sync_connection
 from .state import StateLock, StateStore
-from .status import RecentDecisions, render_status, snapshot
+from .status import DeskCollector, PromiseOutcomes, RecentDecisions, render_status, snapshot
 
 __all__ = ["EXIT_INTERNAL", "EXIT_UNREACHABLE", "STALE_AFTER", "Daemon", "RulesRefused", "load_engine"]
 
@@ -411,9 +411,13 @@ class Daemon:
             self.lock.release()
             raise
         self.workers: dict[str, _Worker] = {}
-        #: The last decisions, for the status page (an observer of matrixcore_decision_recorded).
+        #: The last decisions, for the status page, and the promises settled, for the metrics (both
+        #: observers of matrixcore_decision_recorded).
         self.recent = RecentDecisions()
         self.plugins.register(self.recent, f"matrixcore.status.{id(self):x}")
+        self.promises = PromiseOutcomes(self.metrics.registry, clock)
+        self.plugins.register(self.promises, f"matrixcore.promises.{id(self):x}")
+        self.metrics.registry.register(DeskCollector(self.store, lambda: list(self.workers), clock))
         self.started = time.time()
         self.rules_loaded_at = self.started
         self.last_reload_error: str | None = None
@@ -422,6 +426,8 @@ class Daemon:
         self._stop_signals = 0
         #: Set a grace period after a stop was asked for: adapters then cut waits and requests short.
         self.cancel = threading.Event()
+        #: Seconds a stop waits for the batches in progress before it cancels (twice that: exits).
+        self.stop_grace = STOP_GRACE
         self._reload_requested = False
         self._poke = threading.Event()
         self._files = self._file_signatures()
@@ -511,10 +517,10 @@ class Daemon:
         """A stop asked for at ``since``: after ``STOP_GRACE`` cancel the workers' waits and requests;
         after twice that give up on them (``False``). Stops within seconds wherever a worker is."""
         elapsed = time.monotonic() - since
-        if elapsed >= STOP_GRACE and not self.cancel.is_set():
+        if elapsed >= self.stop_grace and not self.cancel.is_set():
             logger.info("still busy after %.0fs: cancelling retries, waits and further requests", elapsed)
             self.cancel.set()
-        if elapsed >= 2 * STOP_GRACE:
+        if elapsed >= 2 * self.stop_grace:
             busy = sorted(w.name for w in self.workers.values() if w.thread.is_alive())
             if busy:
                 logger.warning(
