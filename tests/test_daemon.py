@@ -356,7 +356,7 @@ def test_health_turns_503_when_the_main_loop_is_stuck(tmp_path: Path, helpdesks:
     daemon.stale_after = 0.5
     with Running(daemon):
         wait_for(lambda: daemon.health()[0], what="healthy")
-        desk.after[("POST", "messages")] = gate
+        desk.after[("PATCH", "ticket")] = gate  # the new ticket's priority and acknowledgement
         desk.add_ticket(subject="Printer jams", requester={"language": "en"})
         assert gate.arrived.wait(10)
         # Removing alpha waits for the batch it is stuck in: meanwhile no signal, reload or cycle
@@ -364,7 +364,7 @@ def test_health_turns_503_when_the_main_loop_is_stuck(tmp_path: Path, helpdesks:
         write_config(tmp_path, {"beta": helpdesks["beta"].url})
         _, details = wait_for(lambda: (h := daemon.health()) and not h[0] and h, what="503")
         assert details["main_loop_stuck_seconds"] > 0.5
-        del desk.after[("POST", "messages")]
+        del desk.after[("PATCH", "ticket")]
         gate.release.set()
         wait_for(lambda: daemon.health()[0], what="healthy again")
         assert set(daemon.workers) == {"beta"}
