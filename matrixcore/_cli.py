@@ -215,7 +215,12 @@ def check(rules: str | None, fmt: str, no_examples: bool, config_path: str | Non
             raise click.UsageError("give a RULES file, or --config to check the config's rules")
         rules = str(config.rules_path)
     ruleset = load_or_exit(rules, fmt, plugins.operators())
-    results: list[ExampleResult] = [] if no_examples else run_examples(engine_or_exit(ruleset), plugins)
+    # Examples read the tool's values as the report does: through the config's source.values.
+    source = config.source if config is not None else None
+    values = source.settings.get("values") if source is not None and source.adapter == "file" else None
+    results: list[ExampleResult] = (
+        [] if no_examples else run_examples(engine_or_exit(ruleset), plugins, values)
+    )
     failed = [r for r in results if not r.passed]
     live: list[ConnectionCheck] = []
     if config is not None:
