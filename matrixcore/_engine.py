@@ -31,6 +31,12 @@ def compile_evaluation(
     what the trace costs)."""
     finish = Finish(
         defaults={"impact": ruleset.defaults["impact"], "urgency": ruleset.defaults["urgency"]},
+        # defaults.from_source: where no rule decides, the ticket's own value if it is a level.
+        keep={
+            dim: frozenset(levels)
+            for dim, levels in (("impact", ruleset.impact_levels), ("urgency", ruleset.urgency_levels))
+            if dim in ruleset.from_source
+        },
         derived=("priority", dict(ruleset.cells), "impact", "urgency"),
         record=Evaluation if trace else None,
         aliases=aliases,
