@@ -57,6 +57,8 @@ class DaemonSettings:
     watch_interval: float = 2.0
     #: The shortest time between two cycles of one connection, however early a timer falls due.
     min_gap: float = 1.0
+    #: How often waiting tickets are re-evaluated between polls for predicted misses (from the state).
+    predict_interval: float = 300.0
 
     @classmethod
     def from_config(cls, config: Config, **overrides: Any) -> DaemonSettings:
@@ -97,6 +99,7 @@ class DaemonSettings:
             backoff_initial=duration("sync", "initial", 10.0, "backoff"),
             backoff_max=duration("sync", "max", 900.0, "backoff"),
             healthy_within=duration("sync", "healthy_within", max(3 * interval, 900.0)),
+            predict_interval=duration("sync", "predict_interval", 300.0),
             metrics_address=address,
             log_format=str(logs.get("format", "text")),
             log_level=str(logs.get("level", "info")).upper(),
@@ -117,6 +120,8 @@ class DaemonSettings:
             raise ValueError(f"unknown log format {updated.log_format!r}")
         if updated.interval <= 0:
             raise ValueError("the interval must be more than 0 seconds")
+        if updated.predict_interval <= 0:
+            raise ValueError("the predict interval must be more than 0 seconds")
         return updated
 
     def as_dict(self) -> dict[str, Any]:
@@ -132,6 +137,7 @@ class DaemonSettings:
                 "max": format_duration_s(self.backoff_max),
             },
             "healthy_within": format_duration_s(self.healthy_within),
+            "predict_interval": format_duration_s(self.predict_interval),
             "metrics": f"{address[0]}:{address[1]}" if address else None,
             "logging": {"format": self.log_format, "level": self.log_level},
         }
