@@ -22,6 +22,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Final
 
 from matrixcore._decision import TraceStep
+
 from ._history import Observation, PickupHistory
 from ._queue import Horizon, Queue
 from ._reasons import history_reason, part_of_day, queue_reason

@@ -80,7 +80,7 @@ def _book(language: str) -> str:
 
 
 def part_of_day(moment: datetime, now: datetime, zone: tzinfo, language: str) -> str:
-    """"this afternoon", "tomorrow morning", ... for ``moment`` seen from ``now`` on ``zone``'s clock."""
+    """ "this afternoon", "tomorrow morning", ... for ``moment`` seen from ``now`` on ``zone``'s clock."""
     local, today = moment.astimezone(zone), now.astimezone(zone).date()
     days = (local.date() - today).days
     parts = _PARTS[_book(language)]
