@@ -57,24 +57,33 @@ class PickupHistory:
         start = float("inf")
         last = float("-inf")
         self.size = 0
+        self._survival: dict[tuple[str | None, str | None], tuple[Survival, int]] = {}
         for item in observations:
             self.size += 1
             start = min(start, item.created)
             last = max(last, item.created, item.picked_up or item.created)
-            arrivals = self._arrivals.setdefault((item.group, item.priority), [0.0] * HOURS_PER_WEEK)
-            arrivals[hour_of_week(item.created, zone)] += 1
+            self.arrived(item.group, item.priority, item.created)
             if item.picked_up is not None:
-                pickups = self._pickups.setdefault(item.group, [0.0] * HOURS_PER_WEEK)
-                pickups[hour_of_week(item.picked_up, zone)] += 1
-            wait = (item.wait, item.picked_up is not None)
-            for stratum in ((item.group, item.priority), (None, item.priority), (None, None)):
-                self._waits.setdefault(stratum, []).append(wait)
+                self.picked(item.group, item.picked_up)
+            self.waited(item.group, item.priority, item.wait, item.picked_up is not None)
         end = last if end is None else end
         #: Weeks the history covers (at least one, so a few days of history do not inflate rates).
         self.weeks = max((end - start) / _WEEK, 1.0) if self.size else 1.0
         self.start = start if self.size else None
         self.end = end if self.size else None
-        self._survival: dict[tuple[str | None, str | None], Survival] = {}
+
+    # -- learning as the desk goes on (the daemon adds what it sees between rebuilds) -----------------
+    def arrived(self, group: str, priority: str, created: float) -> None:
+        counts = self._arrivals.setdefault((group, priority), [0.0] * HOURS_PER_WEEK)
+        counts[hour_of_week(created, self.zone)] += 1
+
+    def picked(self, group: str, moment: float) -> None:
+        counts = self._pickups.setdefault(group, [0.0] * HOURS_PER_WEEK)
+        counts[hour_of_week(moment, self.zone)] += 1
+
+    def waited(self, group: str, priority: str, wait: float, picked_up: bool) -> None:
+        for stratum in ((group, priority), (None, priority), (None, None)):
+            self._waits.setdefault(stratum, []).append((wait, picked_up))
 
     @property
     def groups(self) -> list[str]:
@@ -106,9 +115,12 @@ class PickupHistory:
             waits = self._waits.get(stratum)
             if waits is None or len(waits) < MIN_STRATUM:
                 continue
-            estimate = self._survival.get(stratum)
-            if estimate is None:
-                estimate = self._survival[stratum] = Survival(waits)
+            built = self._survival.get(stratum)
+            # Rebuilt once the stratum grew by 1% (at once while it is small): a busy desk adds
+            # pickups all the time, and a sort per prediction would be the cost of the whole pass.
+            if built is None or len(waits) - built[1] > max(built[1] // 100, 0):
+                built = self._survival[stratum] = (Survival(waits), len(waits))
+            estimate = built[0]
             if estimate.events < MIN_PICKUPS:
                 continue
             return estimate, name

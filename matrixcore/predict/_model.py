@@ -149,6 +149,9 @@ class Predictor:
         self._above = {name: ordered[: self._ranks[name]] for name in ordered}
         self._rank_index = {name: index for index, name in enumerate(ordered)}
         self.queue = Queue(len(ordered))
+        #: Tickets already counted in the history as arrived, and as picked up.
+        self._arrived: set[str] = set()
+        self._picked: set[str] = set()
         self._horizons: dict[tuple[str, str | None], Horizon | None] = {}
         self._hour = -1.0
 
@@ -168,10 +171,12 @@ class Predictor:
         waiting also form the queue."""
         observations: list[Observation] = []
         waiting: list[tuple[Ticket, Decision]] = []
+        seen: list[Ticket] = []
         end = now.timestamp()
         for ticket in tickets:
             if ticket.created > now:
                 continue
+            seen.append(ticket)
             decision = engine.classify(ticket, now)
             observations.append(observe(engine, ticket, decision, group_of(ticket, group_field), end))
             if _waiting(ticket, decision, now):
@@ -179,6 +184,8 @@ class Predictor:
         zone = _zone(engine)
         history = PickupHistory(observations, zone, end=end)
         predictor = cls(engine, history, group_field=group_field, dispersion=dispersion, arrivals=arrivals)
+        predictor._arrived.update(t.key for t in seen)
+        predictor._picked.update(t.key for t in seen if t.first_response or t.resolved)
         for ticket, decision in waiting:
             predictor.observe(ticket, decision)
         return predictor
@@ -187,7 +194,19 @@ class Predictor:
         return group_of(ticket, self.group_field)
 
     def observe(self, ticket: Ticket, decision: Decision) -> None:
-        """Keep the queue as the desk has it now: waiting tickets in, picked up or resolved ones out."""
+        """Keep the queue as the desk has it now (waiting tickets in, picked up or resolved ones out)
+        and learn from it: a new arrival, a pickup and its wait join the history."""
+        key = ticket.key
+        group = self.group(ticket)
+        if key not in self._arrived:
+            self._arrived.add(key)
+            self.history.arrived(group, decision.priority, ticket.created.timestamp())
+        if key not in self._picked and (ticket.first_response or ticket.resolved):
+            self._picked.add(key)
+            item = observe(self.engine, ticket, decision, group, decision.now.timestamp())
+            if item.picked_up is not None:
+                self.history.picked(group, item.picked_up)
+                self.history.waited(group, item.priority, item.wait, True)
         if _waiting(ticket, decision, decision.now) and decision.pickup_by is not None:
             rank = self._rank_index.get(decision.priority, len(self._priorities) - 1)
             self.queue.put(ticket.key, self.group(ticket), rank, decision.pickup_by.timestamp())
