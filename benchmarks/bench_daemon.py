@@ -32,8 +32,8 @@ from matrixcore_helpdesk.adapter import HelpdeskAdapter
 from matrixcore_helpdesk.emulator import HelpdeskEmulator
 
 from matrixcore import AdapterContext, ConnectionConfig, Engine, Secret, parse_ruleset
-from matrixcore._state import StateStore
 from matrixcore._sync import sync_connection
+from matrixcore.state import StateStore
 
 #: The daemon tests' rules (tests/daemon_support.py), P1 given an hour so no warning falls due.
 RULES = rules_text(p1_pickup="1h", warning_at="80%")

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from daemon_support import TOKEN, Helpdesk, write_config, write_rules
 
-from matrixcore._state import StateStore
+from matrixcore.state import StateStore
 
 
 def spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:

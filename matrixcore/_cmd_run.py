@@ -25,8 +25,7 @@ from ._durations import parse_duration
 from ._errors import ConfigError
 from ._logging import configure_logging
 from ._redact import default_redactor
-from ._state import StateError
-from ._state_lock import StateFileInUse
+from .state import StateError, StateFileInUse
 
 __all__ = ["run"]
 

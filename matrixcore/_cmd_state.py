@@ -24,8 +24,8 @@ from ._cli import _CONTEXT, EXIT_FAILED, EXIT_INVALID, EXIT_OK, cli_plugins, err
 from ._cmd_check_config import load_config_or_exit
 from ._daemon_settings import DaemonSettings
 from ._errors import ConfigError
-from ._state import LedgerEntry, StateError, StateStore, TicketState
 from ._sync import AGENT_NOTE
+from .state import LedgerEntry, StateError, StateStore, TicketState
 
 __all__ = ["state"]
 

@@ -40,10 +40,9 @@ from ._examples import run_examples
 from ._logging import bound
 from ._metrics import DaemonMetrics, MetricsServer
 from ._plugins import Plugins
-from ._state import StateStore
-from ._state_lock import StateLock
 from ._sync import CycleReport, SyncOptions, build_predictor, predicts, sync_connection
 from .predict import Predictor
+from .state import StateLock, StateStore
 
 __all__ = ["EXIT_INTERNAL", "EXIT_UNREACHABLE", "Daemon", "RulesRefused", "load_engine"]
 

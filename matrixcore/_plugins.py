@@ -226,8 +226,22 @@ class Plugins:
         return name
 
     def _load_entry_points(self, *, strict: bool, block: bool) -> None:
+        seen: dict[tuple[str, str], str] = {}
         for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=_entry_point_order):
             dist = ep.dist
+            # One plugin module under two distribution names (a renamed distribution whose old metadata
+            # pip left behind) is one plugin: load it once and say which name is stale.
+            first = seen.setdefault((ep.name, ep.value), dist.name if dist else "")
+            if dist and first != dist.name:
+                logger.warning(
+                    "plugin %r (%s) is installed twice, as %s and %s; loaded once (pip uninstall %s)",
+                    ep.name,
+                    ep.value,
+                    first,
+                    dist.name,
+                    dist.name,
+                )
+                continue
             info = PluginInfo(
                 ep.name,
                 "entry point",

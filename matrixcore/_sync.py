@@ -34,9 +34,9 @@ from ._decision import Decision, Evaluation, SentMessage
 from ._engine import Engine
 from ._logging import bound
 from ._plugins import Plugins
-from ._state import LedgerEntry, StateStore, TicketState
 from ._ticket import Ticket
 from .predict import Predictor
+from .state import LedgerEntry, StateStore, TicketState
 
 __all__ = [
     "AGENT_NOTE",

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from matrixcore import Engine, Requester, Ticket, load_ruleset
 from matrixcore._cli import main
 from matrixcore._memory import MemoryAdapter
-from matrixcore._state import StateStore
 from matrixcore._sync import sync_connection
+from matrixcore.state import StateStore
 
 AMS = ZoneInfo("Europe/Amsterdam")
 

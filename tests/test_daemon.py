@@ -18,7 +18,7 @@ from matrixcore import hookimpl
 from matrixcore._daemon import Daemon
 from matrixcore._daemon_settings import DaemonSettings
 from matrixcore._plugins import Plugins
-from matrixcore._state import StateStore
+from matrixcore.state import StateStore
 from matrixcore.testing import Fault
 
 

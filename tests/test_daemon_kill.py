@@ -29,7 +29,7 @@ from daemon_support import (
     write_rules,
 )
 
-from matrixcore._state import StateStore
+from matrixcore.state import StateStore
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 

@@ -281,6 +281,18 @@ def test_two_distributions_with_one_entry_point_name_are_named_both(install_plug
     assert failure.error == "the name 'acme' is taken by plugin 'acme' (acme-matrixcore 1.0)"
 
 
+def test_one_module_under_a_renamed_distribution_and_its_stale_metadata_loads_once(install_plugin, caplog):
+    """pip leaves a renamed distribution's old metadata (matrixcore-topdesk -> matrixcore-itsm-topdesk)."""
+    install_plugin("acme_plugin", ACME, dist="acme-matrixcore-new", name="acme")
+    stale = install_plugin("acme_plugin", ACME, dist="acme-matrixcore-old", name="acme").parent
+    assert len(list(stale.glob("*.dist-info"))) == 2
+    plugins = Plugins.load(strict=True)
+    assert plugins.failures == ()
+    assert plugins.owner("adapter", "acme") == "plugin 'acme' (acme-matrixcore-new 1.0)"
+    assert "installed twice, as acme-matrixcore-new and acme-matrixcore-old" in caplog.text
+    assert "pip uninstall acme-matrixcore-old" in caplog.text
+
+
 # --- decisions --------------------------------------------------------------------------------------
 
 

@@ -167,7 +167,9 @@ def test_a_flood_warns_long_before_the_clock_runs_down_and_says_why(engine: Engi
     # Another team's queue is not this one's: no queue history there, so the desk-wide waits speak.
     other = ticket("o1", NOW, team="network")
     elsewhere = predictor.predict(other, engine.classify(other, NOW))
-    assert elsewhere is not None and elsewhere.ahead == 0 and elsewhere.queue_probability is None
+    assert elsewhere is not None
+    assert elsewhere.ahead == 0
+    assert elsewhere.queue_probability is None
     assert (elsewhere.basis, elsewhere.history) == ("history", "priority")
 
 
@@ -182,10 +184,12 @@ def test_history_warns_a_ticket_that_has_waited_longer_than_tickets_that_made_it
     predictor = Predictor.from_tickets(engine, [*history, fresh, stuck], NOW, group_field="custom.team")
     young = predictor.predict(fresh, engine.classify(fresh, NOW))
     old = predictor.predict(stuck, engine.classify(stuck, NOW))
-    assert young is not None and old is not None
+    assert young is not None
+    assert old is not None
     assert young.history_probability == pytest.approx(0.2, abs=0.02)
     assert old.history_probability == pytest.approx(1.0)
-    assert old.basis == "history" and old.probability > 0.9
+    assert old.basis == "history"
+    assert old.probability > 0.9
     assert old.reason("en") == (
         "of the tickets like yours that had waited this long, 10 in 10 waited past the promised time"
     )
@@ -227,7 +231,8 @@ def test_the_requester_is_told_when_we_expect_to_pick_it_up_and_why(engine: Engi
     assert "omdat er staan 19 meldingen vóór de jouwe" in message.text
     # In the decision trace, and in its JSON.
     step = decision.trace(engine.ruleset)[-1]
-    assert step.dimension == "predicted_miss" and "19 tickets are ahead" in step.detail
+    assert step.dimension == "predicted_miss"
+    assert "19 tickets are ahead" in step.detail
     assert decision.as_dict()["prediction"]["ahead"] == 19
 
 
@@ -247,7 +252,8 @@ def test_told_again_only_when_the_expected_pickup_moves_an_hour(engine: Engine) 
     decision, moved = predicted(engine, item, predictor, later, sent)
     assert decision.prediction.ahead == 26
     (message,) = moved.messages
-    assert message.key != sent[0].key and "26 tickets are ahead" in message.text
+    assert message.key != sent[0].key
+    assert "26 tickets are ahead" in message.text
 
 
 def test_the_cap_holds_predicted_warnings_back_and_the_elapsed_warning_stays(engine: Engine) -> None:
@@ -256,7 +262,8 @@ def test_the_cap_holds_predicted_warnings_back_and_the_elapsed_warning_stays(eng
     sent = [SentMessage("other", f"other{n}", half - timedelta(hours=1)) for n in range(2)]
     _, due = predicted(engine, item, predictor, half, sent)
     assert [m.event for m in due.messages] == ["pickup_elapsed"]  # one left under the cap of 3
-    assert len(due.held) == 1 and due.held[0].startswith("predicted:P3@")
+    assert len(due.held) == 1
+    assert due.held[0].startswith("predicted:P3@")
     _, free = predicted(engine, item, predictor, half, [])
     assert sorted(m.event for m in free.messages) == ["pickup_elapsed", "predicted_miss"]
 
@@ -298,7 +305,8 @@ def test_ten_thousand_open_tickets_are_evaluated(engine: Engine) -> None:
     assert len(predictor.queue) == 10_000
     for item in waiting[::97]:
         prediction = predictor.predict(item, engine.classify(item, NOW))
-        assert prediction is not None and 0.0 <= prediction.probability <= 1.0
+        assert prediction is not None
+        assert 0.0 <= prediction.probability <= 1.0
         team = item.custom["team"]
         older = sum(1 for w in waiting if w.custom["team"] == team and w.created < item.created)
         assert prediction.ahead == older

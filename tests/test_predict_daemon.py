@@ -26,7 +26,7 @@ from matrixcore._cli import main
 from matrixcore._daemon import Daemon
 from matrixcore._daemon_settings import DaemonSettings
 from matrixcore._plugins import Plugins
-from matrixcore._state import StateStore
+from matrixcore.state import StateStore
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from matrixcore._state import LedgerEntry, StateError, StateStore, TicketState
+from matrixcore.state import LedgerEntry, StateError, StateStore, TicketState
 
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
 
@@ -125,7 +125,7 @@ def test_newer_schema_is_refused_with_advice(tmp_path):
 
 
 def test_a_version_1_file_migrates_forward_keeping_every_row(tmp_path):
-    from matrixcore._state import _MIGRATIONS, SCHEMA_VERSION
+    from matrixcore.state._sqlite import _MIGRATIONS, SCHEMA_VERSION
 
     path = tmp_path / "v1.sqlite3"
     db = sqlite3.connect(path)

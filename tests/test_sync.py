@@ -7,8 +7,8 @@ import pytest
 
 from matrixcore import AdapterError, ConflictError, Engine, Requester, Ticket, load_ruleset
 from matrixcore._memory import MemoryAdapter
-from matrixcore._state import StateStore
 from matrixcore._sync import SET_ASIDE_RETRY, SyncOptions, sync_connection
+from matrixcore.state import StateStore
 
 AMS = ZoneInfo("Europe/Amsterdam")
 

@@ -1,4 +1,4 @@
-"""matrixcore-servicenow: the ServiceNow adapter for matrixcore.
+"""matrixcore-itsm-servicenow: the ServiceNow adapter for matrixcore.
 
 Reads incidents (or any task table) incrementally through the Table API, writes impact and
 urgency (ServiceNow derives priority from them), posts requester-visible ``comments`` and internal

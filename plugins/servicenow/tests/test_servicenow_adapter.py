@@ -101,7 +101,7 @@ def test_installed_as_a_matrixcore_plugin() -> None:
 
     plugins = Plugins.load()
     assert plugins.adapters()["servicenow"] is SPEC
-    assert "matrixcore-servicenow" in plugins.owner("adapter", "servicenow")
+    assert "matrixcore-itsm-servicenow" in plugins.owner("adapter", "servicenow")
 
 
 class TestAuth:

@@ -16,8 +16,8 @@ import pytest
 import requests
 
 from matrixcore import AdapterContext, Engine, Ticket, load_ruleset
-from matrixcore._state import StateStore
 from matrixcore._sync import CycleReport, SyncOptions, sync_connection
+from matrixcore.state import StateStore
 from matrixcore.testing import FakeClock
 from matrixcore_servicenow import ServiceNowAdapter
 from matrixcore_servicenow.testing import ServiceNowEmulator

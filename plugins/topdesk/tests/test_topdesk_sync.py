@@ -20,8 +20,8 @@ from topdesk_support import (
 )
 
 from matrixcore import Engine, load_ruleset
-from matrixcore._state import StateStore
 from matrixcore._sync import CycleReport, SyncOptions, sync_connection
+from matrixcore.state import StateStore
 
 MONDAY_1000_AMSTERDAM = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 Desk = tuple[TopdeskServer, ManualClock]

@@ -1,4 +1,4 @@
-"""matrixcore-zendesk: the Zendesk adapter for matrixcore.
+"""matrixcore-itsm-zendesk: the Zendesk adapter for matrixcore.
 
 Zendesk has no impact or urgency of its own: matrixcore brings the matrix to it, writing the levels
 into ticket fields or tags and the matrix priority onto Zendesk's ``urgent/high/normal/low``.

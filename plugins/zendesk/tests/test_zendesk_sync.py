@@ -12,8 +12,8 @@ from zendesk_account import Account, make_adapter, open_account
 from zendesk_research import follows_the_published_api, research_dir
 
 from matrixcore import Engine, Plugins, Ticket, hookimpl, load_ruleset
-from matrixcore._state import StateStore
 from matrixcore._sync import CycleReport, SyncOptions, sync_connection
+from matrixcore.state import StateStore
 from matrixcore.testing import FakeClock
 
 RULES = Path(__file__).resolve().parents[3] / "examples" / "quickstart" / "rules.yaml"

@@ -3,7 +3,7 @@
 Built on openapi-core, which does the parts that are easy to get subtly wrong by hand: matching a
 URL to its path template, deserialising and type-checking query and path parameters, the security
 requirement (Basic auth must be present), request bodies by media type, and a response's status
-against the operation's declared ones. It needs ``pip install matrixcore-topdesk[test]``.
+against the operation's declared ones. It needs ``pip install "plugins/topdesk[test]"``.
 
 The description (``shared/research-data/topdesk/incident-4.2.6.openapi.json``) is a reconstruction,
 so it is adjusted on load, each adjustment backed by TOPdesk's own text or recorded payloads:

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import IO
 
-from ._errors import MatrixcoreError
+from matrixcore._errors import MatrixcoreError
 
 try:
     import fcntl

@@ -19,15 +19,13 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from ._decision import SentMessage
-from ._errors import MatrixcoreError
+from ._records import ConnectionSummary, LedgerEntry, StateError, TicketState, _instant, _iso
 
-__all__ = ["SCHEMA_VERSION", "ConnectionSummary", "LedgerEntry", "StateError", "StateStore", "TicketState"]
+__all__ = ["SCHEMA_VERSION", "StateStore"]
 
 _MIGRATIONS: Final[tuple[str, ...]] = (
     # 1: the first schema.
@@ -91,10 +89,6 @@ _MIGRATIONS: Final[tuple[str, ...]] = (
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 
 
-class StateError(MatrixcoreError):
-    """The state file cannot be opened or is from a newer matrixcore."""
-
-
 def _read_only_uri(path: str | Path) -> str:
     """A URI that reads the file without creating anything beside it.
 
@@ -106,89 +100,6 @@ def _read_only_uri(path: str | Path) -> str:
     resolved = Path(path).resolve()
     immutable = not Path(f"{resolved}-wal").exists()
     return f"file:{resolved}?mode=ro" + ("&immutable=1" if immutable else "")
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat() if value is not None else None
-
-
-def _instant(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-@dataclass(frozen=True, slots=True)
-class TicketState:
-    """What matrixcore remembers of one ticket."""
-
-    connection: str
-    ticket_id: str
-    number: str = ""
-    written_impact: str | None = None
-    written_urgency: str | None = None
-    written_priority: str | None = None
-    written_at: datetime | None = None
-    #: A priority an agent set over matrixcore's, which matrixcore now respects.
-    agent_priority: str | None = None
-    #: The ticket as last seen (``Ticket.to_dict()``), so timed messages can go out without a fetch.
-    snapshot: Mapping[str, Any] | None = None
-    next_due: datetime | None = None
-    closed: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionSummary:
-    """One connection as the state file knows it, for ``matrixcore state`` without a ticket."""
-
-    connection: str
-    cursor: str | None
-    cursor_updated_at: datetime | None
-    tickets: int
-    open_timers: int
-    next_due: datetime | None
-    decisions: int
-    last_decision_at: datetime | None
-    messages: dict[str, int]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "connection": self.connection,
-            "cursor": self.cursor,
-            "cursor_updated_at": _iso(self.cursor_updated_at),
-            "tickets": self.tickets,
-            "open_timers": self.open_timers,
-            "next_due": _iso(self.next_due),
-            "decisions": self.decisions,
-            "last_decision_at": _iso(self.last_decision_at),
-            "messages": dict(self.messages),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerEntry:
-    """One message in the ledger: pending (about to be sent or unknown), sent, or superseded."""
-
-    connection: str
-    ticket_id: str
-    key: str
-    policy: str
-    state: str
-    visible_to_requester: bool
-    priority: str | None
-    text: str
-    recorded_at: datetime
-    sent_at: datetime | None = None
-    remote_id: str | None = None
-    #: The cycle that recorded it ("" for entries from before schema version 2).
-    cycle: str = ""
-
-    def as_sent(self) -> SentMessage:
-        """The engine's view: pending counts as sent (never resend before reconciling); a superseded
-        stage blocks its key but announced nothing and does not count towards the cap."""
-        if self.state == "superseded":
-            return SentMessage(self.policy, self.key, self.recorded_at, False, None)
-        return SentMessage(
-            self.policy, self.key, self.sent_at or self.recorded_at, self.visible_to_requester, self.priority
-        )
 
 
 class StateStore:
