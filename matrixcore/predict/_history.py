@@ -52,6 +52,7 @@ class PickupHistory:
     ) -> None:
         self.zone = zone
         self._pickups: dict[str, list[float]] = {}
+
         self._arrivals: dict[tuple[str, str], list[float]] = {}
         self._waits: dict[tuple[str | None, str | None], list[tuple[float, bool]]] = {}
         start = float("inf")

@@ -136,8 +136,12 @@ class Predictor:
         group_field: str | None = None,
         dispersion: float = 1.0,
         arrivals: ArrivalRates | None = None,
+        parked_after: float = 86400.0,
     ) -> None:
         self.engine = engine
+        #: Seconds past its deadline after which a waiting ticket counts as parked (set aside by the
+        #: desk, waiting for something) rather than in line: it is no longer counted as ahead.
+        self.parked_after = parked_after
         self.history = history
         self.group_field = group_field
         self.dispersion = dispersion
@@ -149,6 +153,8 @@ class Predictor:
         self._above = {name: ordered[: self._ranks[name]] for name in ordered}
         self._rank_index = {name: index for index, name in enumerate(ordered)}
         self.queue = Queue(len(ordered))
+        #: ``False``: the history stays as built (a backtest keeps its training weeks apart).
+        self.learn = True
         #: Tickets already counted in the history as arrived, and as picked up.
         self._arrived: set[str] = set()
         self._picked: set[str] = set()
@@ -198,10 +204,10 @@ class Predictor:
         and learn from it: a new arrival, a pickup and its wait join the history."""
         key = ticket.key
         group = self.group(ticket)
-        if key not in self._arrived:
+        if self.learn and key not in self._arrived:
             self._arrived.add(key)
             self.history.arrived(group, decision.priority, ticket.created.timestamp())
-        if key not in self._picked and (ticket.first_response or ticket.resolved):
+        if self.learn and key not in self._picked and (ticket.first_response or ticket.resolved):
             self._picked.add(key)
             item = observe(self.engine, ticket, decision, group, decision.now.timestamp())
             if item.picked_up is not None:
@@ -246,7 +252,7 @@ class Predictor:
         target = decision.pickup_target.within.total_seconds()
         waited = decision.counted.total_seconds()
         rank = self._rank_index.get(decision.priority, len(self._priorities) - 1)
-        ahead = self.queue.ahead(group, rank, deadline)
+        ahead = self.queue.ahead(group, rank, deadline, at - self.parked_after)
         # history
         history_p: float | None = None
         history_at: float | None = None

@@ -60,14 +60,16 @@ class Queue:
         if index < len(lane) and lane[index] == deadline:
             del lane[index]
 
-    def ahead(self, group: str, rank: int, deadline: float) -> int:
-        """Waiting tickets of ``group`` before one of priority ``rank`` due at ``deadline``."""
+    def ahead(self, group: str, rank: int, deadline: float, since: float = float("-inf")) -> int:
+        """Waiting tickets of ``group`` before one of priority ``rank`` due at ``deadline``; those
+        whose own deadline passed before ``since`` are parked, not in line, and not counted."""
         lanes = self._lanes.get(group)
         if lanes is None:
             return 0
         count = 0
         for index, lane in enumerate(lanes):
-            count += len(lane) if index < rank else bisect_left(lane, deadline)
+            first = bisect_left(lane, since)
+            count += max((len(lane) if index < rank else bisect_left(lane, deadline)) - first, 0)
         return count
 
     def groups(self) -> list[str]:
