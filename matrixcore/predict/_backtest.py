@@ -225,12 +225,12 @@ def replay(
             marks = {
                 lead: calendar.add(ticket.created, target.within * (1 - lead)).timestamp() for lead in LEADS
             }
-            picked = picked_at[key]
+            pickup = picked_at[key]
             outcomes[key] = _Outcome(
                 key, predictor.group(ticket), ticket.created.timestamp(), decision.pickup_by.timestamp(),
-                picked, marks,
+                pickup, marks,
             )  # fmt: skip
-            if picked is None or picked > moment:
+            if pickup is None or pickup > moment:
                 tickets[key] = ticket
                 predictor.observe(ticket, decision)
                 active[key] = decision.pickup_by.timestamp()
