@@ -3,7 +3,8 @@
 Prints tickets (or computations) per second and the ratios against the reference implementations
 each issue names: a hand-written if/elif function of the same rules (the CPython ceiling), the PyPI
 engines ``rule-engine`` and ``panzi-json-logic`` (``pip install -e ".[bench]"``), the calendar's
-own goal, and the dry-run report end to end over 100,000 and 1,000,000 generated tickets (peak RSS and
+own goal, predicted misses (speed and the backtest on ServiceNow's event log), and the dry-run
+report end to end over 100,000 and 1,000,000 generated tickets (peak RSS and
 throughput against the engine alone; the exports are generated once into ``benchmarks/.data/``).
 Speed is measured here, never in timed tests.
 """
@@ -18,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_calendar
 import bench_daemon
 import bench_engine
+import bench_predict
 import bench_report
 import bench_rules
 
@@ -35,6 +37,8 @@ def main(argv: list[str]) -> None:
     bench_report.main([str(n // 10), str(n)] if quick else [str(n), str(n * 10)])
     print("\n== daemon: a sync cycle against a local helpdesk over HTTP ==")
     bench_daemon.main(["2000" if quick else "10000"])
+    print("\n== predicted misses: 10,000 waiting tickets, and the backtest on ServiceNow's event log ==")
+    bench_predict.main(["--quick"] if quick else [])
 
 
 if __name__ == "__main__":

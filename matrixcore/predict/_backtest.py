@@ -17,7 +17,7 @@ import random
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from ._model import Predictor
@@ -170,7 +170,7 @@ class Replay:
         for o in sorted(self.outcomes, key=lambda o: (o.created, o.key)):
             at = o.warned_at(threshold)
             if at is not None:
-                out.append((o.key, datetime.fromtimestamp(at).astimezone().isoformat()))
+                out.append((o.key, datetime.fromtimestamp(at, UTC).isoformat()))
         return out
 
 
