@@ -27,6 +27,8 @@ from ._plugins import Plugins
 from ._report_summary import Summary
 from ._ruleset import Ruleset
 from ._ticket import Ticket, parse_instant
+from .predict._backtest import Case
+from .predict._report import MAX_CASES, prediction_backtest
 
 __all__ = [
     "DIMENSIONS",
@@ -272,6 +274,10 @@ class Report:
         self._traces = _Traces(self.ruleset)
         self._rows: Iterator[ReportRow] | None = None
         self._done = False
+        #: Arrived tickets and their pickups, for the predicted-miss backtest (only with such a policy).
+        self._cases: list[Case] | None = (
+            [] if any(p.event == "predicted_miss" for p in self.ruleset.messages.policies) else None
+        )
 
     @property
     def zone(self) -> tzinfo:
@@ -315,6 +321,9 @@ class Report:
                 yield row
         stats = self._source_stats() if self._source_stats else None
         self._summary.finish(stats)
+        if self._cases is not None:
+            self._summary.prediction = prediction_backtest(self.engine, self._cases, self.meta.as_of)
+            self._cases = None
         self._done = True
 
     # --- one ticket ---------------------------------------------------------------------------------
@@ -328,6 +337,8 @@ class Report:
             arrived = ticket.evolve(first_response=None, resolved=None, paused_since=None)
         if self.ruleset.is_paused(arrived.status):  # on hold now, but not when it came in
             arrived = arrived.evolve(status="")
+        if self._cases is not None and len(self._cases) <= MAX_CASES:
+            self._cases.append(Case(arrived, ticket.first_response))
         decision = plugins.classify(engine, arrived, ticket.created)
         picked_up_at = (ticket.first_response or ticket.resolved) if facts.first_response else None
         if picked_up_at is None and not facts.first_response and ticket.resolved is not None:

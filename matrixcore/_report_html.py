@@ -20,6 +20,7 @@ from html import escape
 from typing import IO, TYPE_CHECKING, Final
 
 from ._report_summary import WEEKDAYS, met_share, percent
+from .predict._report import prediction_section
 
 if TYPE_CHECKING:
     from ._report import Report, ReportRow
@@ -113,6 +114,7 @@ def render_html(report: Report, out: IO[str]) -> None:
         out.write(_cards(summary))
         out.write(_shift_section(summary))
         out.write(_backtest_section(summary))
+        out.write(prediction_section(summary.prediction))
         out.write(_channels_section(summary))
         out.write(_messages_section(summary))
         out.write(_audit_section(summary))

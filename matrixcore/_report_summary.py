@@ -121,6 +121,9 @@ class Summary:
     def finish(self, source: Any = None) -> None:
         self.source = source
 
+    #: The predicted-miss backtest's figures (``predict._report``); ``None`` without such a policy.
+    prediction: dict[str, Any] | None = None
+
     # --- reading --------------------------------------------------------------------------------
 
     @property
@@ -227,7 +230,7 @@ class Summary:
                 "by_hour": [list(hours) for hours in self.delays_by_hour],
             },
             "consistency": dict(self.audit.as_dict(audit_top)),
-        }
+        } | ({"predicted_miss": self.prediction} if self.prediction is not None else {})
 
     def _shift_order(self, key: tuple[str, str]) -> tuple[int, int]:
         rows = {name: i for i, name in enumerate(self.current_priorities)}
