@@ -1,14 +1,16 @@
 """The whole engine on the rules benchmark's workload: ``Engine.evaluate`` and ``Engine.classify``.
 
-``bench_rules`` measures the compiled rule function against the hand-written ceiling and PyPI
-engines; this adds what a caller really pays: defaults, the matrix lookup and the ``Evaluation``
-record (``evaluate``), and the pickup and resolve deadlines on business calendars (``classify``).
+Contenders, all over the same tickets the same number of times (CPU time, order rotated per repeat,
+ratios per repeat): the hand-written if/elif classifier (the reference: the CPython ceiling), the 20
+rules compiled alone, ``Engine.evaluate`` (defaults, the matrix and the trace: which rule set what),
+and the PyPI engines ``panzi-json-logic`` and ``rule-engine`` on the same tickets as dicts. Every
+engine's answer for every ticket is checked before a figure is printed. ``Engine.classify`` adds the
+pickup and resolve deadlines on business calendars. ``python benchmarks/bench_engine.py [n]``.
 """
 
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,10 +19,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_rules
+from _measure import Comparison, Row, Spread, compare, print_table, spread
 
 from matrixcore import Engine, parse_ruleset
+from matrixcore._engine import compile_evaluation
+from matrixcore._operators import CompileContext
 
-__all__ = ["build_engine", "run"]
+__all__ = ["build_engine", "rows", "run"]
 
 
 def build_engine() -> Engine:
@@ -63,44 +68,101 @@ def build_engine() -> Engine:
     return Engine(parse_ruleset(json.dumps(data), "bench.json"))
 
 
-def _rate(func: Any, items: Sequence[Any], rounds: int = 3) -> float:
-    best = float("inf")
-    for _ in range(rounds):
-        began = time.perf_counter()
-        for item in items:
-            func(item)
-        best = min(best, time.perf_counter() - began)
-    return len(items) / best
-
-
-def run(n: int = 100_000) -> dict[str, Any]:
+def run(n: int = 20_000, repeats: int = 5) -> tuple[Comparison, Spread]:
+    """Every contender over the same ``n`` tickets ``repeats`` times; then ``Engine.classify``'s rate."""
     engine = build_engine()
     tickets = bench_rules.workload(n)
+    dicts = [bench_rules.as_dict(t) for t in tickets]
+    contenders: dict[str, Any] = {
+        "hand-written": bench_rules.handwritten,
+        "compiled rules": bench_rules.compiled_rules(),
+        "Engine.evaluate": engine.evaluate,
+    }
+    context = CompileContext(calendars=engine.calendars, operators=engine.ruleset.operators)
+    aliases = engine._aliases  # the same channel spellings the engine maps
+    untraced = compile_evaluation(engine.ruleset, context, aliases, trace=False)
+    contenders["Engine.evaluate, no trace"] = untraced
+    pypi = bench_rules.pypi_engines()
+    contenders.update(pypi)
+    items = {name: dicts if name in pypi else tickets for name in contenders}
+    result = compare(contenders, items, "hand-written", repeats)
+    expected = result.results["hand-written"]
+    answers = {name: result.results[name] for name in pypi}
+    answers["compiled rules"] = [(r[0], r[2], r[4]) for r in result.results["compiled rules"]]
+    defaults = engine.ruleset.defaults
+    with_defaults = []
+    for impact, urgency, priority in expected:
+        impact = impact or defaults["impact"]
+        urgency = urgency or defaults["urgency"]
+        with_defaults.append((impact, urgency, priority or engine.ruleset.cells[impact, urgency]))
+    bench_rules.check_answers(tickets, expected, answers)
+    evaluated = {
+        "Engine.evaluate": [(e.impact, e.urgency, e.priority) for e in result.results["Engine.evaluate"]]
+    }
+    evaluated["Engine.evaluate, no trace"] = [
+        tuple(e[:3]) for e in result.results["Engine.evaluate, no trace"]
+    ]
+    bench_rules.check_answers(tickets, with_defaults, evaluated)
     now = datetime(2026, 11, 23, 12, tzinfo=UTC)
     classify = engine.classify
-    handwritten = _rate(bench_rules.handwritten, tickets, 5)
-    evaluate = _rate(engine.evaluate, tickets, 5)
-    classified = _rate(lambda t: classify(t, now), tickets, 2)
-    return {
-        "tickets": n,
-        "hand-written": handwritten,
-        "evaluate": evaluate,
-        "classify": classified,
-        "evaluate_vs_handwritten": evaluate / handwritten,
-    }
+    classified = compare({"Engine.classify": lambda t: classify(t, now)}, tickets, "Engine.classify", repeats)
+    return result, classified.rate("Engine.classify")
+
+
+def rows(n: int = 20_000, repeats: int = 5) -> list[Row]:
+    result, classified = run(n, repeats)
+    hand = result.rate("hand-written").text()
+    out = [
+        Row(
+            f"compiled 20 rules, tickets/CPU-s ({n:,} tickets x {repeats})",
+            result.rate("compiled rules").text(),
+            f"hand-written {hand}",
+            result.ratio("compiled rules").text(".2f", "x"),
+        )
+    ]
+    vs_hand = result.ratio("Engine.evaluate")
+    out.append(
+        Row(
+            "Engine.evaluate, trace on, vs hand-written if/elif",
+            result.rate("Engine.evaluate").text(),
+            f"hand-written {hand}",
+            vs_hand.text(".2f", "x"),
+            ">= 0.70x",
+            vs_hand.median >= 0.70,
+        )
+    )
+    if "Engine.evaluate, no trace" in result.rates:
+        traced, untraced = result.rates["Engine.evaluate"], result.rates["Engine.evaluate, no trace"]
+        cost = spread([1 - a / b for a, b in zip(traced, untraced, strict=True)])
+        out.append(
+            Row(
+                "what the trace costs (Engine.evaluate vs the same without rule indices)",
+                result.rate("Engine.evaluate").text(),
+                f"no trace {result.rate('Engine.evaluate, no trace').text()}",
+                cost.text(".1%") + " slower",
+                "kept on",
+            )
+        )
+    for engine in ("panzi-json-logic", "rule-engine"):
+        if engine in result.rates:
+            ratio = result.ratio("Engine.evaluate", engine)
+            goal = engine == "panzi-json-logic"
+            out.append(
+                Row(
+                    f"Engine.evaluate vs {engine} (same rounds)",
+                    result.rate("Engine.evaluate").text(),
+                    f"{engine} {result.rate(engine).text()}",
+                    ratio.text(".1f", "x"),
+                    ">= 40x" if goal else "",
+                    ratio.median >= 40 if goal else None,
+                )
+            )
+    out.append(Row("Engine.classify (with pickup and resolve deadlines), tickets/CPU-s", classified.text()))
+    return out
 
 
 def main(argv: Sequence[str] = ()) -> None:
-    result = run(int(argv[0]) if argv else 100_000)
-    print(f"{result['tickets']:,} tickets through the Engine")
-    print(f"  hand-written rules   {result['hand-written']:>12,.0f} tickets/s")
-    print(
-        f"  Engine.evaluate      {result['evaluate']:>12,.0f} tickets/s   "
-        f"({result['evaluate_vs_handwritten']:.2f}x hand-written; defaults, matrix and trace record)"
-    )
-    print(
-        f"  Engine.classify      {result['classify']:>12,.0f} tickets/s   (plus pickup and resolve deadlines)"
-    )
+    print_table(rows(int(argv[0]) if argv else 20_000))
 
 
 if __name__ == "__main__":

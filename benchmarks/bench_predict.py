@@ -24,6 +24,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _measure import Row
+
 from matrixcore import Ticket
 from matrixcore._engine import Engine
 from matrixcore._ruleset import load_ruleset
@@ -139,6 +143,55 @@ def _table(result: dict[str, Any], threshold: str) -> None:
         )
 
 
+def _data() -> Path:
+    return Path(os.environ.get("MATRIXCORE_RESEARCH_DATA") or HERE.parent.parent / "shared" / "research-data")
+
+
+def rows(quick: bool = False) -> list[Row]:
+    """``benchmarks/run.py``'s rows: the speed goal, then (with the research data, not ``quick``) the
+    backtest per lead time at the default threshold, and the load spike."""
+    found = speed(rounds=2 if quick else 5)
+    cpu = found["evaluate_cpu_s"]
+    out = [
+        Row(
+            f"predicted misses: {found['open_tickets']:,} waiting tickets evaluated, CPU-s",
+            f"{cpu['median']:.3f} s [{cpu['min']:.3f}-{cpu['max']:.3f}]",
+            "",
+            "",
+            "< 1 s",
+            cpu["median"] < 1.0,
+        )
+    ]
+    path = _data() / LOG
+    if quick or not path.exists():
+        return out
+    result = backtest(path)
+    for row in result["by_threshold"]["0.9"]:
+        e, p = row["elapsed"]["precision"], row["predicted"]
+        out.append(
+            Row(
+                f"predicted miss (threshold 0.9) at {row['lead']:.0%} of the target left: precision, recall",
+                f"{p['precision']:.3f}, {p['recall']:.3f}",
+                f"{e:.3f}, 1.000 (elapsed-share rule)",
+                "",
+                ">= ref - 0.02, recall >= 0.95",
+                p["precision"] >= e - 0.02 and p["recall"] >= 0.95,
+            )
+        )
+    spike = result["spike"]["by_threshold"]["0.9"]
+    out.append(
+        Row(
+            "load spike x3 for 4 h (threshold 0.9): minutes earlier than the 50% rule, precision",
+            f"{spike['minutes_earlier_median']} min, {spike['precision']}",
+            "",
+            "",
+            ">= 30 min, >= 0.7",
+            (spike["minutes_earlier_median"] or 0) >= 30 and (spike["precision"] or 0) >= 0.7,
+        )
+    )
+    return out
+
+
 def main(argv: Sequence[str] = ()) -> None:
     found = speed()
     cpu = found["evaluate_cpu_s"]
@@ -147,8 +200,7 @@ def main(argv: Sequence[str] = ()) -> None:
         f"(min {cpu['min']:.3f}, max {cpu['max']:.3f}; goal < 1 s); "
         f"building the history and queue: {found['build_cpu_s']:.3f} s"
     )
-    data = Path(os.environ.get("MATRIXCORE_RESEARCH_DATA") or HERE.parent.parent / "shared" / "research-data")
-    path = data / LOG
+    path = _data() / LOG
     if not path.exists() or "--quick" in argv:
         print(f"backtest: skipped ({'--quick' if path.exists() else f'{path} not found'})")
         return

@@ -1,30 +1,28 @@
-"""The dry-run report end to end over generated JSON Lines exports: ``python benchmarks/bench_report.py``.
+"""The dry-run report end to end over generated exports: ``python benchmarks/bench_report.py``.
 
-For each size (100,000 and 1,000,000 tickets by default) the quick start's generator writes an export
-into ``benchmarks/.data/`` (once; it is reused), and ``matrixcore report --format json --tickets all``
-runs over it in a fresh process, writing every ticket's row to /dev/null. Printed per size: tickets/s
-and the child's peak RSS (``os.wait4``'s rusage). Then the two goals of the report's issue:
-
-* peak RSS at the largest size within 20% of that at the smallest (memory does not grow with the
-  export), and
-* end-to-end throughput at least half the engine's alone. "The engine alone" is measured in this
-  process on tickets already in memory, two ways: ``Engine.classify`` (the decision only), and the
-  engine work the report does per ticket (the decision plus the replay of the communication
-  policies, whose messages are rendered in the requester's language with Babel).
+For each format (JSON Lines and CSV) and size (100,000 and 1,000,000 tickets by default) the quick
+start's generator writes a TOPdesk export into ``benchmarks/.data/`` (once; it is reused), and
+``matrixcore report --config ...`` with default options runs over it in a fresh process (stdout to
+/dev/null), measured by that process itself (``_measure.run_child``): its CPU seconds and its own
+peak memory, not the runner's. Printed per format: tickets per CPU second at the largest size
+(median, min and max of the repeats) against the reader floor (parsing the same lines with orjson,
+or csv.DictReader, in this process), and the peak memory at the largest size against the smallest
+(flat: memory does not grow with the export).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _measure import ChildRun, Row, print_table, run_child, spread
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -32,8 +30,6 @@ DATA = HERE / ".data"
 QUICKSTART = ROOT / "examples" / "quickstart"
 AS_OF = "2025-07-01T08:00:00+02:00"
 SIZES = (100_000, 1_000_000)
-#: Tickets the in-process engine measurements use (all in memory at once, so not the largest size).
-ENGINE_SAMPLE = 100_000
 
 CONFIG = """\
 rules: {rules}
@@ -62,117 +58,127 @@ def _generator() -> Any:
     return module
 
 
-def export(size: int) -> tuple[Path, int]:
-    """The JSON Lines export of about ``size`` tickets and its exact count, generated on first use."""
+def export(size: int, fmt: str = "jsonl") -> tuple[Path, int]:
+    """The export of about ``size`` tickets in ``fmt`` and its exact count, generated on first use."""
     DATA.mkdir(exist_ok=True)
-    path = DATA / f"tickets-{size}.jsonl"
+    path = DATA / f"tickets-{size}.{fmt}"
     if not path.exists():
         began = time.perf_counter()
-        print(f"  generating {path.name} ...", end="", flush=True)
+        print(f"  generating {path.name} ...", end="", file=sys.stderr, flush=True)
         partial = path.with_suffix(".partial")
-        _generator().write(partial, size, "jsonl")
+        _generator().write(partial, size, fmt)
         partial.replace(path)
-        print(f" {time.perf_counter() - began:.0f} s", flush=True)
+        print(f" {time.perf_counter() - began:.0f} s", file=sys.stderr, flush=True)
     with path.open("rb") as lines:
-        count = sum(1 for _ in lines)
+        count = sum(1 for _ in lines) - (fmt == "csv")
     return path, count
 
 
 def config(path: Path) -> Path:
-    target = path.with_suffix(".yaml")
+    target = path.with_suffix(f".{path.suffix[1:]}.yaml")
     rules = QUICKSTART / "rules.yaml"
-    target.write_text(CONFIG.format(rules=rules, export=path, as_of=AS_OF), encoding="utf-8")
+    text = CONFIG.format(rules=rules, export=path, as_of=AS_OF)
+    if path.suffix == ".csv":
+        text = text.replace("format: jsonl", "format: csv")
+    target.write_text(text, encoding="utf-8")
     return target
 
 
-def run_report(config_path: Path) -> tuple[float, float, int]:
-    """Wall-clock seconds, CPU seconds and peak RSS (bytes) of ``matrixcore report`` in a fresh process."""
-    command = [
-        sys.executable,
-        "-c",
-        "from matrixcore._cli import main; main()",
-        "report",
-        "--config",
-        str(config_path),
-        "--format",
-        "json",
-        "--tickets",
-        "all",
-        "--quiet",
-    ]
-    began = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - began
-    process.returncode = os.waitstatus_to_exitcode(status)
-    errors = process.stderr.read().decode() if process.stderr else ""
-    if process.returncode != 0:
-        raise SystemExit(f"matrixcore report failed ({process.returncode}):\n{errors}")
-    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024  # kilobytes on Linux
+def run_report(config_path: Path, *options: str) -> ChildRun:
+    """``matrixcore report --config ...`` in a fresh process, measured by itself."""
+    run = run_child("matrixcore._cli:main", ["report", "--config", str(config_path), *options])
+    if run.exit_code != 0:
+        raise SystemExit(f"matrixcore report failed ({run.exit_code}):\n{run.stderr}")
+    return run
 
 
-def engine_rates(path: Path, sample: int) -> dict[str, float]:
-    """Tickets/s of the engine alone on ``sample`` tickets already read into memory."""
-    from matrixcore import Engine
-    from matrixcore._file_source import FileSource
-    from matrixcore._plugins import Plugins
-    from matrixcore._report import Report, ReportMeta
+def reader_floor(path: Path, limit: int = 200_000) -> float:
+    """Lines (rows) per CPU second of the bare parse: orjson per line, or csv.DictReader."""
+    import csv
 
-    plugins = Plugins()
-    loaded = plugins.load_config(config(path))
-    ruleset = plugins.load_ruleset(loaded.rules_path)
-    assert loaded.source is not None
-    source = plugins.open_adapter(loaded.source)
-    assert isinstance(source, FileSource)
-    source.use_ruleset(ruleset)
-    tickets = []
-    for batch in source.fetch(None):
-        tickets.extend(batch.tickets)
-        if len(tickets) >= sample:
-            break
-    tickets = tickets[:sample]
-    engine = Engine(ruleset)
-    as_of = datetime.fromisoformat(AS_OF)
-    meta = ReportMeta(as_of, as_of, "bench", "rules.yaml", tickets="none")
-    report = Report(engine, (), meta, plugins=plugins, provides=source.provides)
-    classify, evaluate = engine.classify, report.evaluate
+    import orjson
+
+    n = 0
     began = time.process_time()
-    for ticket in tickets:
-        classify(ticket, ticket.created)
-    classified = len(tickets) / (time.process_time() - began)
-    began = time.process_time()
-    for ticket in tickets:
-        evaluate(ticket)
-    evaluated = len(tickets) / (time.process_time() - began)
-    return {"classify": classified, "report_engine": evaluated}
+    if path.suffix == ".jsonl":
+        with path.open("rb") as lines:
+            loads = orjson.loads
+            for line in lines:
+                loads(line)
+                n += 1
+                if n >= limit:
+                    break
+    else:
+        with path.open(newline="", encoding="utf-8") as text:
+            for _ in csv.DictReader(text, delimiter=";"):
+                n += 1
+                if n >= limit:
+                    break
+    return n / (time.process_time() - began)
+
+
+def empty_child_check(hold_mib: int = 300) -> Row:
+    """An empty child of a runner holding ``hold_mib`` MiB must report its own few MiB, not the runner's."""
+    held = bytearray(b"x") * (hold_mib * 2**20)
+    try:
+        run = run_child("-", [])
+    finally:
+        del held
+    mib = run.peak_bytes / 2**20
+    return Row(
+        f"peak memory of an empty child of a {hold_mib} MiB runner",
+        f"{mib:.1f} MiB",
+        "the interpreter alone",
+        goal="< 50 MiB (its own)",
+        met=mib < 50,
+    )
+
+
+def rows(
+    sizes: Sequence[int] = SIZES, repeats: int = 3, formats: Sequence[str] = ("jsonl", "csv")
+) -> list[Row]:
+    goals = {"jsonl": 60_000, "csv": 40_000}
+    names = {"jsonl": "JSON Lines", "csv": "CSV"}
+    out = [empty_child_check()]
+    small, large = min(sizes), max(sizes)
+    for fmt in formats:
+        path, count = export(large, fmt)
+        runs = [run_report(config(path)) for _ in range(repeats)]
+        rate = spread([count / r.cpu for r in runs])
+        floor = reader_floor(path)
+        out.append(
+            Row(
+                f"report, {count:,}-ticket {names[fmt]} export, default options: tickets/CPU-s",
+                rate.text(),
+                f"bare parse {floor:,.0f}",
+                f"{rate.median / floor:.2f}x",
+                f">= {goals[fmt]:,}",
+                rate.median >= goals[fmt],
+            )
+        )
+        peak = spread([r.peak_bytes / 2**20 for r in runs])
+        small_path, small_count = export(small, fmt)
+        small_peak = run_report(config(small_path)).peak_bytes / 2**20
+        out.append(
+            Row(
+                f"report, {names[fmt]}: own peak memory, {count:,} vs {small_count:,} tickets",
+                peak.text(".1f", " MiB"),
+                f"{small_peak:.1f} MiB",
+                f"{peak.median / small_peak:.2f}x",
+                "< 100 MiB, flat",
+                peak.high < 100 and peak.median / small_peak < 1.2,
+            )
+        )
+    return out
 
 
 def main(argv: Sequence[str] = ()) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("sizes", nargs="*", type=int, default=list(SIZES))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--format", action="append", choices=("jsonl", "csv"))
     args = parser.parse_args(list(argv))
-    sizes = sorted(args.sizes)
-    results = []
-    print("matrixcore report --format json --tickets all, in a fresh process:")
-    for size in sizes:
-        path, count = export(size)
-        seconds, cpu, rss = run_report(config(path))
-        results.append((count, cpu, rss))
-        print(
-            f"{count:>10,} tickets  {count / seconds:>8,.0f} tickets/s  ({count / cpu:,.0f} per CPU second)  "
-            f"peak RSS {rss / 2**20:6.1f} MiB   {seconds:.1f} s"
-        )
-    rates = engine_rates(export(sizes[0])[0], min(ENGINE_SAMPLE, results[0][0]))
-    print("the engine alone, on tickets in memory (tickets per CPU second)")
-    print(f"  Engine.classify              {rates['classify']:>9,.0f}")
-    print(f"  classify + message replay    {rates['report_engine']:>9,.0f}   (the report's engine work)")
-    (small, _, small_rss), (large, large_cpu, large_rss) = results[0], results[-1]
-    end_to_end = large / large_cpu
-    print(f"peak RSS {large:,} / {small:,}: {large_rss / small_rss:.2f}  (goal: within 1.20)")
-    print(
-        f"end-to-end / engine alone: {end_to_end / rates['classify']:.2f} against Engine.classify, "
-        f"{end_to_end / rates['report_engine']:.2f} against the report's engine work  (goal: at least 0.50)"
-    )
+    print_table(rows(sorted(args.sizes), args.repeats, args.format or ("jsonl", "csv")))
 
 
 if __name__ == "__main__":

@@ -8,16 +8,16 @@ urgency matrix, expressed four ways:
 (c) ``rule-engine`` expressions, (d) ``panzi-json-logic`` on the same JsonLogic, both on dict data and
     driven by the same first-match-per-dimension loop.
 
-Every engine's answer for every ticket is checked against the hand-written one before any figure is
-printed; a disagreement is an error, not a footnote. Engines that are not installed are skipped.
-Run ``python benchmarks/bench_rules.py [n]``; ``run(n)`` returns the figures for ``benchmarks/run.py``.
+The workload, the rules and the contenders live here; ``bench_engine`` races them (same rounds for
+every engine, CPU time, order rotated) and checks every engine's answer for every ticket against the
+hand-written one before printing a figure. This module times compiling the rules:
+``python benchmarks/bench_rules.py``.
 """
 
 from __future__ import annotations
 
 import random
 import re
-import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -26,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _measure import Row, Spread, print_table, spread
 
 from matrixcore._conditions import compile_ruleset, desugar
 from matrixcore._ticket import Requester, Ticket
@@ -279,103 +282,68 @@ _SETS = [sets for _, _, sets, _ in RULES]
 # --- measuring --------------------------------------------------------------------------------------
 
 
-def _rates(functions: dict[str, Callable[[Any], Any]], items: list[Any], rounds: int) -> dict[str, Any]:
-    """Best-of-``rounds`` rate per function, rounds interleaved so load from elsewhere hits all alike."""
-    best = dict.fromkeys(functions, float("inf"))
-    results: dict[str, list[Any]] = {}
-    for _ in range(rounds):
-        for name, function in functions.items():
-            t0 = time.perf_counter()
-            results[name] = [function(item) for item in items]
-            best[name] = min(best[name], time.perf_counter() - t0)
-    return {name: (len(items) / best[name], results[name]) for name in functions}
-
-
-def _compile_ms() -> tuple[float, float]:
+def compile_ms(repeats: int = 25) -> Spread:
+    """Milliseconds to desugar and compile the 20 rules (regexes included), CPU time."""
     times = []
-    for _ in range(25):
+    for _ in range(repeats):
         re.purge()  # count compiling the regexes too
-        t0 = time.perf_counter()
+        began = time.process_time()
         rules = [(name, desugar(cond)[0], sets) for name, cond, sets, _ in RULES]
         compile_ruleset(rules)
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times), max(times)
+        times.append((time.process_time() - began) * 1000)
+    return spread(times)
 
 
-def run(n: int = 100_000) -> dict[str, Any]:
-    tickets = workload(n)
-    logic = []
-    for name, cond, _, _ in RULES:
-        desugared, problems = desugar(cond)
-        assert not problems, (name, problems)
-        logic.append(desugared)
-    compiled = compile_ruleset(
-        [(name, lg, sets) for (name, _, sets, _), lg in zip(RULES, logic, strict=True)]
-    )
-    evaluate = compiled.evaluate
+def compiled_rules() -> Callable[[Ticket], tuple[Any, ...]]:
+    """The 20 rules compiled alone (no defaults, no matrix): ``(value, rule index)`` per dimension."""
+    return compile_ruleset([(name, desugar(cond)[0], sets) for name, cond, sets, _ in RULES]).evaluate
 
-    fast = _rates({"hand-written": handwritten, "matrixcore": evaluate}, tickets, 7)
-    rates = {name: rate for name, (rate, _) in fast.items()}
-    expected = fast["hand-written"][1]
-    answers = {"matrixcore": [(r[0], r[2], r[4]) for r in fast["matrixcore"][1]]}
 
-    dicts = [as_dict(t) for t in tickets]
+def pypi_engines() -> dict[str, Callable[[dict[str, Any]], tuple[Any, Any, Any]]]:
+    """The PyPI engines that are installed, each driven by the same first-match loop over dicts."""
+    engines: dict[str, Callable[[dict[str, Any]], tuple[Any, Any, Any]]] = {}
     try:
         import rule_engine
 
         context = rule_engine.Context(default_value=None)
-        re_rules = [rule_engine.Rule(text, context=context) for *_, text in RULES]
-        re_tests = [rule.matches for rule in re_rules]
-        slow = _rates({"rule-engine": lambda d: first_match(re_tests, d)}, dicts, 1)
-        rates["rule-engine"], answers["rule-engine"] = slow["rule-engine"]
+        re_tests = [rule_engine.Rule(text, context=context).matches for *_, text in RULES]
+        engines["rule-engine"] = lambda d: first_match(re_tests, d)
     except ImportError:
-        print("rule-engine is not installed: skipping its column (pip install rule-engine)")
+        print("rule-engine is not installed: skipping it (pip install -e '.[bench]')")
     try:
         from json_logic import jsonLogic
         from json_logic.builtins import BUILTINS
 
         ops = {**BUILTINS, "matches": lambda data, s, p: isinstance(s, str) and re.search(p, s) is not None}
+        logic = [desugar(cond)[0] for _, cond, _, _ in RULES]
         jl_tests = [lambda d, lg=lg: bool(jsonLogic(lg, d, ops)) for lg in logic]
-        slow = _rates({"json-logic": lambda d: first_match(jl_tests, d)}, dicts, 1)
-        rates["json-logic"], answers["json-logic"] = slow["json-logic"]
+        engines["panzi-json-logic"] = lambda d: first_match(jl_tests, d)
     except ImportError:
-        print("panzi-json-logic is not installed: skipping its column (pip install panzi-json-logic)")
+        print("panzi-json-logic is not installed: skipping it (pip install -e '.[bench]')")
+    return engines
 
+
+def check_answers(
+    tickets: Sequence[Ticket], expected: Sequence[Any], answers: dict[str, Sequence[Any]]
+) -> None:
+    """Every engine's (impact, urgency, priority) for every ticket equals the hand-written one."""
     for engine, got in answers.items():
         wrong = [i for i, (a, b) in enumerate(zip(got, expected, strict=True)) if a != b]
         if wrong:
             i = wrong[0]
             raise AssertionError(
-                f"{engine} disagrees with the hand-written rules on {len(wrong)} of {n} tickets; "
+                f"{engine} disagrees with the hand-written rules on {len(wrong)} of {len(tickets)} tickets; "
                 f"first: ticket {i} {tickets[i]!r}: {got[i]} != {expected[i]}"
             )
-    median_ms, max_ms = _compile_ms()
-    pypi = {k: v for k, v in rates.items() if k in ("rule-engine", "json-logic")}
-    return {
-        "tickets": n,
-        "rates": rates,
-        "vs_handwritten": rates["matrixcore"] / rates["hand-written"],
-        "vs_fastest_pypi": rates["matrixcore"] / max(pypi.values()) if pypi else None,
-        "fastest_pypi": max(pypi, key=pypi.__getitem__) if pypi else None,
-        "compile_ms_median": median_ms,
-        "compile_ms_max": max_ms,
-        "rules": len(RULES),
-    }
+
+
+def rows() -> list[Row]:
+    took = compile_ms()
+    return [Row("compile the 20 rules (ms CPU)", took.text(".2f"), goal="< 5 ms", met=took.median < 5)]
 
 
 def main(argv: Sequence[str] = ()) -> None:
-    n = int(argv[0]) if argv else 100_000
-    result = run(n)
-    print(f"{result['tickets']:,} tickets, {result['rules']} rules; every engine agrees on every ticket")
-    for engine, rate in sorted(result["rates"].items(), key=lambda kv: -kv[1]):
-        print(f"  {engine:<14}{rate:>14,.0f} tickets/s")
-    print(f"  matrixcore / hand-written    {result['vs_handwritten']:6.2f}x   (goal >= 0.6, with the trace)")
-    if result["vs_fastest_pypi"] is not None:
-        print(f"  matrixcore / {result['fastest_pypi']:<16}{result['vs_fastest_pypi']:6.1f}x   (goal >= 25x)")
-    print(
-        f"  compile {result['rules']} rules: {result['compile_ms_median']:.2f} ms median, "
-        f"{result['compile_ms_max']:.2f} ms max   (goal < 5 ms)"
-    )
+    print_table(rows())
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ from ._adapter import (
     AdapterError,
     AdapterSpec,
     Batch,
+    Cancelled,
     ConflictError,
+    PageLimitReached,
     PostedMessage,
     PriorityChange,
     ReadOnlyError,
@@ -33,7 +35,15 @@ from ._durations import format_duration, parse_duration
 from ._engine import Engine
 from ._errors import ConfigError, MatrixcoreError, Problem, RulesetError
 from ._export_presets import PRESETS as EXPORT_PRESETS
-from ._http import HTTP_SETTINGS_PROPERTIES, HttpAdapter, HttpClient, HttpError, http_settings_schema
+from ._http import (
+    HTTP_SETTINGS_PROPERTIES,
+    HttpAdapter,
+    HttpClient,
+    HttpError,
+    header,
+    header_date,
+    http_settings_schema,
+)
 from ._operators import CompileContext, DuplicateOperatorError, Operator, OperatorRegistry
 from ._pagination import Page, json_path, paginate_cursor, paginate_links, paginate_offset, paginate_pages
 from ._plugins import PluginError, PluginInfo, Plugins
@@ -60,6 +70,7 @@ __all__ = [
     "Batch",
     "BearerAuth",
     "BusinessCalendar",
+    "Cancelled",
     "CompileContext",
     "ConfigError",
     "ConflictError",
@@ -78,6 +89,7 @@ __all__ = [
     "Operator",
     "OperatorRegistry",
     "Page",
+    "PageLimitReached",
     "PluginError",
     "PluginInfo",
     "Plugins",
@@ -101,6 +113,8 @@ __all__ = [
     "__version__",
     "auth_from_settings",
     "format_duration",
+    "header",
+    "header_date",
     "hookimpl",
     "http_settings_schema",
     "install_redaction",

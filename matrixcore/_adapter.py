@@ -11,6 +11,7 @@ offset). matrixcore stores them and hands them back; it never looks inside.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,7 +35,9 @@ __all__ = [
     "AdapterError",
     "AdapterSpec",
     "Batch",
+    "Cancelled",
     "ConflictError",
+    "PageLimitReached",
     "PostedMessage",
     "PriorityChange",
     "ReadOnlyError",
@@ -54,6 +57,19 @@ class AdapterError(MatrixcoreError):
 
 class ReadOnlyError(AdapterError):
     """A write was attempted on a read-only (dry-run) connection; nothing was sent."""
+
+
+class Cancelled(AdapterError):
+    """The run is stopping (SIGTERM, SIGINT): no request was sent, no wait is finished."""
+
+
+class PageLimitReached(AdapterError):
+    """A listing read ``max_pages`` pages and the tool still said "more": it ends here, with a warning.
+
+    The sync ends the cycle early (not a failure): the cursor stays at the last committed batch, and
+    the next cycle goes on from there. A tool that answers "more pages" forever cannot keep a cycle
+    (or a dry run) going.
+    """
 
 
 class ConflictError(AdapterError):
@@ -167,6 +183,9 @@ class AdapterContext:
     #: Called before each retry of a request with the failure and the seconds it will wait; the
     #: daemon counts retries per connection with it (``HttpClient`` calls it for you).
     on_retry: Callable[[BaseException | None, float], None] | None = None
+    #: Set when the run is stopping (SIGTERM, SIGINT): HTTP adapters send no further request and
+    #: cut every wait short (retries, back-off, the request budget), raising ``Cancelled``.
+    cancel: threading.Event | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -343,6 +343,10 @@ class BusinessCalendar:
             )
         return timedelta(microseconds=self._elapsed_us(a, b))
 
+    def is_closed_day(self, day: date) -> bool:
+        """Whether ``day`` (a local date) is a public holiday or an explicitly closed date."""
+        return day in self._closed_in(day.year)
+
     def is_open(self, instant: datetime) -> bool:
         """Whether the desk is open at ``instant`` (segments are half-open: closed at closing time)."""
         if self._hours is None:

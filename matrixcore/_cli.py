@@ -151,6 +151,7 @@ def main(ctx: click.Context, strict_plugins: bool, disabled_plugins: tuple[str, 
     Start here:
       matrixcore check rules.yaml            validate a rules file and run its examples
       matrixcore report --config c.yaml      dry run: what would change, and why
+      matrixcore forecast --config c.yaml    arrivals per channel ahead, and the staff they need
       matrixcore run --config c.yaml         the sync daemon beside your ITSM tool
       matrixcore state --config c.yaml 4711  a ticket's decisions and messages, from the state file
       matrixcore schema rules > rules.json   JSON Schema for your editor
@@ -277,6 +278,10 @@ from ._cmd_state import state  # noqa: E402
 
 main.add_command(run)
 main.add_command(state)
+
+from .forecast import _command as _forecast  # noqa: E402
+
+main.add_command(_forecast.forecast_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._codegen import Env, Generator
 from ._jsvalues import BOOL, truthy
 from ._logicast import Const, Node
 from ._operators import CompileContext
+from ._ticket import Ticket
 
-__all__ = ["compile_ruleset", "compile_test", "compile_value"]
+__all__ = ["Finish", "compile_ruleset", "compile_test", "compile_value"]
 
 
 def _build(source: str, namespace: dict[str, Any], name: str) -> Callable[..., Any]:
@@ -49,18 +51,39 @@ def compile_test(node: Node, context: CompileContext) -> Callable[[Any], bool]:
     return _build("\n".join(["def condition(t):", *reads, f"    {body}\n"]), gen.ns, "condition")
 
 
+@dataclass(frozen=True)
+class Finish:
+    """What the engine does after the rules, generated into the same function (no second call).
+
+    ``defaults`` replace ``None`` for a dimension no rule decided; ``derived`` computes a dimension
+    no rule decided from two earlier ones through a table (priority from the impact x urgency
+    matrix); ``record`` is the tuple subclass returned (``Evaluation``); ``aliases`` maps channel
+    spellings to the canonical name the rules see (the ticket is evolved first, as the engine did);
+    ``trace=False`` leaves the rule indices out (only to measure what the trace costs).
+    """
+
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    derived: tuple[str, Mapping[tuple[Any, Any], Any], str, str] | None = None
+    record: type[tuple[Any, ...]] | None = None
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    trace: bool = True
+
+
 def compile_ruleset(
     conditions: Sequence[Node],
     sets: Sequence[Mapping[str, Any]],
     dimensions: Sequence[str],
     upfront: bool = True,
+    finish: Finish | None = None,
 ) -> Callable[[Any], tuple[Any, ...]]:
     """``evaluate(t)``: per dimension the value of the first matching rule that sets it, and its index.
 
     Each dimension is an if/elif chain over the rules that set it, so a rule is only evaluated while
     one of its dimensions is undecided, by construction. A rule setting several dimensions is
-    evaluated at most once: later chains reuse its result when an earlier chain got that far.
+    evaluated at most once: later chains reuse its result when an earlier chain got that far. With
+    ``finish``, defaults, the matrix and the record are part of the same function.
     """
+    finish = finish if finish is not None else Finish()
     gen = Generator(ticket=True)
     gen.plan(conditions)
     chains: list[list[int]] = []
@@ -75,6 +98,13 @@ def compile_ruleset(
     shared = {r for r, n in Counter(r for chain in chains for r in chain).items() if n > 1}
     earlier: defaultdict[int, list[int]] = defaultdict(list)
     lines = ["def evaluate(t):"]
+    if finish.aliases:
+        gen.ns["_aliases"], gen.ns["_evolve"] = dict(finish.aliases), Ticket.evolve
+        lines += [
+            "    _a = _aliases.get(t.channel)",
+            "    if _a is not None:",
+            "        t = _evolve(t, channel=_a)",
+        ]
     env: Env = frozenset()
     if upfront:
         reads, env = gen.prelude()
@@ -107,15 +137,24 @@ def compile_ruleset(
             env_chain = after if env_chain is None else env_chain
             env = after
         else:
-            lines += (
-                ["    else:", f"        {v} = None", f"        {i} = -1"]
-                if chain
-                else [
-                    f"    {v} = None",
-                    f"    {i} = -1",
-                ]
-            )
+            if finish.derived is not None and finish.derived[0] == dim:
+                _, table, a, b = finish.derived
+                gen.ns["_table"] = table
+                fallback = f"_table[_v{dimensions.index(a)}, _v{dimensions.index(b)}]"
+            else:
+                fallback = gen.const(finish.defaults.get(dim))
+            indent = "        " if chain else "    "
+            lines += [*(["    else:"] if chain else []), f"{indent}{v} = {fallback}", f"{indent}{i} = -1"]
         if env_chain is not None:
             env = env_chain
-    lines.append(f"    return ({', '.join(f'_v{j}, _i{j}' for j in range(len(dimensions)))},)")
+    fields = [f"_v{j}, _i{j}" if finish.trace else f"_v{j}" for j in range(len(dimensions))]
+    result = f"({', '.join(fields)},)"
+    if finish.record is not None:
+        gen.ns["_new"], gen.ns["_record"] = tuple.__new__, finish.record
+        result = f"_new(_record, {result})"
+    lines.append(f"    return {result}")
+    if not finish.trace:  # drop the indices nothing reads (later chains may read an earlier one's)
+        source = "\n".join(lines)
+        unread = {f"_i{j}" for j in range(len(dimensions)) if f"_i{j} <" not in source}
+        lines = [line for line in lines if line.strip().partition(" = ")[0] not in unread]
     return _build("\n".join(lines) + "\n", gen.ns, "evaluate")

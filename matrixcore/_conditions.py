@@ -263,11 +263,13 @@ def compile_ruleset(
     rules: Sequence[tuple[str, Any, Mapping[str, Any]]],
     dimensions: Sequence[str] = DIMENSIONS,
     context: CompileContext | None = None,
+    finish: _compiled.Finish | None = None,
 ) -> CompiledRuleset:
     """Compile ordered ``(name, jsonlogic_condition, sets)`` rules; first match wins per dimension.
 
     Raises ``RulesetError`` listing every problem, with paths ``(rule_index, "when", ...)`` or
-    ``(rule_index, "set", dimension)``.
+    ``(rule_index, "set", dimension)``. ``finish`` generates the engine's defaults, matrix and record
+    into the same function.
     """
     context = context if context is not None else default_context()
     nodes, errors = [], []
@@ -280,6 +282,8 @@ def compile_ruleset(
         ]
     if errors:
         raise RulesetError(errors, "rules")
-    evaluate = _compiled.compile_ruleset(nodes, [sets for _, _, sets in rules], tuple(dimensions))
+    evaluate = _compiled.compile_ruleset(
+        nodes, [sets for _, _, sets in rules], tuple(dimensions), finish=finish
+    )
     names = tuple(name for name, _, _ in rules)
     return CompiledRuleset(evaluate, tuple(dimensions), names, getattr(evaluate, "__matrixcore_source__", ""))

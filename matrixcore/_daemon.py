@@ -31,7 +31,7 @@ from types import FrameType
 from typing import Any, Final
 
 from . import __version__
-from ._adapter import Adapter, AdapterContext, AdapterError
+from ._adapter import Adapter, AdapterContext, AdapterError, Cancelled
 from ._config import Config, ConnectionConfig
 from ._daemon_settings import DaemonSettings, format_duration_s
 from ._engine import Engine
@@ -64,6 +64,9 @@ _LIVE_SETTINGS: Final = (
 _HISTORY_REFRESH: Final = 3600.0
 #: How often the main thread looks at its flags (signals only set flags: no locks in a handler).
 _TICK: Final = 0.1
+#: Seconds a stopping run lets the workers finish their batch before it cancels their waits and
+#: requests; as long again, then it exits without them (safe: see invariant 3).
+STOP_GRACE: Final = 3.0
 
 
 class RulesRefused(MatrixcoreError):
@@ -204,6 +207,7 @@ class _Worker:
                 logger=logging.getLogger(f"matrixcore.adapter.{self.connection.adapter}"),
                 user_agent=f"matrixcore/{__version__}",
                 on_retry=lambda error, wait: self.daemon.metrics.record_retry(self.name, error),
+                cancel=self.daemon.cancel,
             )
             adapter = self.daemon.plugins.open_adapter(self.connection, context)
             try:
@@ -250,6 +254,9 @@ class _Worker:
         except Exception as exc:  # matrixcore's own or a plugin's fault: keep the daemon up
             error = exc
             logger.exception("cycle of %s failed unexpectedly", self.name)
+        if isinstance(error, Cancelled):  # the run is stopping: not a failure of the tool
+            logger.info("%s: stopped mid-cycle, cursor kept", self.name)
+            return report
         seconds = time.monotonic() - started
         self.status.cycles += 1
         daemon.metrics.record_cycle(self.name, report, seconds, time.time(), error is None)
@@ -382,6 +389,8 @@ class Daemon:
         self.server: MetricsServer | None = None
         self._stop_requested = False
         self._stop_signals = 0
+        #: Set a grace period after a stop was asked for: adapters then cut waits and requests short.
+        self.cancel = threading.Event()
         self._reload_requested = False
         self._poke = threading.Event()
         self._files = self._file_signatures()
@@ -415,7 +424,7 @@ class Daemon:
             logger.info("stopping: finishing the batch in progress (a second signal exits at once)")
             for worker in self.workers.values():
                 worker.wake.set()
-            self._join(self.workers.values())
+            self._join(self.workers.values(), stopping_since=time.monotonic())
         finally:
             self._close()
         logger.info("stopped")
@@ -428,27 +437,57 @@ class Daemon:
             workers = [_Worker(self, c) for c in self.config.connections.values()]
             self.workers = {w.name: w for w in workers}
             threads = [threading.Thread(target=w.cycle, name=f"once-{w.name}", daemon=True) for w in workers]
-            for thread in threads:
+            for worker, thread in zip(workers, threads, strict=True):
+                worker.thread = thread  # what a stop waits for
                 thread.start()
+            stopping_since: float | None = None
             while any(t.is_alive() for t in threads):
                 for thread in threads:
                     thread.join(_TICK)
+                if self._stop_requested and stopping_since is None:
+                    stopping_since = time.monotonic()
+                    logger.info("stopping: finishing the batch in progress (a second signal exits at once)")
+                if stopping_since is not None and not self._wind_down(stopping_since):
+                    break
             codes = [w.exit_code for w in workers]
         finally:
             self._close()
         return max(codes, default=0)
 
-    def _join(self, workers: Iterable[_Worker]) -> None:
+    def _join(self, workers: Iterable[_Worker], stopping_since: float | None = None) -> None:
+        """Wait for ``workers``; when stopping, no longer than the grace periods allow."""
         for worker in list(workers):
             while worker.thread.is_alive():
                 worker.thread.join(_TICK)
+                if stopping_since is not None and not self._wind_down(stopping_since):
+                    return
+
+    def _wind_down(self, since: float) -> bool:
+        """A stop asked for at ``since``: after ``STOP_GRACE`` cancel the workers' waits and requests;
+        after twice that give up on them (``False``). Stops within seconds wherever a worker is."""
+        elapsed = time.monotonic() - since
+        if elapsed >= STOP_GRACE and not self.cancel.is_set():
+            logger.info("still busy after %.0fs: cancelling retries, waits and further requests", elapsed)
+            self.cancel.set()
+        if elapsed >= 2 * STOP_GRACE:
+            busy = sorted(w.name for w in self.workers.values() if w.thread.is_alive())
+            if busy:
+                logger.warning(
+                    "exiting without waiting for %s (a request in flight; safe: see invariant 3)",
+                    ", ".join(busy),
+                )
+                return False
+        return True
 
     def _close(self) -> None:
+        busy = any(w.thread.is_alive() for w in self.workers.values())
         for worker in self.workers.values():
-            worker.close()
+            if not worker.thread.is_alive():
+                worker.close()
         if self.server is not None:
             self.server.stop()
-        self.store.close()
+        if not busy:  # a worker still in a request may touch it until the process ends
+            self.store.close()
         self.lock.release()
 
     def request_stop(self) -> None:

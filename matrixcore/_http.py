@@ -12,9 +12,12 @@ A read-only (dry-run) client refuses every non-GET request *before* anything is 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, Final, Self
 from urllib.parse import urljoin, urlsplit
 
@@ -23,18 +26,20 @@ from requests.auth import AuthBase
 from tenacity import RetryCallState, RetryError
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from ._adapter import AdapterContext, AdapterError, ReadOnlyError
+from ._adapter import AdapterContext, AdapterError, Cancelled, ReadOnlyError
 from ._auth import AUTH_SCHEMA, auth_from_settings
 from ._config import ConnectionConfig
 from ._ratelimit import RequestBudget
 from ._redact import Redactor, default_redactor, guard_loggers, safe_url, truncate
-from ._retry import RetryPolicy, parse_retry_after
+from ._retry import RetryPolicy, parse_http_date, parse_retry_after
 
 __all__ = [
     "HTTP_SETTINGS_PROPERTIES",
     "HttpAdapter",
     "HttpClient",
     "HttpError",
+    "header",
+    "header_date",
     "http_settings_schema",
 ]
 
@@ -44,8 +49,35 @@ SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 IDEMPOTENT_METHODS: Final = SAFE_METHODS | {"PUT", "DELETE"}
 #: Statuses worth another try. 501 (not implemented) and 505 will not change on their own.
 RETRY_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
+#: Pages one listing reads at most unless the connection's ``max_pages`` says otherwise.
+DEFAULT_MAX_PAGES: Final = 1000
 #: Statuses that mean the server did not act on the request, so even a POST may be sent again.
 NOT_PROCESSED_STATUSES: Final = frozenset({429, 503})
+
+
+def header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    """A response header read defensively: case-insensitive, ``None`` when missing or empty.
+
+    A header sent twice arrives joined with ``", "`` (``requests``); readers of numbers and dates
+    (``header_date``) take the first readable value from it.
+    """
+    if not headers:
+        return None
+    value = headers.get(name)
+    if value is None:
+        lower = name.lower()
+        value = next((v for k, v in headers.items() if k.lower() == lower), None)
+    value = value.strip() if isinstance(value, str) else None
+    return value or None
+
+
+def header_date(headers: Mapping[str, str] | None, name: str = "Date") -> datetime | None:
+    """A date header (``Date``, ``Last-Modified``) as an aware UTC time, or ``None``: never an exception.
+
+    Without a zone or with ``-0000`` it is read as GMT (what HTTP dates are); sent twice, the
+    first readable one counts (see ``parse_http_date``).
+    """
+    return parse_http_date(header(headers, name))
 
 
 class HttpError(AdapterError):
@@ -67,7 +99,8 @@ class HttpError(AdapterError):
     ) -> None:
         super().__init__(message, retryable=retryable, status=status)
         #: What went wrong, for metrics: ``status`` (an error answer), ``timeout``, ``connection``
-        #: (refused, reset, cut short), ``malformed`` (not JSON) or ``request`` (could not be sent).
+        #: (refused, reset, cut short), ``malformed`` (not JSON), ``unconfirmed`` (a write answered
+        #: without showing it was done) or ``request`` (could not be sent).
         self.kind = kind or ("status" if status is not None else "request")
         self.method = method
         #: The URL with credentials masked.
@@ -114,6 +147,8 @@ class HttpClient:
         redactor: Redactor | None = None,
         max_body: int = 500,
         on_retry: Callable[[BaseException | None, float], None] | None = None,
+        cancel: threading.Event | None = None,
+        max_pages: int = DEFAULT_MAX_PAGES,
     ) -> None:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._origin = urlsplit(self.base_url)[:2]
@@ -131,6 +166,10 @@ class HttpClient:
         self.verify = verify
         self.max_body = max_body
         self.on_retry = on_retry
+        #: Set when the run stops: no request is sent after it (``Cancelled``).
+        self.cancel = cancel
+        #: Pages one listing may read (``paginate_*``, an adapter's own loop) before it ends early.
+        self.max_pages = max_pages
 
     def url(self, path: str) -> str:
         """The absolute URL of ``path``; refuses an absolute URL on another origin."""
@@ -151,11 +190,18 @@ class HttpClient:
         data: Any = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool | None = None,
+        done: Callable[[Any], bool] | None = None,
     ) -> requests.Response:
         """Send with retries; return the response (status < 400) or raise ``HttpError``.
 
         ``idempotent`` (default: by method) allows retrying after the server may have acted: pass
         ``True`` for a POST that carries an idempotency key.
+
+        ``done`` makes a write count only on an answer that shows it was done: the body must be JSON
+        and ``done(body)`` true. Anything else (a proxy's HTML page, broken or cut JSON, an answer
+        about something else) fails the attempt with ``HttpError`` of kind ``unconfirmed``: retried
+        like a 5xx when the write is idempotent, otherwise raised at once as retryable, so the caller
+        treats the write as not done and settles it by a later read (``write_json``).
         """
         method = method.upper()
         url = self.url(path)
@@ -172,11 +218,15 @@ class HttpClient:
                 return True
             return (exc.status in NOT_PROCESSED_STATUSES) or (isinstance(exc, HttpError) and not exc.sent)
 
+        def attempt() -> requests.Response:
+            sent = self._send(method, url, params=params, json=json, data=data, headers=headers)
+            if done is not None:
+                self._confirm(sent, done)
+            return sent
+
         retrying = self.retry.retrying(should_retry, self._log_retry)
         try:
-            response: requests.Response = retrying(
-                self._send, method, url, params=params, json=json, data=data, headers=headers
-            )
+            response: requests.Response = retrying(attempt)
         except RetryError as exc:
             last = exc.last_attempt.exception()
             attempts = exc.last_attempt.attempt_number
@@ -206,8 +256,10 @@ class HttpClient:
         data: Any,
         headers: Mapping[str, str] | None,
     ) -> requests.Response:
+        self.check_cancelled()
         if self.budget is not None:
             self.budget.acquire()
+            self.check_cancelled()
         shown = safe_url(url, self.redactor)
         started = time.monotonic()
         try:
@@ -255,7 +307,9 @@ class HttpClient:
             return response
         status = response.status_code
         body = self.redactor.redact(truncate(response.text[: self.max_body * 4], self.max_body))
-        retry_after = parse_retry_after(response.headers.get("Retry-After"), response.headers.get("Date"))
+        retry_after = parse_retry_after(
+            header(response.headers, "Retry-After"), header(response.headers, "Date")
+        )
         raise HttpError(
             f"{method} {shown} -> {status} {response.reason}" + (f": {body}" if body else ""),
             method=method,
@@ -265,6 +319,51 @@ class HttpClient:
             retryable=status in RETRY_STATUSES,
             retry_after=retry_after if status in (429, 503) else None,
         )
+
+    def check_cancelled(self) -> None:
+        """Raise ``Cancelled`` once the run is stopping (before a request, after a wait)."""
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled(f"stopping: no further request to {self.base_url}")
+
+    def _confirm(self, response: requests.Response, done: Callable[[Any], bool]) -> None:
+        """Raise ``HttpError`` (kind ``unconfirmed``) unless the answer shows the write was done."""
+        try:
+            data = response.json()
+            shown = bool(done(data))
+            why = "it does not show the write was done"
+        except ValueError as exc:
+            shown, why = False, f"it is not valid JSON ({exc})"
+        if shown:
+            return
+        url = safe_url(response.url, self.redactor)
+        method = response.request.method or "?"
+        body = self.redactor.redact(truncate(response.text[: self.max_body * 4], self.max_body))
+        raise HttpError(
+            f"{method} {url} -> {response.status_code}, but {why}; the write is taken as not done: {body}",
+            method=method,
+            url=url,
+            status=response.status_code,
+            body=body,
+            retryable=True,
+            kind="unconfirmed",
+        )
+
+    def write_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        idempotent: bool | None = None,
+        done: Callable[[Any], bool] = lambda data: isinstance(data, Mapping),
+        **kwargs: Any,
+    ) -> Any:
+        """A write whose answer must show it was done (see ``request``'s ``done``); returns its JSON."""
+        response = self.request(
+            method, path, json=json, params=params, idempotent=idempotent, done=done, **kwargs
+        )
+        return response.json()
 
     def _log_retry(self, state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome is not None else None
@@ -334,6 +433,8 @@ class HttpClient:
             else (float(timeout_setting.get("connect", 5.0)), float(timeout_setting.get("read", 30.0)))
         )
         retry = context.retry or RetryPolicy.from_settings(settings.get("retry", {}))
+        if context.cancel is not None:  # back-off and budget waits end when the run stops
+            retry = dataclasses.replace(retry, sleep=_cancellable(retry.sleep, context.cancel))
         rate = settings.get("rate_limit", {})
         budget = RequestBudget(
             rate.get("per_minute"),
@@ -353,12 +454,30 @@ class HttpClient:
             user_agent=context.user_agent,
             verify=str(settings["ca_bundle"]) if settings.get("ca_bundle") else True,
             on_retry=context.on_retry,
+            cancel=context.cancel,
+            max_pages=int(settings.get("max_pages", DEFAULT_MAX_PAGES)),
             **kwargs,
         )
         client.auth = auth_from_settings(
             settings.get("auth"), session=client.session, timeout=timeout, clock=retry.clock
         )
         return client
+
+
+def _cancellable(sleep: Callable[[float], None], cancel: threading.Event) -> Callable[[float], None]:
+    """``sleep`` that a stopping run cuts short: the real clock's waits on ``cancel`` instead, an
+    injected one (a test's fake clock) is asked first; either way ``Cancelled`` once it is set."""
+
+    def wait(seconds: float) -> None:
+        if not cancel.is_set():
+            if sleep is time.sleep:
+                cancel.wait(seconds)
+            else:
+                sleep(seconds)
+        if cancel.is_set():
+            raise Cancelled("stopping: a wait was cut short")
+
+    return wait
 
 
 #: JSON Schema properties of the settings every ``HttpAdapter`` reads; merge them into yours with
@@ -398,6 +517,14 @@ HTTP_SETTINGS_PROPERTIES: Final[Mapping[str, Any]] = {
             "per_minute": {"type": "number", "exclusiveMinimum": 0},
             "burst": {"type": "number", "minimum": 1},
         },
+    },
+    "max_pages": {
+        "type": "integer",
+        "minimum": 1,
+        "default": 1000,
+        "description": "Pages one listing (a cycle's fetch, a ticket's messages) may read; past it the "
+        "cycle ends early with a warning and the cursor kept, so a tool that says 'more pages' "
+        "forever cannot keep a run going.",
     },
     "ca_bundle": {
         "type": "string",

@@ -70,6 +70,13 @@ class DaemonMetrics:
         self.refused = counter(
             "tickets_refused", "Tickets the tool refused (gone, changed, a value rejected): set aside."
         )
+        self.failing = counter(
+            "tickets_failing",
+            "Tickets whose writes kept failing while the tool answered (poison): set aside, retried later.",
+        )
+        self.page_limited = counter(
+            "page_limited_cycles", "Cycles ended early because a listing reached max_pages (cursor kept)."
+        )
         self.reconciled = counter("reconciled", "Pending messages settled against the tool after a crash.")
         self.messages = counter("messages", "Messages sent, by policy.", "connection", "policy")
         self.cycles = counter("cycles", "Sync cycles, by outcome.", "connection", "outcome")
@@ -107,6 +114,8 @@ class DaemonMetrics:
             self.agent_kept,
             self.timers,
             self.refused,
+            self.failing,
+            self.page_limited,
             self.reconciled,
             self.duration,
             self.failures,
@@ -134,6 +143,8 @@ class DaemonMetrics:
         self.agent_kept.labels(connection).inc(report.agent_kept)
         self.timers.labels(connection).inc(report.timers)
         self.refused.labels(connection).inc(report.refused)
+        self.failing.labels(connection).inc(report.failing)
+        self.page_limited.labels(connection).inc(int(report.page_limited))
         self.reconciled.labels(connection).inc(report.reconciled)
         for policy, count in report.messages.items():
             self.messages.labels(connection, policy).inc(count)

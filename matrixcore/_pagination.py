@@ -3,16 +3,21 @@
 Each page carries its items, the decoded body, the response, and ``next``: what fetches the page
 after it (an offset, a page number, a cursor, a URL). For cursor APIs ``next`` stays set on the last
 page when the server gives an "after" cursor, so an adapter can store it and resume there later.
-A server that hands out the same cursor or link twice is an error, not an endless loop.
+A server that hands out the same cursor or link twice, or the same page again, is an error, not an
+endless loop; and a listing ends after the client's ``max_pages`` pages (``PageLimitReached``), so
+a server that says "more" forever cannot keep a cycle going.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._adapter import AdapterError
+from ._adapter import AdapterError, PageLimitReached
+from ._http import header
 from ._redact import safe_url
 
 if TYPE_CHECKING:
@@ -67,6 +72,36 @@ def _items(response: requests.Response, data: Any, where: ItemsAt) -> Sequence[A
     return found
 
 
+class _Guard:
+    """Counts a listing's pages against ``max_pages`` and notices a page served twice in a row."""
+
+    def __init__(self, client: HttpClient) -> None:
+        self.limit = max(1, int(getattr(client, "max_pages", 1000)))
+        self.count = 0
+        self.last: str | None = None
+
+    def before(self, response: requests.Response | None) -> None:
+        """Called before each further page: past the limit the listing ends here."""
+        if self.count >= self.limit and response is not None:
+            raise PageLimitReached(
+                f"GET {safe_url(response.url)}: {self.count} pages and the server still says there are "
+                f"more (max_pages {self.limit}): this listing ends here"
+            )
+
+    def after(self, response: requests.Response, items: Sequence[Any], more: bool) -> None:
+        self.count += 1
+        if not (more and items):
+            return
+        digest = hashlib.blake2b(
+            json.dumps(items, sort_keys=True, default=str).encode(), digest_size=16
+        ).hexdigest()
+        if digest == self.last:
+            raise AdapterError(
+                f"GET {safe_url(response.url)}: the server sent the same page again; stopping a loop"
+            )
+        self.last = digest
+
+
 def _get_json(
     client: HttpClient, path: str, params: Mapping[str, Any] | None
 ) -> tuple[requests.Response, Any]:
@@ -92,12 +127,15 @@ def paginate_offset(
     header), decides when to stop; without one a short or empty page is the last.
     """
     offset = start
+    guard, response = _Guard(client), None
     while True:
+        guard.before(response)
         response, data = _get_json(client, path, {**(params or {}), offset_param: offset, limit_param: limit})
         batch = _items(response, data, items)
         offset += len(batch)
         known = _total(response, data, total)
         more = bool(batch) and (offset < known if known is not None else len(batch) >= limit)
+        guard.after(response, batch, more)
         yield Page(batch, data, response, offset, more)
         if not more:
             return
@@ -111,8 +149,8 @@ def _total(
         value = total(response, data)
     elif total:
         value = json_path(data, total)
-    else:
-        value = response.headers.get("X-Total-Count")
+    else:  # read defensively: sent twice, the header arrives as "12, 12"
+        value = (header(response.headers, "X-Total-Count") or "").partition(",")[0] or None
     try:
         return None if value is None else int(value)
     except (TypeError, ValueError):
@@ -134,7 +172,9 @@ def paginate_pages(
     """``?page=1&per_page=100``, ``page=2``… until ``has_more`` (a body path or a function) says no,
     or, without it, until a short page."""
     number = first
+    guard, response = _Guard(client), None
     while True:
+        guard.before(response)
         response, data = _get_json(client, path, {**(params or {}), page_param: number, size_param: size})
         batch = _items(response, data, items)
         if callable(has_more):
@@ -144,6 +184,7 @@ def paginate_pages(
         else:
             more = len(batch) >= size
         more = more and bool(batch)
+        guard.after(response, batch, more)
         yield Page(batch, data, response, number + 1 if more else None, more)
         if not more:
             return
@@ -168,7 +209,9 @@ def paginate_cursor(
     """
     cursor = start
     seen: set[str] = set()
+    guard, response = _Guard(client), None
     while True:
+        guard.before(response)
         query = {**(params or {})}
         if cursor is not None:
             query[cursor_param] = cursor
@@ -187,6 +230,7 @@ def paginate_cursor(
             raise AdapterError(
                 f"GET {safe_url(response.url)}: the server returned cursor {after!r} again; stopping a loop"
             )
+        guard.count += 1
         yield Page(batch, data, response, after if after is not None else cursor, more)
         if not more:
             return
@@ -205,7 +249,9 @@ def paginate_links(
     url: str = path
     query: Mapping[str, Any] | None = params
     seen: set[str] = set()
+    guard, response = _Guard(client), None
     while True:
+        guard.before(response)
         response, data = _get_json(client, url, query)
         batch = _items(response, data, items)
         link = response.links.get("next", {}).get("url")
@@ -213,6 +259,7 @@ def paginate_links(
             raise AdapterError(
                 f"GET {safe_url(response.url)}: the server linked to {safe_url(link)} again; stopping a loop"
             )
+        guard.count += 1
         yield Page(batch, data, response, link, link is not None)
         if link is None:
             return

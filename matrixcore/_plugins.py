@@ -22,7 +22,7 @@ from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Final, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast
 
 import pluggy
 from jsonschema import Draft202012Validator
@@ -38,6 +38,9 @@ from ._operators import DuplicateOperatorError, Operator, OperatorRegistry
 from ._report_format import ReportFormat
 from ._ruleset import Ruleset, load_ruleset
 from ._ticket import Ticket
+
+if TYPE_CHECKING:
+    from .forecast import ForecastModel
 
 __all__ = [
     "AUTOLOAD_ENV",
@@ -56,13 +59,21 @@ ENTRY_POINT_GROUP: Final = hookspecs.PROJECT
 AUTOLOAD_ENV: Final = "MATRIXCORE_DISABLE_PLUGIN_AUTOLOAD"
 #: matrixcore's own features, each the module ``matrixcore._<name>`` registered as ``matrixcore.<name>``.
 #: Adding a feature that implements hooks is one line here.
-BUILTIN_PLUGINS: Final = ("engine", "operators", "file_source", "report_formats")
+BUILTIN_PLUGINS: Final = ("engine", "operators", "file_source", "report_formats", "forecast")
+#: Built-in features that live in a subpackage rather than a ``matrixcore._<name>`` module.
+_BUILTIN_MODULES: Final = {"forecast": "matrixcore.forecast._plugin"}
 _PREFIX: Final = hookspecs.PROJECT + "_"
 HOOK_NAMES: Final = tuple(sorted(name for name in hookspecs.__all__ if name.startswith(_PREFIX)))
 #: Hooks whose implementations matrixcore calls one by one (to know each record's plugin, or to chain
 #: tickets), so a wrapper around them would never run.
 _ONE_BY_ONE: Final = frozenset(
-    ["matrixcore_adapters", "matrixcore_conditions", "matrixcore_report_formats", "matrixcore_enrich_ticket"]
+    [
+        "matrixcore_adapters",
+        "matrixcore_conditions",
+        "matrixcore_report_formats",
+        "matrixcore_enrich_ticket",
+        "matrixcore_forecast_models",
+    ]
 )
 
 _DECISION_HOOKS: Final = frozenset(["matrixcore_classify", "matrixcore_select_messages"])
@@ -188,7 +199,7 @@ class Plugins:
         self._enrichers: tuple[pluggy.HookImpl, ...] | None = None
         self._engine_decides = False
         for feature in BUILTIN_PLUGINS:
-            module = f"matrixcore._{feature}"
+            module = _BUILTIN_MODULES.get(feature, f"matrixcore._{feature}")
             info = PluginInfo(
                 f"matrixcore.{feature}", "built-in", "loaded", "matrixcore", __version__, module
             )
@@ -401,6 +412,28 @@ class Plugins:
     def report_formats(self) -> Mapping[str, ReportFormat]:
         """Every report format by the name ``--format`` takes."""
         return MappingProxyType(self._merged().report_formats)
+
+    def forecast_models(self) -> list[ForecastModel]:
+        """Every forecast model, the built-ins first; ``PluginError`` for a broken or clashing one."""
+        from .forecast import ForecastModel
+
+        models: list[ForecastModel] = []
+        owners: dict[str, str] = {}
+        for impl in self._pm.hook.matrixcore_forecast_models.get_hookimpls():
+            info = self._loaded.get(impl.plugin_name)
+            label = info.label if info else repr(impl.plugin_name)
+            try:
+                offered = impl.function()
+            except Exception as exc:
+                raise PluginError(f"{label}: matrixcore_forecast_models failed: {_describe(exc)}") from exc
+            for model in cast(Iterable[object], offered or ()):
+                if not isinstance(model, ForecastModel) or not callable(model.predict):
+                    raise PluginError(
+                        f"{label}: matrixcore_forecast_models returned {model!r}, not a ForecastModel"
+                    )
+                _claim("forecast model", model.name, label, owners)
+                models.append(model)
+        return models
 
     def owner(self, kind: Literal["adapter", "report format"], name: str) -> str:
         """How messages name the plugin that offers an adapter or report format."""

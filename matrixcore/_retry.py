@@ -8,7 +8,7 @@ so tests swap in a fake clock and assert on the waits instead of spending them.
 
 from __future__ import annotations
 
-import contextlib
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,7 +26,7 @@ from tenacity import (
 )
 from tenacity.wait import wait_base
 
-__all__ = ["RetryPolicy", "parse_retry_after"]
+__all__ = ["RetryPolicy", "parse_http_date", "parse_retry_after"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,10 +100,39 @@ class _WaitRetryAfter(wait_base):
         return min(float(self.fallback(retry_state)), self.cap)
 
 
+#: One IMF-fixdate (or RFC 850 / asctime-like) date inside a header that may hold several.
+_HTTP_DATE = re.compile(
+    r"(?:[A-Za-z]{3},\s*)?\d{1,2}[ -][A-Za-z]{3}[ -]\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?"
+    r"(?:\s*(?:[A-Za-z]{1,5}|[+-]\d{4}))?"
+)
+
+
+def parse_http_date(value: str | None) -> datetime | None:
+    """An HTTP date as an aware UTC ``datetime``, or ``None`` when there is none to read.
+
+    Read defensively, because proxies and WAFs send odd ones: HTTP dates are GMT (RFC 9110
+    §5.6.7), so a date without a zone or with ``-0000`` is taken as UTC; a header sent twice
+    (``requests`` joins the values with a comma) gives its first readable date; garbage gives
+    ``None``, never an exception.
+    """
+    if not value:
+        return None
+    text = value.strip()
+    for candidate in (text, *(m.group(0) for m in _HTTP_DATE.finditer(text))):
+        try:
+            when = parsedate_to_datetime(candidate)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            continue
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return when.astimezone(UTC)
+    return None
+
+
 def parse_retry_after(value: str | None, server_date: str | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` value: delta seconds or an HTTP date.
 
-    An HTTP date is measured from the response's ``Date`` header when there is one (the server's
+    An HTTP date is measured from the response's ``Date`` header when it can be read (the server's
     clock against the server's clock), else from our clock. Past dates give 0; garbage gives ``None``.
     """
     if value is None:
@@ -115,16 +144,8 @@ def parse_retry_after(value: str | None, server_date: str | None = None) -> floa
         pass
     else:
         return max(seconds, 0.0) if seconds == seconds else None  # NaN is garbage
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    when = parse_http_date(text)
+    if when is None:
         return None
-    now = datetime.now(UTC)
-    if server_date:
-        with contextlib.suppress(TypeError, ValueError, IndexError):
-            now = parsedate_to_datetime(server_date)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
+    now = parse_http_date(server_date) or datetime.now(UTC)
     return max((when - now).total_seconds(), 0.0)

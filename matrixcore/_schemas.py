@@ -21,7 +21,7 @@ from ._errors import Problem
 
 __all__ = ["SCHEMA_NAMES", "load_schema", "schema_problems", "validator_for"]
 
-SCHEMA_NAMES = ("rules", "config", "report")
+SCHEMA_NAMES = ("rules", "config", "report", "forecast")
 
 
 def _schema_text(name: str) -> str:

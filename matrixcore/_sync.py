@@ -29,7 +29,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ._adapter import DIMENSIONS as _DIMENSIONS
-from ._adapter import Adapter, AdapterError, ConflictError, PriorityChange, writable_dimensions
+from ._adapter import (
+    Adapter,
+    AdapterError,
+    Cancelled,
+    ConflictError,
+    PageLimitReached,
+    PriorityChange,
+    ReadOnlyError,
+    writable_dimensions,
+)
 from ._decision import Decision, Evaluation, SentMessage
 from ._engine import Engine
 from ._logging import bound
@@ -41,6 +50,7 @@ from .state import LedgerEntry, StateStore, TicketState
 __all__ = [
     "AGENT_NOTE",
     "SET_ASIDE_RETRY",
+    "WRITE_FAILED",
     "CycleReport",
     "SyncOptions",
     "build_predictor",
@@ -57,6 +67,12 @@ _TICKET_REFUSALS = _GONE | {400, 409, 412, 413, 422}
 AGENT_NOTE = "kept the agent's"
 #: When a ticket the tool refused is tried again if it has not changed before (it is refetched then).
 SET_ASIDE_RETRY = timedelta(minutes=15)
+#: The longest a failing (poison) ticket waits between tries once set aside.
+SET_ASIDE_MAX = timedelta(hours=6)
+#: How the audit log's note of a decision whose writes failed begins (the streak counts poison).
+WRITE_FAILED = "write failed"
+#: Statuses that speak for the whole tool or connection (credentials, rate limit), never one ticket.
+_TOOL_WIDE = frozenset({401, 403, 407, 429})
 _TAGS = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 
@@ -70,6 +86,9 @@ class SyncOptions:
     trace_notes: bool = False
     #: Which dimensions the tool accepts writes of (ServiceNow derives priority itself).
     writable: frozenset[str] = frozenset(_DIMENSIONS)
+    #: Failed attempts in a row (tool errors: 5xx, timeouts, unreadable answers) after which one
+    #: ticket is set aside so it blocks no other; before that a failure ends the cycle, cursor kept.
+    poison_after: int = 3
     #: ``False``: no fetch, only timers and predicted misses re-evaluated from the state (the
     #: daemon's rounds between polls: no request to the tool but the messages themselves).
     fetch: bool = True
@@ -91,6 +110,8 @@ class CycleReport:
     timers: int = 0
     #: Tickets the tool refused (gone, changed meanwhile, a rejected value): set aside, not fatal.
     refused: int = 0
+    #: Tickets whose writes kept failing while the tool answered (poison): set aside with backoff.
+    failing: int = 0
     reconciled: int = 0
     #: Waiting tickets whose miss probability was re-evaluated from the state.
     predicted: int = 0
@@ -101,6 +122,8 @@ class CycleReport:
     exception: AdapterError | None = field(default=None, repr=False, compare=False)
     #: The cycle ended early because it was asked to stop (after a committed batch).
     stopped: bool = False
+    #: The cycle ended early because a listing reached its ``max_pages`` (cursor at the last batch).
+    page_limited: bool = False
 
     @property
     def ok(self) -> bool:
@@ -430,9 +453,64 @@ class _Cycle:
         try:
             self.process(ticket)
         except AdapterError as exc:
-            if exc.retryable or exc.status not in _TICKET_REFUSALS:
+            if not exc.retryable and exc.status in _TICKET_REFUSALS:
+                self.set_aside(ticket, state or self.store.ticket(self.name, ticket.id), exc)
+                return
+            if not _ticket_failure(exc):
                 raise
-            self.set_aside(ticket, state or self.store.ticket(self.name, ticket.id), exc)
+            failures = self.failed_attempts(ticket) + 1
+            if failures < self.options.poison_after:
+                self.note_failure(ticket, exc, failures, None)
+                raise  # the tool may be failing as a whole: end the cycle, cursor kept
+            self.set_aside_failing(ticket, state or self.store.ticket(self.name, ticket.id), exc, failures)
+
+    # -- one ticket failing again and again: poison, set aside with backoff --------------------------
+    def failed_attempts(self, ticket: Ticket) -> int:
+        """Failed attempts in a row on this ticket: the audit log's trailing 'write failed' notes."""
+        recent = self.store.decisions(self.name, ticket.id, limit=max(self.options.poison_after, 1) * 4)
+        streak = 0
+        for record in reversed(recent):
+            if not str(record.get("note") or "").startswith(WRITE_FAILED):
+                break
+            streak += 1
+        return streak
+
+    def note_failure(
+        self, ticket: Ticket, exc: AdapterError, failures: int, state: TicketState | None
+    ) -> None:
+        """Record the failed attempt (its decision and why) so the streak survives restarts."""
+        with self.store.transaction():
+            if state is not None:
+                self.store.save_ticket(state)
+            self.store.record_decision(
+                self.name,
+                ticket.id,
+                self.report.cycle,
+                self.now,
+                self.deciding.as_dict(self.engine.ruleset) if self.deciding is not None else {},
+                {},
+                f"{WRITE_FAILED} ({failures} in a row): {exc}",
+            )
+
+    def set_aside_failing(
+        self, ticket: Ticket, state: TicketState | None, exc: AdapterError, failures: int
+    ) -> None:
+        """A ticket whose writes keep failing while the tool answers: set aside like a refused one,
+        tried again with a doubling wait, so it holds no other ticket and the cursor moves."""
+        state = state or TicketState(self.name, ticket.id, number=ticket.number)
+        wait = min(SET_ASIDE_RETRY * 2 ** (failures - self.options.poison_after), SET_ASIDE_MAX)
+        retry = self.now + wait
+        self.report.failing += 1
+        self.log.error(
+            "ticket %s failed %d times in a row (%s): set aside, tried again from %s or when it changes",
+            ticket.id,
+            failures,
+            exc,
+            retry.isoformat(timespec="seconds"),
+        )
+        self.note_failure(
+            ticket, exc, failures, replace(state, snapshot=ticket.to_dict(), next_due=retry, closed=False)
+        )
 
     def set_aside(self, ticket: Ticket, state: TicketState | None, exc: AdapterError) -> None:
         state = state or TicketState(self.name, ticket.id, number=ticket.number)
@@ -550,6 +628,15 @@ def _sync(
         _Cycle(
             name, adapter, store, engine, plugins, options, now, log, report, stop or _never, predictor
         ).run()
+    except PageLimitReached as exc:  # not a failure: the next cycle goes on from the kept cursor
+        report.page_limited = True
+        log.warning("cycle ended early, cursor kept at the last batch: %s", exc)
+    except Cancelled as exc:
+        report.stopped = True
+        error = exc
+        report.error = str(exc)
+        report.exception = exc
+        log.info("cycle stopped, cursor kept: %s", exc)
     except AdapterError as exc:
         error = exc
         report.error = str(exc)
@@ -565,6 +652,15 @@ def _sync(
         dry_run=options.dry_run,
     )
     return report
+
+
+def _ticket_failure(exc: AdapterError) -> bool:
+    """Whether a failure on one ticket may be that ticket's own (a 5xx, a timeout, an unreadable
+    answer on its write), as opposed to the tool or connection as a whole (credentials, a rate limit,
+    a dry run's refusal, a stop)."""
+    if isinstance(exc, ReadOnlyError | Cancelled) or exc.status in _TOOL_WIDE:
+        return False
+    return exc.retryable or (exc.status is not None and exc.status >= 500)
 
 
 def _never() -> bool:

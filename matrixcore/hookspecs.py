@@ -6,7 +6,8 @@ subset of a hook's arguments, by name: new arguments can be added to a hook with
 
 Three kinds of hook:
 
-* **Registration** (``matrixcore_adapters``, ``matrixcore_conditions``, ``matrixcore_report_formats``):
+* **Registration** (``matrixcore_adapters``, ``matrixcore_conditions``, ``matrixcore_report_formats``,
+  ``matrixcore_forecast_models``):
   called once per plugin while loading; each returns records. A name offered twice, by one plugin or
   by two, is an error naming both. Wrappers are refused on these hooks: each plugin's records are
   collected on their own so every record knows the plugin it came from.
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from ._operators import Operator
     from ._report_format import ReportFormat
     from ._ticket import Ticket
+    from .forecast import ForecastModel
 
 __all__ = [
     "PROJECT",
@@ -52,6 +54,7 @@ __all__ = [
     "matrixcore_conditions",
     "matrixcore_decision_recorded",
     "matrixcore_enrich_ticket",
+    "matrixcore_forecast_models",
     "matrixcore_report_formats",
     "matrixcore_select_messages",
     "matrixcore_sync_finish",
@@ -100,6 +103,18 @@ def matrixcore_report_formats() -> Sequence[ReportFormat]:
 
     Called once while plugins load. Format names are unique across all plugins; the built-in ones
     (table, csv, json, html) are registered the same way.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def matrixcore_forecast_models() -> Sequence[ForecastModel]:
+    """Forecast models for ``matrixcore forecast``: ``ForecastModel(name, predict, description,
+    min_weeks)``, ``predict(series, horizon)`` returning ``horizon`` expected counts.
+
+    Called once per forecast, in plugin registration order (the built-ins, ``seasonal-naive``,
+    ``week-average`` and ``day-profile``, first). Every model is scored in the same rolling-origin
+    backtest and the one with the lowest MASE forecasts the series. Names are unique across plugins.
     """
     raise NotImplementedError
 

@@ -65,6 +65,17 @@ SUITE = textwrap.dedent(
                         raise
 
 
+    class DropsIdempotencyKey(HelpdeskAdapter):
+        """Posts without the Idempotency-Key header but still tells the client the post may be retried."""
+        def post_message(self, ticket, text, visible_to_requester):
+            response = self.http.post(
+                f"api/v1/tickets/{ticket.id}/messages",
+                json={"body": text, "public": visible_to_requester},
+                idempotent=True,
+            )
+            return self._message(self.http.json(response)["message"])
+
+
     PRIORITY_MAP = {"P1": "urgent", "P2": "high", "P3": "normal", "P4": "low"}
 
 
@@ -111,7 +122,7 @@ def failed_tests(result: pytest.RunResult) -> set[str]:
 
 def test_the_unbroken_adapter_passes(pytester: pytest.Pytester) -> None:
     result = run_suite(pytester, "HelpdeskAdapter", "test_")
-    result.assert_outcomes(passed=15, skipped=1)
+    result.assert_outcomes(passed=16, skipped=1)
     assert "break_credentials() returns None: define it" in result.stdout.str()
 
 
@@ -162,3 +173,15 @@ def test_retrying_a_client_error_is_caught(pytester: pytest.Pytester) -> None:
     )
     assert failed_tests(result) == {"test_client_error_fails_at_once"}
     assert "a 403 was retried: the server saw 3 requests" in result.stdout.str()
+
+
+def test_a_dropped_idempotency_key_is_caught(pytester: pytest.Pytester) -> None:
+    """Issue 18 item 6: the tool applies the post and the answer is lost; the retry must not post twice."""
+    result = run_suite(
+        pytester,
+        "DropsIdempotencyKey",
+        "test_a_lost_answer_never_posts_twice",
+        "test_posted_message_shows_up",
+    )
+    assert failed_tests(result) == {"test_a_lost_answer_never_posts_twice"}
+    assert "shows the message 2 times" in result.stdout.str()

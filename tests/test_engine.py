@@ -7,7 +7,8 @@ import pytest
 
 from matrixcore import Requester, Ticket
 from matrixcore._decision import Evaluation
-from matrixcore._engine import Engine
+from matrixcore._engine import Engine, compile_evaluation
+from matrixcore._operators import CompileContext
 from matrixcore._ruleset import load_ruleset, parse_ruleset
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -137,3 +138,27 @@ def test_quickstart_examples_pass(quick):
     results = run_examples(quick)
     assert results
     assert [(r.example.name, r.mismatches, r.error) for r in results if not r.passed] == []
+
+
+def test_rules_see_a_channel_alias_as_its_channel_and_the_trace_costs_no_other_answer(small_rules_text):
+    text = small_rules_text.replace(
+        "rules:\n",
+        "channels:\n  twitter: {class: real-time, aliases: [x]}\nrules:\n",
+    ).replace(
+        "  - name: vip\n",
+        "  - name: social\n    when: {channel: twitter}\n    set: {urgency: high}\n  - name: vip\n",
+    )
+    engine = Engine(parse_ruleset(text))
+    for spelling in ("twitter", "x", "X", "Twitter"):
+        result = engine.evaluate(ticket(subject="question", channel=spelling))
+        assert isinstance(result, Evaluation)
+        assert (result.urgency, result.urgency_rule, result.priority) == ("high", 1, "P3"), spelling
+    untraced = compile_evaluation(
+        engine.ruleset,
+        CompileContext(calendars=engine.calendars, operators=engine.ruleset.operators),
+        {"x": "twitter"},
+        trace=False,
+    )
+    for t in (ticket(subject="OUTAGE"), ticket(subject="hi", channel="x"), ticket(subject="hi")):
+        full = engine.evaluate(t)
+        assert untraced(t) == (full.impact, full.urgency, full.priority)

@@ -20,6 +20,8 @@ from matrixcore import (
     RequestBudget,
     RetryPolicy,
     Secret,
+    header,
+    header_date,
     http_settings_schema,
 )
 from matrixcore.testing import FakeClock, Fault, LocalServer, RecordedRequest, Reply
@@ -329,3 +331,35 @@ def test_every_request_is_recorded_with_its_body(client: HttpClient, server: Loc
     client.post("/items", json={"name": "printer"})
     request: RecordedRequest = server.requests[-1]
     assert (request.method, request.path, request.json()) == ("POST", "/items", {"name": "printer"})
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"Date": "Mon, 07 Dec 2026 17:00:00 GMT"}, "2026-12-07T17:00:00+00:00"),
+        ({"date": "Mon, 07 Dec 2026 17:00:00"}, "2026-12-07T17:00:00+00:00"),  # no zone: GMT
+        ({"Date": "Mon, 07 Dec 2026 17:00:00 -0000"}, "2026-12-07T17:00:00+00:00"),
+        ({"Date": "Mon, 07 Dec 2026 18:00:00 +0100"}, "2026-12-07T17:00:00+00:00"),
+        (
+            {"Date": "Mon, 07 Dec 2026 17:00:00 GMT, Mon, 07 Dec 2026 17:00:09 GMT"},
+            "2026-12-07T17:00:00+00:00",
+        ),
+        ({"Date": "soon, 99 Foo, Mon, 07 Dec 2026 17:00:00 GMT"}, "2026-12-07T17:00:00+00:00"),
+        ({"Date": "yesterday"}, None),
+        ({"Date": ""}, None),
+        ({}, None),
+    ],
+)
+def test_header_date_reads_what_proxies_send_and_never_raises(
+    headers: dict[str, str], expected: str | None
+) -> None:
+    """Issue 13 item 9: the shared base reads dates defensively for every adapter (aware UTC or None)."""
+    got = header_date(requests.structures.CaseInsensitiveDict(headers))
+    assert (got.isoformat() if got else None) == expected
+    assert header_date(headers) == got  # a plain mapping too
+
+
+def test_header_is_case_insensitive_and_empty_is_none() -> None:
+    assert header({"x-total-count": " 12 "}, "X-Total-Count") == "12"
+    assert header({"X-Total-Count": "  "}, "X-Total-Count") is None
+    assert header(None, "Date") is None

@@ -59,7 +59,9 @@ def served() -> Iterator[tuple[DaemonMetrics, MetricsServer, list[bool]]]:
 def test_a_cycle_report_becomes_series(served: tuple[DaemonMetrics, MetricsServer, list[bool]]) -> None:
     metrics, server, _ = served
     metrics.start("9.9", dry_run=True, connections=["zd"])
-    report = CycleReport("zd", "c1", datetime.now(UTC), tickets=7, writes=3, decisions=7)
+    report = CycleReport(
+        "zd", "c1", datetime.now(UTC), tickets=7, writes=3, decisions=7, failing=1, page_limited=True
+    )
     report.messages["acknowledge"] += 2
     metrics.record_cycle("zd", report, 0.3, 1_700_000_000.0, ok=True)
     metrics.record_retry("zd", http_error(status=429))
@@ -68,6 +70,8 @@ def test_a_cycle_report_becomes_series(served: tuple[DaemonMetrics, MetricsServe
     for line in (
         'matrixcore_tickets_seen_total{connection="zd"} 7.0',
         'matrixcore_writes_total{connection="zd"} 3.0',
+        'matrixcore_tickets_failing_total{connection="zd"} 1.0',
+        'matrixcore_page_limited_cycles_total{connection="zd"} 1.0',
         'matrixcore_messages_total{connection="zd",policy="acknowledge"} 2.0',
         'matrixcore_retries_total{connection="zd",reason="rate_limited"} 1.0',
         'matrixcore_errors_total{connection="zd",kind="server_error"} 1.0',

@@ -130,3 +130,16 @@ def test_loopback_only_and_a_clear_error_before_start() -> None:
     with server:
         assert server.url.startswith("http://127.0.0.1:")
     server.stop()  # stopping twice is harmless
+
+
+def test_a_fault_after_applying_lets_the_route_act_first(local_server: LocalServer) -> None:
+    """The tool did the write, and the answer that says so was lost or unreadable."""
+    done: list[str] = []
+    local_server.route("POST", "/notes")(lambda r: done.append("posted") or {"id": len(done)})
+    local_server.inject(Fault.lost_answer())
+    with pytest.raises(requests.ConnectionError):
+        requests.post(local_server.url + "/notes", json={}, timeout=5)
+    local_server.inject(Fault.malformed().after_applying())
+    assert requests.post(local_server.url + "/notes", json={}, timeout=5).status_code == 200
+    assert done == ["posted", "posted"]
+    assert [r.fault for r in local_server.requests] == ["lost-answer", "malformed-json-after-applying"]

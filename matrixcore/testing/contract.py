@@ -92,6 +92,9 @@ class AdapterContractSuite(Generic[ServerT]):
     max_attempts: ClassVar[int] = 3
     #: Route patterns whose non-GET requests are not writes (an OAuth2 token endpoint).
     auth_paths: ClassVar[tuple[str, ...]] = ()
+    #: Non-GET methods your adapter uses only to read (a search sent as POST): the lost-answer check
+    #: leaves them alone.
+    read_only_methods: ClassVar[tuple[str, ...]] = ()
 
     # -- hooks the author implements -----------------------------------------------------------------
 
@@ -436,6 +439,34 @@ class AdapterContractSuite(Generic[ServerT]):
             assert shown.visible_to_requester is visible, f"message {posted.id!r} has the wrong visibility"
         order = list(listed)
         assert order.index(reply.id) < order.index(note.id), "list_messages is not oldest first"
+
+    def test_a_lost_answer_never_posts_twice(self, server: ServerT, adapter: Adapter) -> None:
+        """The tool posts the message, then the answer is lost (a reset): whatever the adapter does
+        next (raise, or retry with an idempotency key the tool honours), the ticket shows it once.
+
+        An adapter that marks its post ``idempotent`` without sending a key the tool honours
+        retries it here, and the requester gets the message twice.
+        """
+        ticket = self._first_ticket(server, adapter)
+        text = "Contract suite: the answer to this post is lost."
+        before = [m for m in adapter.list_messages(ticket) if _plain(text) in _plain(m.text)]
+        writes = [m for m in ("POST", "PUT", "PATCH") if m not in self.read_only_methods]
+        rules = [server.inject(Fault.lost_answer(), method=m, times=1) for m in writes]
+        try:
+            adapter.post_message(ticket, text, True)
+        except AdapterError:
+            pass  # not knowing whether it went out is allowed: the sync reconciles the ledger
+        finally:
+            server.clear_faults()
+        assert any(r.used for r in rules), (
+            "post_message sent no POST, PUT or PATCH: the suite could not lose its answer"
+        )
+        after = [m for m in adapter.list_messages(ticket) if _plain(text) in _plain(m.text)]
+        assert len(after) - len(before) == 1, (
+            f"the tool applied the post and its answer was lost; afterwards the ticket shows the "
+            f"message {len(after) - len(before)} times: a post marked idempotent must carry an "
+            "idempotency key the tool honours, or it must not be retried"
+        )
 
     def test_close_is_safe_twice(self, adapter: Adapter) -> None:
         """``close()`` may be called more than once (shutdown paths overlap)."""

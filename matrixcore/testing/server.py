@@ -26,7 +26,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final, Self
@@ -132,6 +132,9 @@ class Fault:
     truncate: bool = False
     #: Send ``Retry-After`` this many seconds ahead as an HTTP date instead of delta seconds.
     retry_after_date: float | None = None
+    #: Let the route act on the request first, then misbehave: the tool did the work, and the
+    #: answer that says so is lost or unreadable (see ``after_applying``).
+    apply: bool = False
 
     @classmethod
     def too_many_requests(cls, retry_after: float | str | None = 1, *, as_http_date: bool = False) -> Fault:
@@ -176,6 +179,16 @@ class Fault:
     def malformed(cls) -> Fault:
         """200 with ``Content-Type: application/json`` and a broken JSON body."""
         return cls("malformed-json", malformed_json=True)
+
+    @classmethod
+    def lost_answer(cls) -> Fault:
+        """The request is carried out, then the connection is reset before any answer."""
+        return cls("lost-answer", drop=True, apply=True)
+
+    def after_applying(self) -> Fault:
+        """This fault, but only after the route has acted on the request (a proxy in front of a
+        tool that did the write, then answered with a maintenance page, cut JSON or nothing)."""
+        return replace(self, name=f"{self.name}-after-applying", apply=True)
 
     @classmethod
     def truncated(cls) -> Fault:
@@ -391,6 +404,9 @@ class LocalServer:
             self._log.append(request)
         fault = rule.fault if rule else None
         try:
+            applied = None
+            if fault is not None and fault.apply:
+                applied = self._dispatch(request, route[0] if route else None)
             if fault is not None and fault.delay:
                 time.sleep(fault.delay)
             if fault is not None and fault.drop:
@@ -406,7 +422,7 @@ class LocalServer:
                     headers["Retry-After"] = formatdate(now + fault.retry_after_date, usegmt=True)
                 self._send(handler, Reply(fault.status, fault.body, headers), now=now)
                 return
-            reply = self._dispatch(request, route[0] if route else None)
+            reply = applied or self._dispatch(request, route[0] if route else None)
             self._send(handler, reply, truncate=fault is not None and fault.truncate)
         except (BrokenPipeError, ConnectionResetError):
             handler.close_connection = True  # the client gave up (a timeout); nothing to answer
@@ -440,7 +456,8 @@ class LocalServer:
     ) -> None:
         body, headers = reply.encode()
         handler.send_response_only(reply.status)
-        handler.send_header("Date", formatdate(time.time() if now is None else now, usegmt=True))
+        if not any(name.lower() == "date" for name in headers):  # a fault may send odd dates
+            handler.send_header("Date", formatdate(time.time() if now is None else now, usegmt=True))
         handler.send_header("Server", "matrixcore-testing")
         for name, value in headers.items():
             handler.send_header(name, value)

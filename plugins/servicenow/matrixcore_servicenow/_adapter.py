@@ -13,7 +13,6 @@ import dataclasses
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any, Final
 
 import requests
@@ -32,6 +31,7 @@ from matrixcore import (
     Problem,
     Ruleset,
     Ticket,
+    header_date,
     paginate_links,
 )
 
@@ -210,7 +210,17 @@ class ServiceNowAdapter(HttpAdapter):
         """Append an Additional comment (the caller sees it) or a Work note (agents only)."""
         element = "comments" if visible_to_requester else "work_notes"
         # Not idempotent (each PATCH appends): the base retries it only when it was surely not acted on.
-        result = self._patch(ticket, {element: text}, f"posting {element}", idempotent=False)
+        try:
+            result = self._patch(ticket, {element: text}, f"posting {element}", idempotent=False)
+        except AdapterError as exc:
+            cause = exc.__cause__
+            if not (isinstance(cause, HttpError) and cause.kind == "unconfirmed"):
+                raise
+            # 200 with an answer nobody can read (a proxy's page): posted only if the journal shows it.
+            shown = self._read_back(ticket, element, text)
+            if shown is None:
+                raise
+            return shown
         since = value_of(result, "sys_updated_on")
         query = f"element_id={ticket.id}^element={element}^sys_created_on>={since}^ORDERBYDESCsys_created_on"
         try:  # the entry's own sys_id, so the ledger and list_messages agree
@@ -234,6 +244,20 @@ class ServiceNowAdapter(HttpAdapter):
             visible_to_requester=visible_to_requester,
             created=parse_glide_time(since) if since else None,
         )
+
+    def _read_back(self, ticket: Ticket, element: str, text: str) -> PostedMessage | None:
+        """The newest journal entry of ``element`` with ``text`` on the ticket, best effort."""
+        query = f"element_id={ticket.id}^element={element}^ORDERBYDESCsys_created_on"
+        try:
+            entries = self._journal(query, limit=20)
+        except AdapterError as exc:
+            self.logger.warning("%s: %s", self.name, exc)
+            return None
+        entry = next((e for e in entries if value_of(e, "value").strip() == text.strip()), None)
+        if entry is None:
+            return None
+        self._remember(value_of(entry, "sys_id"))
+        return journal_message(entry)
 
     def list_messages(self, ticket: Ticket) -> Sequence[PostedMessage]:
         """Comments and work notes on the ticket, oldest first, from the journal.
@@ -313,17 +337,19 @@ class ServiceNowAdapter(HttpAdapter):
     def _patch(
         self, ticket: Ticket, body: Mapping[str, str], what: str, *, idempotent: bool
     ) -> Mapping[str, Any]:
-        try:
-            response = self.http.patch(
+        try:  # done only when the answer is the record (a proxy's 200 page is no proof)
+            response = self.http.request(
+                "PATCH",
                 f"api/now/table/{self.table}/{ticket.id}",
                 json=dict(body),
                 params={"sysparm_fields": _WRITTEN_FIELDS, **_ACTUAL},
                 idempotent=idempotent,
+                done=_shows_record,
             )
-        except HttpError as exc:
-            raise self._explain(exc, f"{what} on {ticket.number or ticket.id}") from None
+        except HttpError as exc:  # the cause stays: post_message asks whether the write was unconfirmed
+            raise self._explain(exc, f"{what} on {ticket.number or ticket.id}") from exc
         self._observe(response)
-        result: Mapping[str, Any] = self.http.json(response).get("result") or {}
+        result: Mapping[str, Any] = response.json()["result"]
         return result
 
     def _journal(self, query: str, limit: int | None = None) -> list[Mapping[str, Any]]:
@@ -347,9 +373,8 @@ class ServiceNowAdapter(HttpAdapter):
 
     def _observe(self, response: requests.Response) -> datetime | None:
         """The server's clock from a response's ``Date``; keeps the offset to ours up to date."""
-        try:
-            date = parsedate_to_datetime(response.headers["Date"])
-        except (KeyError, TypeError, ValueError):
+        date = header_date(response.headers)  # read defensively: proxies send odd dates
+        if date is None:
             return None
         self._clock_offset = date - datetime.now(UTC)
         return date
@@ -370,6 +395,11 @@ class ServiceNowAdapter(HttpAdapter):
         error = AdapterError(message, retryable=exc.retryable, status=exc.status)
         error.__cause__ = exc
         return error
+
+
+def _shows_record(data: Any) -> bool:
+    """Whether a Table API answer is a record (``{"result": {...}}``), the proof a write was done."""
+    return isinstance(data, Mapping) and isinstance(data.get("result"), Mapping) and bool(data["result"])
 
 
 def _factory(config: ConnectionConfig, context: AdapterContext) -> ServiceNowAdapter:

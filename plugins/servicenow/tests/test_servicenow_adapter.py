@@ -183,6 +183,28 @@ def test_check_reads_one_row_of_each_without_counting_the_table(
     assert all((r.arg("sysparm_limit"), r.arg("sysparm_no_count")) == ("1", "true") for r in probes)
 
 
+@pytest.mark.parametrize(
+    "date",
+    [
+        {"Date": "Mon, 07 Dec 2026 17:00:00"},  # no zone
+        {"Date": "Mon, 07 Dec 2026 17:00:00 -0000"},  # "-0000": a time of unknown zone
+        {"Date": "Mon, 07 Dec 2026 17:00:00 GMT", "date": "Mon, 07 Dec 2026 17:00:01 GMT"},  # twice
+        {"Date": "yesterday"},
+    ],
+    ids=["no-zone", "minus-0000", "twice", "garbage"],
+)
+def test_check_survives_odd_date_headers(
+    server: ServiceNowEmulator, make: Make, date: dict[str, str]
+) -> None:
+    """Issue 13 item 9: a proxy's odd ``Date`` made check() crash with a TypeError (a naive time
+    subtracted from an aware one); the clock offset is learned from what can be read, else not at all."""
+    server.inject(Fault.status_code(200, {"result": []}, headers=date), path="/api/now/table/{table}")
+    adapter = make()
+    adapter.check()
+    offset = adapter._server_now() - datetime.now(UTC)
+    assert abs(offset) < timedelta(days=400)  # a zoneless date is read as GMT, garbage ignored
+
+
 def test_the_real_recorded_incident_reads_alike_over_http(
     server: ServiceNowEmulator, make: Make, settings: Settings
 ) -> None:
@@ -454,6 +476,26 @@ class TestWrites:
         server.inject(Fault.server_error(500), path="/api/now/table/incident/{sys_id}", times=1)
         with pytest.raises(AdapterError, match="500"):
             adapter.post_message(ticket, "We are on it", True)
+        assert len(server.requests_to(f"/api/now/table/incident/{sys_id}", "PATCH")) == 1
+
+    @pytest.mark.parametrize("applied", [False, True], ids=["not-carried-out", "carried-out"])
+    def test_a_comment_answered_200_unreadably_counts_only_when_the_journal_shows_it(
+        self, server: ServiceNowEmulator, make: Make, applied: bool
+    ) -> None:
+        """Issue 13 item 5: a proxy's 200 maintenance page is no proof that the comment went in."""
+        (sys_id,) = seed(server)
+        adapter = make()
+        ticket = fetch_all(adapter)[0]
+        page = Fault.status_code(200, "<html>Maintenance</html>", {"Content-Type": "text/html"})
+        server.inject(page.after_applying() if applied else page, path="/api/now/table/incident/{sys_id}")
+        if applied:
+            posted = adapter.post_message(ticket, "We are on it", True)
+            assert [e["sys_id"] for e in server.instance.journal("incident", sys_id)] == [posted.id]
+        else:
+            with pytest.raises(AdapterError, match="not done") as caught:
+                adapter.post_message(ticket, "We are on it", True)
+            assert caught.value.retryable
+            assert server.instance.journal("incident", sys_id) == []
         assert len(server.requests_to(f"/api/now/table/incident/{sys_id}", "PATCH")) == 1
 
 

@@ -23,6 +23,7 @@ from matrixcore import (
     ConnectionConfig,
     HttpAdapter,
     HttpError,
+    PageLimitReached,
     PostedMessage,
     PriorityChange,
     Problem,
@@ -31,7 +32,7 @@ from matrixcore import (
 )
 
 from ._checks import ruleset_problems
-from ._cursor import Cursor, PageWalker
+from ._cursor import Cursor, PageWalker, fingerprint
 from ._lookups import LookupCache
 from ._mapping import (
     FETCH_FIELDS,
@@ -100,13 +101,30 @@ class TopdeskAdapter(HttpAdapter):
         except ValueError as exc:
             raise AdapterError(f"{self.name}: {exc}") from None
         walker = PageWalker(start, self.topdesk.page_size)
+        # (request, page, cursor) of every page read: the same again means TOPdesk is in a loop
+        # (a 206 "more pages" that never ends), not that more is coming.
+        seen: set[tuple[str, str, str]] = set()
         while not walker.done:
-            response = self.http.get("incidents", params={**walker.params(), "fields": self._fields})
+            if walker.requests >= self.http.max_pages:
+                raise PageLimitReached(
+                    f"{self.name}: {walker.requests} pages of incidents and TOPdesk still answers 206 "
+                    f"(max_pages {self.http.max_pages}): the fetch ends here"
+                )
+            params = walker.params()
+            response = self.http.get("incidents", params={**params, "fields": self._fields})
             items = [] if response.status_code == 204 else self.http.json(response)
             if not isinstance(items, list):
                 raise AdapterError(f"{self.name}: GET incidents answered {type(items).__name__}, not a list")
             before = walker.cursor
-            fresh = walker.accept([i for i in items if isinstance(i, Mapping)], response.status_code == 206)
+            page = [i for i in items if isinstance(i, Mapping)]
+            key = (repr(sorted(params.items())), fingerprint({"page": page}), before.encode())
+            if response.status_code == 206 and key in seen:
+                raise AdapterError(
+                    f"{self.name}: TOPdesk answered the same page of incidents again with 206 (more "
+                    f"pages): stopping a loop after {walker.requests} requests"
+                )
+            seen.add(key)
+            fresh = walker.accept(page, response.status_code == 206)
             tickets = [t for t in (self._ticket(i) for i in fresh) if t is not None]
             if tickets or walker.cursor != before:
                 yield Batch(tickets, walker.cursor.encode())
@@ -123,7 +141,7 @@ class TopdeskAdapter(HttpAdapter):
             ", ".join(f"{d}={getattr(change, d)}" for d in DIMENSIONS if d in body),
         )
         try:
-            self.http.put(f"incidents/id/{ticket.id}", json=body)
+            self._put(ticket, body, idempotent=True)
         except HttpError as exc:
             state = self._incident_state(ticket, exc)
             if exc.status != 404 or state != _PRESENT:
@@ -139,7 +157,7 @@ class TopdeskAdapter(HttpAdapter):
                 ) from None
             self.logger.info("%s: lookup ids changed in TOPdesk; writing again with the new ones", self.name)
             try:
-                self.http.put(f"incidents/id/{ticket.id}", json=fresh)
+                self._put(ticket, fresh, idempotent=True)
             except HttpError as again:
                 raise self._explain(again, ticket, self._incident_state(ticket, again)) from None
 
@@ -148,11 +166,19 @@ class TopdeskAdapter(HttpAdapter):
         try:
             # Not idempotent: a resent action is a second action. Retried only when TOPdesk
             # certainly did not act (429, 503, no connection).
-            self.http.put(f"incidents/id/{ticket.id}", json=body, idempotent=False)
+            self._put(ticket, body, idempotent=False)
         except HttpError as exc:
+            if exc.kind == "unconfirmed":
+                # 200 with an answer nobody can read (a proxy's page): done only if the actions
+                # list shows it; otherwise the sync keeps the message pending and reconciles it.
+                shown = self._read_back(ticket, text, visible_to_requester)
+                if shown is not None:
+                    return shown
             raise self._explain(exc, ticket, self._incident_state(ticket, exc)) from None
-        posted = self._find_posted(ticket, text, visible_to_requester)
-        return posted or PostedMessage("", text, visible_to_requester)
+        # The answer showed the incident, so the action is there: reading its id back is best effort.
+        return self._read_back(ticket, text, visible_to_requester) or PostedMessage(
+            "", text, visible_to_requester
+        )
 
     def list_messages(self, ticket: Ticket) -> Sequence[PostedMessage]:
         actions: list[Mapping[str, Any]] = []
@@ -233,6 +259,26 @@ class TopdeskAdapter(HttpAdapter):
             created=parse_time(action.get("entryDate")) or parse_time(action.get("creationDate")),
             author=author,
         )
+
+    def _put(self, ticket: Ticket, body: Mapping[str, Any], *, idempotent: bool) -> None:
+        """``PUT incidents/id/{id}``, done only when the answer is that incident (see ``write_json``)."""
+        self.http.write_json(
+            "PUT",
+            f"incidents/id/{ticket.id}",
+            json=dict(body),
+            idempotent=idempotent,
+            done=lambda data: isinstance(data, Mapping) and str(data.get("id")) == ticket.id,
+        )
+
+    def _read_back(self, ticket: Ticket, text: str, visible: bool) -> PostedMessage | None:
+        """``_find_posted``, best effort: a failed read (a 406 was seen) is logged, not raised."""
+        try:
+            return self._find_posted(ticket, text, visible)
+        except AdapterError as exc:
+            self.logger.warning(
+                "%s: cannot read the actions of %s back: %s", self.name, ticket.number or ticket.id, exc
+            )
+            return None
 
     def _find_posted(self, ticket: Ticket, text: str, visible: bool) -> PostedMessage | None:
         """The action just posted (TOPdesk's answer is the incident, not the action): the newest

@@ -22,6 +22,7 @@ from topdesk_support import (
 from matrixcore import Engine, load_ruleset
 from matrixcore._sync import CycleReport, SyncOptions, sync_connection
 from matrixcore.state import StateStore
+from matrixcore.testing import Fault
 
 MONDAY_1000_AMSTERDAM = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 Desk = tuple[TopdeskServer, ManualClock]
@@ -149,3 +150,86 @@ def test_an_incident_gone_from_topdesk_stops_its_timers_not_the_connection(
     cycle(adapter, store, engine, clock)
     assert any(a["plainText"].startswith("We are sorry") for a in topdesk.store.actions[kept["id"]])
     assert not [r for r in topdesk.requests[asked:] if gone["id"] in r.path]  # never asked again
+
+
+#: What a proxy or WAF in front of TOPdesk answers during maintenance: 200, and no incident.
+MAINTENANCE = Fault.status_code(
+    200, "<html><body>Scheduled maintenance, back soon</body></html>", {"Content-Type": "text/html"}
+)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [MAINTENANCE, Fault.malformed(), Fault.truncated(), MAINTENANCE.after_applying()],
+    ids=["html", "broken-json", "truncated", "html-after-applying"],
+)
+def test_a_write_answered_200_unreadably_is_not_taken_for_done(
+    desk: Desk, engine: Engine, store: StateStore, answer: Fault
+) -> None:
+    """Issue 13 item 5: both writes of a new ticket got a 200 nobody can read. Before, the log said
+    'sent acknowledge', the ledger said sent, and no later cycle came back; now the writes count
+    only once an answer (or a later read) shows them, and the ticket ends with its priority and one
+    acknowledgement."""
+    topdesk, clock = desk
+    incident = topdesk.store.add_incident("Outlook is down", caller="Ann", entry_type="Twitter")
+    adapter = open_adapter(connection_settings(topdesk))
+    topdesk.inject(answer, path="/tas/api/incidents/id/{id}", method="PUT", times=None)
+    first = sync_connection("td", adapter, store, engine, clock.now)
+    assert not first.ok or first.refused or first.failing  # not a quiet success
+    assert all(e.state != "sent" for e in store.messages("td", incident["id"]))
+    topdesk.clear_faults()
+    for _ in range(3):  # the ticket comes back: retried, reconciled, never sent twice
+        clock.advance(minutes=2)
+        sync_connection("td", adapter, store, engine, clock.now)
+    assert topdesk.store.get(incident["id"])["priority"]["name"].startswith("P1")
+    texts = [a["plainText"] for a in topdesk.store.actions[incident["id"]]]
+    assert len([t for t in texts if t.startswith("Thank you for your ticket")]) == 1, texts
+    assert {e.key: e.state for e in store.messages("td", incident["id"])}["acknowledge"] == "sent"
+
+
+def test_a_poison_ticket_is_set_aside_and_blocks_no_other(
+    desk: Desk, engine: Engine, store: StateStore
+) -> None:
+    """Issue 13 item 6: one incident whose writes always get a 500 (the rest of TOPdesk answers)
+    stopped every cycle with the cursor kept; 10 of 29 others were never processed. Now after a few
+    failed attempts it is set aside (counted, retried later with backoff) and the cursor moves."""
+    topdesk, clock = desk
+    poison = topdesk.store.add_incident("Outlook is down", caller="Ann", entry_type="Twitter")
+    others = [topdesk.store.add_incident(f"Printer {n} kapot", caller="Bob") for n in range(29)]
+    adapter = open_adapter(connection_settings(topdesk, page_size=10))
+    topdesk.inject(Fault.server_error(500), path=f"/tas/api/incidents/id/{poison['id']}", times=None)
+    reports = []
+    for _ in range(4):
+        clock.advance(minutes=1)
+        reports.append(sync_connection("td", adapter, store, engine, clock.now))
+    assert sum(r.failing for r in reports) == 1
+    assert all(topdesk.store.actions[o["id"]] for o in others)  # every other ticket was processed
+    assert topdesk.store.actions[poison["id"]] == []
+    state = store.ticket("td", poison["id"])
+    assert state is not None
+    assert state.next_due is not None
+    assert state.next_due > clock.now
+    notes = [d["note"] for d in store.decisions("td", poison["id"])]
+    assert notes
+    assert all(n.startswith("write failed") for n in notes)
+    # Once TOPdesk takes it again, the timer brings it back: written, acknowledged once.
+    topdesk.clear_faults()
+    clock.advance(hours=1)
+    cycle(adapter, store, engine, clock)
+    texts = [a["plainText"] for a in topdesk.store.actions[poison["id"]]]
+    assert len([t for t in texts if t.startswith("Thank you for your ticket")]) == 1, texts
+
+
+def test_a_tool_that_fails_every_request_still_stops_the_cycle_with_the_cursor_kept(
+    desk: Desk, engine: Engine, store: StateStore
+) -> None:
+    topdesk, clock = desk
+    topdesk.store.add_incident("Printer kapot", caller="Bob")
+    adapter = open_adapter(connection_settings(topdesk))
+    topdesk.inject(Fault.server_error(500), times=None)
+    for _ in range(4):
+        clock.advance(minutes=1)
+        report = sync_connection("td", adapter, store, engine, clock.now)
+        assert not report.ok
+        assert report.failing == 0
+    assert store.cursor("td") is None

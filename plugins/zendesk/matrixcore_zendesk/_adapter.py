@@ -174,7 +174,16 @@ class ZendeskAdapter(HttpAdapter):
             raise AdapterError(f"{self.name}: ticket {ticket.id} is deleted; no message posted", status=404)
         body = {"ticket": {"comment": {"body": text, "public": visible_to_requester}}}
         # Not idempotent: a resend after Zendesk may have acted could post the message twice.
-        data = self._put(ticket, body, idempotent=False)
+        try:
+            data = self._put(ticket, body, idempotent=False)
+        except HttpError as exc:
+            if exc.kind != "unconfirmed":
+                raise
+            # 200 with an answer nobody can read (a proxy's page): posted only if the comments show it.
+            shown = self._read_back(ticket, text, visible_to_requester)
+            if shown is None:
+                raise
+            return shown
         self._remember(ticket, data, {})
         audit = data.get("audit") or {}
         event = next((e for e in audit.get("events") or () if e.get("type") == "Comment"), None)
@@ -183,6 +192,19 @@ class ZendeskAdapter(HttpAdapter):
                 f"{self.name}: Zendesk accepted the message on {ticket.id} but reported no comment"
             )
         return message_from_comment({"created_at": audit.get("created_at"), **event})
+
+    def _read_back(self, ticket: Ticket, text: str, visible: bool) -> PostedMessage | None:
+        """The newest comment with ``text`` and this visibility, best effort (``None`` if unreadable)."""
+        try:
+            listed = self.list_messages(ticket)
+        except AdapterError as exc:
+            self.logger.warning("%s: cannot read the comments of %s back: %s", self.name, ticket.id, exc)
+            return None
+        wanted = text.strip()
+        return next(
+            (m for m in reversed(listed) if m.visible_to_requester == visible and m.text.strip() == wanted),
+            None,
+        )
 
     def list_messages(self, ticket: Ticket) -> Sequence[PostedMessage]:
         """Every comment on the ticket, oldest first."""
@@ -372,7 +394,14 @@ class ZendeskAdapter(HttpAdapter):
     def _put(self, ticket: Ticket, body: Mapping[str, Any], *, idempotent: bool) -> Mapping[str, Any]:
         self._update_budget.acquire()
         try:
-            response = self.http.put(f"api/v2/tickets/{ticket.id}", json=body, idempotent=idempotent)
+            # Done only when the answer is the ticket (a proxy's 200 page is no proof).
+            response = self.http.request(
+                "PUT",
+                f"api/v2/tickets/{ticket.id}",
+                json=body,
+                idempotent=idempotent,
+                done=lambda data: isinstance(data, Mapping) and isinstance(data.get("ticket"), Mapping),
+            )
         except HttpError as exc:
             if exc.status == 409:
                 raise ConflictError(

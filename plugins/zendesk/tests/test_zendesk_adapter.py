@@ -708,3 +708,23 @@ def test_a_job_that_does_not_finish_is_a_retryable_error(
         adapter.set_priorities([(t, CHANGE) for t in tickets])
 
     assert caught.value.retryable is True
+
+
+@pytest.mark.parametrize("applied", [False, True], ids=["not-carried-out", "carried-out"])
+def test_a_comment_answered_200_unreadably_counts_only_when_the_comments_show_it(
+    account: Account, adapter: Any, server: ZendeskServer, applied: bool
+) -> None:
+    """Issue 13 item 5: a proxy's 200 page is no proof; a later read of the comments is."""
+    ticket = fetched(adapter, account, "Outage")
+    page = Fault.status_code(200, "<html>Maintenance</html>", {"Content-Type": "text/html"})
+    server.inject(page.after_applying() if applied else page, path="/api/v2/tickets/{id}", method="PUT")
+    if applied:
+        posted = adapter.post_message(ticket, "We are on it", visible_to_requester=True)
+        assert posted.text == "We are on it"
+    else:
+        with pytest.raises(AdapterError, match="not done") as caught:
+            adapter.post_message(ticket, "We are on it", visible_to_requester=True)
+        assert caught.value.retryable
+    bodies = [m.text for m in adapter.list_messages(ticket)]
+    assert bodies.count("We are on it") == (1 if applied else 0)
+    assert len(puts(server)) == 1
