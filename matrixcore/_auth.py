@@ -22,6 +22,7 @@ from requests.auth import AuthBase
 from ._adapter import AdapterError
 from ._config import Secret, resolve_secrets
 from ._redact import Redactor, default_redactor, safe_url, truncate
+from ._session import Session
 
 __all__ = [
     "AUTH_SCHEMA",
@@ -176,7 +177,7 @@ class OAuth2ClientCredentials(AuthBase):
         self.client_secret = as_secret(client_secret, "client_secret")
         self.scope = scope
         self.client_auth = client_auth
-        self.session = session or requests.Session()
+        self.session = session or Session()
         self.timeout = timeout
         self.refresh_margin = refresh_margin
         self._clock = clock

@@ -156,6 +156,7 @@ def main(ctx: click.Context, strict_plugins: bool, disabled_plugins: tuple[str, 
       matrixcore state --config c.yaml 4711  a ticket's decisions and messages, from the state file
       matrixcore schema rules > rules.json   JSON Schema for your editor
       matrixcore plugins                     installed adapters, operators and report formats
+      matrixcore sandbox topdesk             an emulated TOPdesk to point a daemon at (no account)
 
     Exit codes: 0 ok, 1 checks failed, 2 invalid input, 3 ITSM tool unreachable.
     """
@@ -278,6 +279,10 @@ from ._cmd_state import state  # noqa: E402
 
 main.add_command(run)
 main.add_command(state)
+
+from .sandbox._command import sandbox_command  # noqa: E402
+
+main.add_command(sandbox_command)
 
 from .forecast import _command as _forecast  # noqa: E402
 

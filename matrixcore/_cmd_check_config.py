@@ -26,10 +26,15 @@ EXIT_INVALID = 2
 EXIT_UNREACHABLE = 3
 
 
-def load_config_or_exit(path: str, fmt: str, plugins: Plugins, console: Console) -> Config:
-    """The config with each connection validated by its adapter's schema, or every problem and exit 2."""
+def load_config_or_exit(
+    path: str, fmt: str, plugins: Plugins, console: Console, *, secrets: bool = True
+) -> Config:
+    """The config with each connection validated by its adapter's schema, or every problem and exit 2.
+
+    ``secrets=False`` is for commands that open no connection: an unset secret is then no problem.
+    """
     try:
-        return plugins.load_config(path)
+        return plugins.load_config(path, secrets=secrets)
     except ConfigError as exc:
         if fmt == "json":
             problems = [problem_dict(p) for p in exc.problems]

@@ -1,9 +1,10 @@
 """``matrixcore state``: "why did ticket 4711 get P2, and which messages went out?" from the state file.
 
 Reads the state file only (a copy, if the file is from an older matrixcore and needs migrating),
-so it is safe next to a running daemon and on a backup. Without a ticket it summarises each
-connection: cursor, tickets, timers, messages by state (``pending`` ones are crash leftovers the
-next cycle reconciles).
+so it is safe next to a running daemon and on a backup, and it needs none of the tools' secrets:
+``--config`` is read for ``state.path`` alone. Times are in the reader's local zone, with its offset.
+Without a ticket it summarises each connection: cursor, tickets, timers, messages by state
+(``pending`` ones are crash leftovers the next cycle reconciles).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 
 from ._cli import _CONTEXT, EXIT_FAILED, EXIT_INVALID, EXIT_OK, cli_plugins, err_console, format_option
@@ -106,7 +108,8 @@ def _state_path(config_path: str | None, state_path: str | None) -> Path:
         return Path(state_path)
     if config_path is None:
         raise click.UsageError("give --config (the daemon's config) or --state (a state file)")
-    config = load_config_or_exit(config_path, "text", cli_plugins(), err_console())
+    # Only the state's location is needed: a tool's password variable need not be set to read it.
+    config = load_config_or_exit(config_path, "text", cli_plugins(), err_console(), secrets=False)
     try:
         return DaemonSettings.from_config(config).state_path
     except ConfigError as exc:
@@ -180,13 +183,15 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _when(value: str | None) -> str:
-    """An ISO instant in the reader's local time, to the second."""
+    """An ISO instant in the reader's local time, to the second, with the zone's offset."""
     if not value:
         return "-"
     try:
-        return datetime.fromisoformat(value).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        local = datetime.fromisoformat(value).astimezone()
     except ValueError:
         return value
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M:%S} {offset[:3]}:{offset[3:]}"
 
 
 def _print_history(console: Console, h: Mapping[str, Any]) -> None:
@@ -274,29 +279,38 @@ def _summary(store: StateStore, path: Path, fmt: str) -> None:
         return
     console = Console(highlight=False)
     console.print(f"[bold]{escape(str(path))}[/bold] (schema version {store.schema_version})")
-    table = Table()
-    for column in (
-        "connection",
-        "cursor updated",
-        "tickets",
-        "open timers",
-        "next due",
-        "decisions",
-        "messages",
-    ):
-        table.add_column(column)
-    for s in summaries:
-        messages = ", ".join(f"{n} {state}" for state, n in sorted(s.messages.items())) or "-"
-        table.add_row(
+    columns = ("connection", "cursor updated", "tickets", "open timers", "next due", "decisions", "messages")
+    rows = [
+        (
             s.connection,
             _when(_iso(s.cursor_updated_at)),
             str(s.tickets),
             str(s.open_timers),
             _when(_iso(s.next_due)),
             str(s.decisions),
-            messages,
+            ", ".join(f"{n} {state}" for state, n in sorted(s.messages.items())) or "-",
         )
-    console.print(table)
+        for s in summaries
+    ]
+    table = Table()
+    for column in columns:
+        table.add_column(column, no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    natural = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    if not console.is_terminal:  # a pipe or a file has no width: the table at its natural one, uncut
+        console.width = max(console.width, natural)
+    if natural <= console.width:
+        console.print(table)
+    else:  # a terminal too narrow for the table: one block per connection, every value whole
+        for row in rows:
+            block = Table.grid(padding=(0, 2))
+            block.add_column(style="bold")
+            block.add_column(overflow="fold")
+            for column, value in zip(columns, row, strict=True):
+                block.add_row(column, value)
+            console.print(block)
+            console.print()
     if any(s.messages.get("pending") for s in summaries):
         console.print(
             "[yellow]pending messages: a cycle stopped between recording and confirming them; the next "

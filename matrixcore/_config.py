@@ -112,12 +112,13 @@ class Config:
 
 
 def config_from_document(
-    doc: Document, adapter_schemas: Mapping[str, Mapping[str, Any]] | None = None
+    doc: Document, adapter_schemas: Mapping[str, Mapping[str, Any]] | None = None, *, secrets: bool = True
 ) -> Config:
     """Validate ``doc`` as a config; ``adapter_schemas`` maps adapter names to their settings schema.
 
     With ``adapter_schemas=None`` the adapters are not checked (no plugins loaded yet); with a
-    mapping, an unknown adapter is an error naming the known ones.
+    mapping, an unknown adapter is an error naming the known ones. With ``secrets=False`` a secret
+    that cannot be resolved is left empty instead of being an error (nothing will be connected).
     """
     problems: list[Problem] = schema_problems(doc, "config")
     data: Mapping[str, Any] = doc.data if isinstance(doc.data, Mapping) else {}
@@ -149,7 +150,8 @@ def config_from_document(
                     problems.append(doc.problem((*path, *problem.path), problem.message))
         found: list[tuple[tuple[str | int, ...], str]] = []
         settings = resolve_secrets(settings, path, base, found)
-        problems += [doc.problem(where, message) for where, message in found]
+        if secrets:
+            problems += [doc.problem(where, message) for where, message in found]
         connections[name] = ConnectionConfig(str(name), adapter, settings, base)
     source = _source(doc, data.get("source"), connections, base, problems)
     if any(p.severity == "error" for p in problems):
@@ -193,9 +195,11 @@ def _source(
     return ConnectionConfig(Path(raw["path"]).stem or "source", "file", dict(raw), base)
 
 
-def load_config(path: str | Path, adapter_schemas: Mapping[str, Mapping[str, Any]] | None = None) -> Config:
+def load_config(
+    path: str | Path, adapter_schemas: Mapping[str, Mapping[str, Any]] | None = None, *, secrets: bool = True
+) -> Config:
     """Load and validate a config file; raise ``ConfigError`` listing every problem with its line."""
-    return config_from_document(load_document(path), adapter_schemas)
+    return config_from_document(load_document(path), adapter_schemas, secrets=secrets)
 
 
 def parse_config(

@@ -43,6 +43,7 @@ from ._plugins import Plugins
 from ._sync import CycleReport, SyncOptions, build_predictor, predicts, sync_connection
 from .predict import Predictor
 from .state import StateLock, StateStore
+from .status import DeskCollector, PromiseOutcomes, RecentDecisions, render_status, snapshot
 
 __all__ = ["EXIT_INTERNAL", "EXIT_UNREACHABLE", "Daemon", "RulesRefused", "load_engine"]
 
@@ -66,7 +67,7 @@ _HISTORY_REFRESH: Final = 3600.0
 _TICK: Final = 0.1
 #: Seconds a stopping run lets the workers finish their batch before it cancels their waits and
 #: requests; as long again, then it exits without them (safe: see invariant 3).
-STOP_GRACE: Final = 3.0
+STOP_GRACE: Final = 4.0
 
 
 class RulesRefused(MatrixcoreError):
@@ -112,6 +113,8 @@ class ConnectionStatus:
     last_error: str | None = None
     failures: int = 0
     cycles: int = 0
+    #: What the last successful cycle did, for the status page.
+    last_cycle: dict[str, Any] | None = None
 
     def as_dict(self, now: float, window: float, started: float) -> dict[str, Any]:
         since = self.last_success if self.last_success is not None else started
@@ -302,19 +305,30 @@ class _Worker:
         if report is None:
             return
         sent = sum(report.messages.values())
+        self.status.last_cycle = {
+            "cycle": report.cycle,
+            "seconds": seconds,
+            "tickets": report.tickets,
+            "written": report.writes,
+            "messages": sent,
+        }
         busy = report.tickets or report.timers or sent or report.reconciled or report.refused
+        dry = self.daemon.settings.dry_run  # nothing was written or sent: the summary must not say so
         logger.log(
             logging.INFO if busy else logging.DEBUG,
-            "cycle %s done in %.2fs: %d tickets, %d written, %d unchanged, %d agent's kept, "
-            "%d timers, %d messages%s%s",
+            "cycle %s done in %.2fs%s: %d tickets, %d %s, %d unchanged, %d agent's kept, "
+            "%d timers, %d %s%s%s",
             report.cycle,
             seconds,
+            " (dry run)" if dry else "",
             report.tickets,
             report.writes,
+            "would be written" if dry else "written",
             report.unchanged,
             report.agent_kept,
             report.timers,
             sent,
+            "messages would be sent" if dry else "messages",
             f" ({', '.join(f'{k} {v}' for k, v in sorted(report.messages.items()))})" if sent else "",
             f", {report.refused} refused by the tool and set aside" if report.refused else "",
             extra={"cycle": report.cycle},
@@ -383,6 +397,13 @@ class Daemon:
             self.lock.release()
             raise
         self.workers: dict[str, _Worker] = {}
+        #: The last decisions, for the status page, and the promises settled, for the metrics (both
+        #: observers of matrixcore_decision_recorded).
+        self.recent = RecentDecisions()
+        self.plugins.register(self.recent, f"matrixcore.status.{id(self):x}")
+        self.promises = PromiseOutcomes(self.metrics.registry, clock)
+        self.plugins.register(self.promises, f"matrixcore.promises.{id(self):x}")
+        self.metrics.registry.register(DeskCollector(self.store, lambda: list(self.workers), clock))
         self.started = time.time()
         self.rules_loaded_at = self.started
         self.last_reload_error: str | None = None
@@ -405,9 +426,16 @@ class Daemon:
         self.metrics.start(__version__, self.settings.dry_run, self.config.connections)
         self.metrics.record_reload(True, self.rules_loaded_at)
         if self.settings.metrics_address is not None:
-            self.server = MetricsServer(self.settings.metrics_address, self.metrics.registry, self.health)
+            self.server = MetricsServer(
+                self.settings.metrics_address, self.metrics.registry, self.health, self.status_page
+            )
             self.server.start()
-            logger.info("metrics on %s/metrics, health on %s/healthz", self.server.url, self.server.url)
+            logger.info(
+                "status page on %s/, metrics on %s/metrics, health on %s/healthz",
+                self.server.url,
+                self.server.url,
+                self.server.url,
+            )
 
     def run(self) -> int:
         """Run until asked to stop (a signal or ``request_stop``); 0 after a graceful stop."""
@@ -630,6 +658,10 @@ class Daemon:
         worker.thread.start()
 
     # -- health --------------------------------------------------------------------------------------
+    def status_page(self) -> str:
+        """The read-only status page (HTML) served at ``/``."""
+        return render_status(snapshot(self, self.recent, __version__))
+
     def health(self) -> tuple[bool, dict[str, Any]]:
         """Healthy while every connection had a successful cycle within ``healthy_within``."""
         now, window = time.time(), self.settings.healthy_within

@@ -7,7 +7,7 @@ the hot path) and expanded into readable steps only when someone looks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -213,9 +213,26 @@ class SentMessage:
     priority: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
 class Message:
-    """A message that is due: rendered, addressed, and keyed so it is never sent twice."""
+    """A message that is due: rendered, addressed, and keyed so it is never sent twice.
+
+    ``text`` may be given as a function: it is then rendered on first read and kept. The report
+    replays every ticket's messages but shows the text of few (counts and times do not need it), and
+    rendering (template, CLDR dates) was a third of its time; the daemon reads every text it sends.
+    Immutable, and equal when every field (the text included) is equal.
+    """
+
+    __slots__ = (
+        "_text",
+        "due_at",
+        "event",
+        "key",
+        "language",
+        "policy",
+        "priority",
+        "ticket_key",
+        "visible_to_requester",
+    )
 
     ticket_key: str
     policy: str
@@ -224,9 +241,78 @@ class Message:
     key: str
     visible_to_requester: bool
     language: str
-    text: str
     due_at: datetime
     priority: str
+    _text: str | Callable[[], str]
+
+    def __init__(
+        self,
+        ticket_key: str,
+        policy: str,
+        event: str,
+        key: str,
+        visible_to_requester: bool,
+        language: str,
+        text: str | Callable[[], str],
+        due_at: datetime,
+        priority: str,
+    ) -> None:
+        init = object.__setattr__
+        init(self, "ticket_key", ticket_key)
+        init(self, "policy", policy)
+        init(self, "event", event)
+        init(self, "key", key)
+        init(self, "visible_to_requester", visible_to_requester)
+        init(self, "language", language)
+        init(self, "_text", text)
+        init(self, "due_at", due_at)
+        init(self, "priority", priority)
+
+    @property
+    def text(self) -> str:
+        text = self._text
+        if not isinstance(text, str):
+            text = text()
+            object.__setattr__(self, "_text", text)
+        return text
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Message is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Message is immutable: cannot delete {name!r}")
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.ticket_key,
+            self.policy,
+            self.event,
+            self.key,
+            self.visible_to_requester,
+            self.language,
+            self.text,
+            self.due_at,
+            self.priority,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Message):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __reduce__(self) -> tuple[type[Message], tuple[Any, ...]]:
+        return Message, self._fields()
+
+    def __repr__(self) -> str:
+        names = ("ticket_key", "policy", "event", "key", "visible_to_requester", "language", "text")
+        shown = ", ".join(
+            f"{name}={value!r}"
+            for name, value in zip((*names, "due_at", "priority"), self._fields(), strict=True)
+        )
+        return f"Message({shown})"
 
     def as_dict(self) -> dict[str, Any]:
         return {

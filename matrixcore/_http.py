@@ -32,6 +32,7 @@ from ._config import ConnectionConfig
 from ._ratelimit import RequestBudget
 from ._redact import Redactor, default_redactor, guard_loggers, safe_url, truncate
 from ._retry import RetryPolicy, parse_http_date, parse_retry_after
+from ._session import Session
 
 __all__ = [
     "HTTP_SETTINGS_PROPERTIES",
@@ -153,7 +154,7 @@ class HttpClient:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._origin = urlsplit(self.base_url)[:2]
         self._owns_session = session is None
-        self.session = session or requests.Session()
+        self.session = session or Session()
         self.auth = auth
         self.timeout = timeout
         self.retry = retry or RetryPolicy()

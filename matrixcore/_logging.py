@@ -74,8 +74,9 @@ class _TextFormatter(logging.Formatter):
             parts.append(str(connection))
         for name in ("cycle", "ticket"):
             value = getattr(record, name, None)
-            if value:
-                parts.append(f"{name}={value}")
+            if value:  # a number with spaces (TOPdesk's "I 2311 042") stays one readable field
+                text = str(value)
+                parts.append(f'{name}="{text}"' if any(c.isspace() for c in text) else f"{name}={text}")
         record.where = f"[{' '.join(parts)}] " if parts else ""
         return super().format(record)
 

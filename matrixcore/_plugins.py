@@ -72,6 +72,7 @@ _ONE_BY_ONE: Final = frozenset(
         "matrixcore_conditions",
         "matrixcore_report_formats",
         "matrixcore_enrich_ticket",
+        "matrixcore_sandboxes",
         "matrixcore_forecast_models",
     ]
 )
@@ -450,9 +451,13 @@ class Plugins:
         """The plugins that failed to load and were skipped."""
         return tuple(info for info in self._unloaded if info.status == "failed")
 
-    def load_config(self, path: str | Path) -> Config:
-        """Load a config file, each connection validated against its adapter's settings schema."""
-        return load_config(path, self.adapter_schemas())
+    def load_config(self, path: str | Path, *, secrets: bool = True) -> Config:
+        """Load a config file, each connection validated against its adapter's settings schema.
+
+        With ``secrets=False`` an unset ``{env: ...}`` or unreadable ``{file: ...}`` secret is no error
+        (its ``Secret`` is empty): for commands that read local state and open no connection.
+        """
+        return load_config(path, self.adapter_schemas(), secrets=secrets)
 
     def load_ruleset(self, path: str | Path) -> Ruleset:
         """Load a rules file whose conditions may use every plugin's operators."""
@@ -483,6 +488,25 @@ class Plugins:
                 f"{type(adapter).__name__}, which lacks the Adapter methods"
             )
         return adapter
+
+    def collect(self, hook: str) -> list[tuple[str, list[Any]]]:
+        """Each plugin's records from a registration-style ``hook`` called on demand (sandboxes), with
+        the label of the plugin that returned them; a failing implementation fails its plugin's part."""
+        out: list[tuple[str, list[Any]]] = []
+        for impl in getattr(self._pm.hook, hook).get_hookimpls():
+            label = self._loaded[impl.plugin_name].label
+            try:
+                result = impl.function()
+            except Exception as exc:
+                raise PluginError(
+                    f"{label}: {hook} failed: {_describe(exc)}", plugin=impl.plugin_name
+                ) from exc
+            if result is None:
+                continue
+            if isinstance(result, str | bytes | Mapping) or not isinstance(result, Iterable):
+                raise PluginError(f"{label}: {hook} must return a list, not {type(result).__name__}")
+            out.append((label, list(result)))
+        return out
 
     # --- hook calls ---------------------------------------------------------------------------------
 

@@ -63,6 +63,9 @@ class PolicySet:
         #: (template, requested language) -> the template language chosen; bounded, since the
         #: requested language is the requester's, whatever a tool lets them write there.
         self._languages: dict[tuple[str, str], str | None] = {}
+        #: The last ticket's timed-stage deadlines: a replay asks ``due`` again and again for one
+        #: ticket, and each stage's deadline (counted from creation) is the same every time.
+        self._stages: tuple[Ticket | None, object, dict[float, datetime]] = (None, None, {})
 
     def _applies(self, policy: Policy, ticket: Ticket) -> bool:
         if policy.channels is not None:
@@ -110,8 +113,14 @@ class PolicySet:
                 else:
                     stage = policy.at if policy.at is not None else 1.0
                     target = decision.pickup_target
-                    partial = type(target)(target.within * stage, target.calendar)
-                    at = self._deadline(partial, ticket, now, False)
+                    known = self._stages  # read once: another thread may replace it for its ticket
+                    if known[0] is not ticket or known[1] != target:
+                        known = self._stages = (ticket, target, {})
+                    found = known[2].get(stage)
+                    if found is None:
+                        partial = type(target)(target.within * stage, target.calendar)
+                        found = known[2][stage] = self._deadline(partial, ticket, now, False)
+                    at = found
                 if at <= now:
                     due.append(_Candidate(policy, key, at, stage))
                 else:
@@ -220,6 +229,31 @@ class PolicySet:
         chosen = self._language(policy.template, texts, requested)
         template = texts[chosen] if chosen else texts[""]
         language = chosen or requested
+
+        def text() -> str:  # rendered where it is read: the report counts most messages only
+            return self._text(template, language, ticket, decision, sent)
+
+        return Message(
+            ticket.key,
+            policy.name,
+            policy.event,
+            key,
+            policy.visible_to_requester,
+            language,
+            text,
+            due_at,
+            decision.priority,
+        )
+
+    def _text(
+        self,
+        template: Template,
+        language: str,
+        ticket: Ticket,
+        decision: Decision,
+        sent: tuple[SentMessage, ...],
+    ) -> str:
+        settings = self.settings
         zone = _zone(ticket.requester.timezone) if ticket.requester.timezone else None
         zone = zone or self.ruleset.calendars[decision.pickup_target.calendar].tzinfo
         previous = max((s for s in sent if s.priority), key=lambda s: s.sent_at, default=None)
@@ -256,18 +290,7 @@ class PolicySet:
         date_format = settings.date_formats.get(language.lower()) or settings.date_formats.get(
             language.lower().split("-")[0]
         )
-        text = template.render(values, language, zone, date_format)
-        return Message(
-            ticket.key,
-            policy.name,
-            policy.event,
-            key,
-            policy.visible_to_requester,
-            language,
-            text,
-            due_at,
-            decision.priority,
-        )
+        return template.render(values, language, zone, date_format)
 
 
 def _localized(texts: Mapping[str, str], language: str, fallback: str) -> str:

@@ -38,7 +38,8 @@ _AUTH_HEADER: Final = re.compile(
     r"""(?i)(\b(?:proxy-)?authorization\b['"]?\s*[:=]\s*['"]?)(?:(basic|bearer|token|digest)\s+)?[^\s'",}]+"""
 )
 #: A bare scheme-and-credential pair in free text.
-_SCHEME_CREDENTIAL: Final = re.compile(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9._~+/=-]{8,}")
+#: On one line only: a YAML dump's ``type: basic`` followed by ``username:`` on the next is no credential.
+_SCHEME_CREDENTIAL: Final = re.compile(r"(?i)\b(basic|bearer)[ \t]+[A-Za-z0-9._~+/=-]{8,}(?![\w:])")
 #: Query or form parameter names whose value is a credential.
 _SECRET_NAME: Final = (
     r"(?:[\w.-]*[-_])?(?:token|access_token|refresh_token|id_token|api_?key|apikey|key|secret|client_secret|"

@@ -19,6 +19,7 @@ connection, cycle and ticket ids (``_logging.bound``), whichever logger makes th
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
 import uuid
@@ -34,6 +35,7 @@ from ._adapter import (
     AdapterError,
     Cancelled,
     ConflictError,
+    OutgoingMessage,
     PageLimitReached,
     PriorityChange,
     ReadOnlyError,
@@ -175,12 +177,12 @@ class _Cycle:
             if found is not None:
                 self.store.mark_sent(self.name, ticket.id, entry.key, found.created or self.now, found.id)
                 self.log.info(
-                    "message %s on ticket %s was sent before a crash: recorded", entry.key, ticket.id
+                    "message %s on ticket %s was sent before a crash: recorded", entry.key, _label(ticket)
                 )
             else:
                 self.store.forget_pending(self.name, ticket.id, entry.key)
                 self.log.info(
-                    "message %s on ticket %s was never sent: it may go out again", entry.key, ticket.id
+                    "message %s on ticket %s was never sent: it may go out again", entry.key, _label(ticket)
                 )
             self.report.reconciled += 1
 
@@ -218,7 +220,9 @@ class _Cycle:
 
     def process(self, ticket: Ticket) -> None:
         self.deciding = None
-        with bound(ticket=ticket.id):
+        # Logs name the ticket as the desk does (TOPdesk's "I 2311 042", not its UUID); JSON lines
+        # keep the tool's own id beside it.
+        with bound(ticket=_label(ticket), ticket_id=ticket.id if ticket.number else None):
             try:
                 self._process(ticket)
             finally:
@@ -254,20 +258,15 @@ class _Cycle:
         else:
             wanted = {dim: getattr(decision, dim) for dim in _DIMENSIONS if dim in self.options.writable}
             written = {dim: value for dim, value in wanted.items() if getattr(ticket, dim) != value}
-            if written:
-                if not self.options.dry_run:
-                    self.adapter.set_priority(ticket, PriorityChange(**written))
-                self.log.info(
-                    "%s %s", "would set" if self.options.dry_run else "set", _values(written, ticket)
-                )
-                self.report.writes += 1
-                ticket = ticket.evolve(**written)
-            else:
+            if not written:
                 self.report.unchanged += 1
-        self.deliver(ticket, decision, written)
+        before, ticket = ticket, ticket.evolve(**written) if written else ticket
+        # Everything to send, in order (the trace note first), decided before anything is written,
+        # so the priority and the first message can go out in one request (``CombinedWriter``).
+        outgoing = self.trace_note(ticket, decision, written)
         due = self.plugins.select_messages(self.engine, ticket, decision, self.sent(ticket), self.now)
-        for message in due.messages:
-            entry = self.entry(
+        outgoing += [
+            self.entry(
                 ticket,
                 message.key,
                 "pending",
@@ -276,6 +275,11 @@ class _Cycle:
                 message.priority,
                 message.policy,
             )
+            for message in due.messages
+        ]
+        if written:
+            outgoing = outgoing[self.write(before, PriorityChange(**written), outgoing) :]
+        for entry in outgoing:
             self.post(ticket, entry)
         previous = state or TicketState(self.name, ticket.id)
         # What matrixcore stands behind per dimension: what it wrote now, else what it wrote before,
@@ -322,16 +326,37 @@ class _Cycle:
         )
         self.report.decisions += 1
 
-    def deliver(self, ticket: Ticket, decision: Decision, written: dict[str, Any]) -> None:
-        """With ``trace_notes``, explain a written priority to agents in an internal note (once per value)."""
+    def trace_note(self, ticket: Ticket, decision: Decision, written: dict[str, Any]) -> list[LedgerEntry]:
+        """With ``trace_notes``, the internal note explaining a written priority (once per value)."""
         if not (written and self.options.trace_notes):
-            return
+            return []
         lines = [f"matrixcore set {', '.join(f'{k} = {v}' for k, v in written.items())}:"]
         lines += [f"- {step}" for step in decision.trace(self.engine.ruleset)]
         key = f"trace:{decision.impact}/{decision.urgency}/{decision.priority}"
-        self.post(
-            ticket, self.entry(ticket, key, "pending", "\n".join(lines), False, decision.priority, "trace")
-        )
+        return [self.entry(ticket, key, "pending", "\n".join(lines), False, decision.priority, "trace")]
+
+    def write(self, ticket: Ticket, change: PriorityChange, outgoing: list[LedgerEntry]) -> int:
+        """Write ``change``; with the first of ``outgoing`` in the same request when the adapter can
+        (``CombinedWriter``). Returns how many of ``outgoing`` went with it (0 or 1).
+
+        The combined message is pending in the ledger before the request, as any message is; if the
+        request fails, both writes failed: nothing is recorded as written or sent, and the pending
+        entry is reconciled before anything is sent again (invariant 2).
+        """
+        values = {dim: getattr(change, dim) for dim in _DIMENSIONS if getattr(change, dim) is not None}
+        combine = None if self.options.dry_run else getattr(self.adapter, "apply_update", None)
+        if callable(combine) and outgoing and self.pend(outgoing[0]):
+            entry = outgoing[0]
+            posted = combine(ticket, change, OutgoingMessage(entry.text, entry.visible_to_requester))
+            self.log.info("set %s, in the same request:", _values(values, ticket))
+            self.report.writes += 1
+            self.delivered(ticket, entry, posted.id)
+            return 1
+        if not self.options.dry_run:
+            self.adapter.set_priority(ticket, change)
+        self.log.info("%s %s", "would set" if self.options.dry_run else "set", _values(values, ticket))
+        self.report.writes += 1
+        return 0
 
     def entry(
         self,
@@ -356,21 +381,32 @@ class _Cycle:
             cycle=self.report.cycle,
         )
 
-    def post(self, ticket: Ticket, entry: LedgerEntry) -> None:
-        with self.store.transaction():  # committed before the message leaves (invariant 2)
+    def pend(self, entry: LedgerEntry) -> bool:
+        """Record ``entry`` as pending, committed before it leaves (invariant 2); ``False``: it is
+        in the ledger already, never to be sent twice."""
+        with self.store.transaction():
             self.record_sent()
-            if not self.store.record_pending(entry):
-                return  # already in the ledger: never twice
+            return self.store.record_pending(entry)
+
+    def post(self, ticket: Ticket, entry: LedgerEntry) -> None:
+        if not self.pend(entry):
+            return
         remote_id = ""
         if not self.options.dry_run:
             remote_id = self.adapter.post_message(ticket, entry.text, entry.visible_to_requester).id
+        self.delivered(ticket, entry, remote_id)
+
+    def delivered(self, ticket: Ticket, entry: LedgerEntry, remote_id: str) -> None:
+        """A message that went out: ``sent`` is recorded with the next commit; logged and counted."""
         self.unrecorded.append((ticket.id, entry.key, remote_id))
         self.log.info(
-            "%s %s%s (%s)",
+            "%s %s%s (%s)%s",
             "would send" if self.options.dry_run else "sent",
             entry.policy,
             f" [{entry.key}]" if entry.key != entry.policy else "",
             "to the requester" if entry.visible_to_requester else "internal note",
+            # A dry run is for reading what would go out: the text itself, on one line.
+            f": {json.dumps(entry.text, ensure_ascii=False)}" if self.options.dry_run else "",
         )
         self.report.messages[entry.policy] += 1
 
@@ -519,7 +555,7 @@ class _Cycle:
             # Deleted or merged in the tool: nothing more is due for it, and it must not hold up the
             # connection's cycles from now on.
             self.log.warning(
-                "ticket %s is gone from the tool (%s): its timed messages are dropped", ticket.id, exc
+                "ticket %s is gone from the tool (%s): its timed messages are dropped", _label(ticket), exc
             )
             with self.store.transaction():
                 for entry in self.store.messages(self.name, ticket.id):
@@ -534,14 +570,14 @@ class _Cycle:
             retry = self.now
             self.log.warning(
                 "ticket %s changed while matrixcore decided (%s): decided again when read anew",
-                ticket.id,
+                _label(ticket),
                 exc,
             )
         else:
             retry = self.now + SET_ASIDE_RETRY
             self.log.error(
                 "ticket %s refused by the tool (%s): set aside, tried again from %s or when it changes",
-                ticket.id,
+                _label(ticket),
                 exc,
                 retry.isoformat(timespec="seconds"),
             )
@@ -672,3 +708,8 @@ def _values(values: dict[str, Any], ticket: Ticket) -> str:
     return ", ".join(
         f"{dim} {values[dim]} (was {getattr(ticket, dim) or 'none'})" for dim in _DIMENSIONS if dim in values
     )
+
+
+def _label(ticket: Ticket) -> str:
+    """The ticket as people at the desk know it: its number where the tool has one, else its id."""
+    return ticket.number or ticket.id

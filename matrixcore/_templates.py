@@ -207,7 +207,25 @@ _QUOTED = re.compile(r"'[^']*'")
 
 
 def _format_date(value: datetime, pattern: str, language: str, timezone: ZoneInfo | None) -> str:
-    return _format_instant(value, pattern, language, timezone or value.tzinfo)
+    zone = timezone or value.tzinfo
+    if (value.second or value.microsecond) and _to_the_minute(pattern):
+        # One cache entry per minute shown, not per instant: deadlines fall on any second, and a
+        # report's replay formats hundreds of thousands of them. Both offsets in whole minutes (not
+        # a historical local mean time) keep the truncated instant's local minute the same.
+        shown = zone.utcoffset(value) if zone is not None else None
+        own = value.utcoffset()
+        if (shown is None or not shown.seconds % 60) and (own is None or not own.seconds % 60):
+            value = value.replace(second=0, microsecond=0)
+    return _format_instant(value, pattern, language, zone)
+
+
+@cache
+def _to_the_minute(pattern: str) -> bool:
+    """Whether ``pattern`` shows nothing finer than minutes (no seconds, fractions, or milliseconds)."""
+    if pattern in _NAMED_DATE_STYLES:
+        return False  # medium, long and full show seconds; keep them all exact
+    body = _QUOTED.sub("", pattern.removeprefix("skeleton:"))
+    return not any(letter in body for letter in "sSA")
 
 
 @lru_cache(maxsize=4096)

@@ -6,11 +6,11 @@ subset of a hook's arguments, by name: new arguments can be added to a hook with
 
 Three kinds of hook:
 
-* **Registration** (``matrixcore_adapters``, ``matrixcore_conditions``, ``matrixcore_report_formats``,
-  ``matrixcore_forecast_models``):
-  called once per plugin while loading; each returns records. A name offered twice, by one plugin or
-  by two, is an error naming both. Wrappers are refused on these hooks: each plugin's records are
-  collected on their own so every record knows the plugin it came from.
+* **Registration** (``matrixcore_adapters``, ``matrixcore_conditions``, ``matrixcore_report_formats``;
+  ``matrixcore_forecast_models`` and ``matrixcore_sandboxes`` too, called only by the command that uses
+  them): called once per plugin while loading; each returns records. A name offered twice, by one
+  plugin or by two, is an error naming both. Wrappers are refused on these hooks: each plugin's
+  records are collected on their own so every record knows the plugin it came from.
 * **Decisions** (``matrixcore_classify``, ``matrixcore_select_messages``): ``firstresult``; the first
   implementation returning something other than ``None`` decides. matrixcore's own implementation is
   ``trylast``, so any plugin runs before it: return a value to override, ``None`` to pass, or wrap it
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from ._report_format import ReportFormat
     from ._ticket import Ticket
     from .forecast import ForecastModel
+    from .sandbox import SandboxSpec
 
 __all__ = [
     "PROJECT",
@@ -56,6 +57,7 @@ __all__ = [
     "matrixcore_enrich_ticket",
     "matrixcore_forecast_models",
     "matrixcore_report_formats",
+    "matrixcore_sandboxes",
     "matrixcore_select_messages",
     "matrixcore_sync_finish",
     "matrixcore_sync_start",
@@ -103,6 +105,19 @@ def matrixcore_report_formats() -> Sequence[ReportFormat]:
 
     Called once while plugins load. Format names are unique across all plugins; the built-in ones
     (table, csv, json, html) are registered the same way.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def matrixcore_sandboxes() -> Sequence[SandboxSpec]:
+    """Emulated tools for ``matrixcore sandbox NAME``: try the daemon without an account.
+
+    Called when ``matrixcore sandbox`` runs (not while plugins load: a sandbox may import its
+    emulator, which only this command needs). Each ``SandboxSpec(name, factory)`` builds a
+    ``matrixcore.sandbox.Sandbox`` on a loopback port; matrixcore seeds it with the quick-start
+    tickets, writes the config a daemon needs, and files new tickets and acts as agents on a schedule.
+    Sandbox names are unique across all plugins; by convention a sandbox is named after its adapter.
     """
     raise NotImplementedError
 

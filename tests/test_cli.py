@@ -1,7 +1,13 @@
 """The command line as scripts and people use it: exit codes, errors with lines, JSON for machines."""
 
 import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from matrixcore._cli import main
@@ -99,3 +105,44 @@ def test_check_config_reads_the_reports_export_too(tmp_path, quickstart_rules):
     fine = run("check", "--config", str(config))
     assert fine.exit_code == 0, fine.output
     assert "source tickets (file): reachable, the export reads" in fine.output
+
+
+# --- shell completion (click's), as the README documents it ------------------------------------------
+
+
+#: The installed command, beside the interpreter (the README's install puts it there).
+_COMMAND = str(Path(sys.executable).with_name("matrixcore"))
+
+
+def _readme_completion_lines() -> dict[str, str]:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Shell completion", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| (bash|zsh|fish)[^|]*\| [^|]+\| `(.+)` \|$", section, flags=re.M)
+    return {shell: line.replace("\\|", "|") for shell, line in rows}
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_the_documented_completion_script_is_what_matrixcore_prints(shell: str) -> None:
+    line = _readme_completion_lines()[shell]
+    assert f"_MATRIXCORE_COMPLETE={shell}_source matrixcore" in line
+    env = {**os.environ, "_MATRIXCORE_COMPLETE": f"{shell}_source"}
+    script = subprocess.run([_COMMAND], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert script.returncode == 0, script.stderr
+    # The script calls matrixcore back with the same variable to complete each word.
+    assert f"_MATRIXCORE_COMPLETE={shell}_complete" in script.stdout.replace('"', "").replace("'", "")
+
+
+def test_completion_offers_the_commands_and_their_options() -> None:
+    def complete(words: str, index: int) -> list[str]:
+        env = {
+            **os.environ,
+            "_MATRIXCORE_COMPLETE": "bash_complete",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(index),
+        }
+        done = subprocess.run([_COMMAND], env=env, capture_output=True, text=True, timeout=60, check=False)
+        return [line.split(",", 1)[1] for line in done.stdout.splitlines() if "," in line]
+
+    assert complete("matrixcore sta", 1) == ["state"]
+    assert {"report", "run", "check", "state", "plugins", "schema"} <= set(complete("matrixcore ", 1))
+    assert "--dry-run" in complete("matrixcore run --d", 2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -91,7 +92,14 @@ def test_dry_run_sends_only_gets_and_leaves_the_state_file_alone(
     assert fingerprint(tmp_path) == before
     assert "DRY RUN" in out
     assert "would set" in out
-    assert "would send acknowledge" in out
+    # The text that would go out is shown; the summary says nothing was written.
+    would_send = [line for line in out.splitlines() if "would send acknowledge" in line]
+    assert would_send
+    assert all(re.search(r'\(to the requester\): ".{20,}"$', line) for line in would_send), would_send
+    (summary,) = [line for line in out.splitlines() if " done in " in line]
+    assert "(dry run)" in summary
+    assert re.search(r"\d+ would be written", summary), summary
+    assert " written," not in summary.replace("would be written,", "")
     # As a daemon too, until SIGTERM.
     log = tmp_path / "dry.log"
     process = matrixcore("run", "--config", str(config), "--dry-run", "--interval", "0.2", log=log)
@@ -114,7 +122,11 @@ def test_start_up_shows_the_effective_config_with_secrets_masked(tmp_path: Path,
     assert "interval: 1m30s" in out
     assert f"base_url: {desk.url}" in out
     assert "[hd cycle=" in out
-    assert "ticket=1] set impact medium (was none), urgency medium (was none), priority P3 (was none)" in out
+    # Tickets are named by the number the desk uses, not the tool's internal id.
+    assert (
+        "ticket=HD-1001] set impact medium (was none), urgency medium (was none), priority P3 (was none)"
+        in (out)
+    )
 
 
 def test_json_logs_carry_connection_cycle_and_ticket_ids(
@@ -129,7 +141,8 @@ def test_json_logs_carry_connection_cycle_and_ticket_ids(
     assert effective["config"]["connections"]["hd"]["auth"]["token"] == "*** (env:HD_TOKEN)"
     sent = [line for line in lines if line["message"].startswith("sent acknowledge")]
     assert len(sent) == 3
-    assert {line["ticket"] for line in sent} == {"1", "2", "3"}
+    assert {line["ticket"] for line in sent} == {"HD-1001", "HD-1002", "HD-1003"}
+    assert {line["ticket_id"] for line in sent} == {"1", "2", "3"}  # the tool's own id beside it
     assert all(line["connection"] == "hd" and line["cycle"] for line in sent)
     assert len({line["cycle"] for line in sent}) == 1
     assert all({"time", "level", "logger"} <= set(line) for line in lines)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -116,3 +119,65 @@ def test_an_older_state_file_is_read_without_changing_it(state_file: Path) -> No
     assert code == 0, out
     assert json.loads(out)["tickets"][0]["messages"][0]["cycle"] is None
     assert state_file.read_bytes() == before
+
+
+def test_reading_state_through_the_config_needs_no_tool_secret(
+    state_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The config names a password variable that is not set: reading local state must not need it."""
+    monkeypatch.delenv("TOPDESK_APP_PASSWORD_UNSET", raising=False)
+    config = tmp_path / "matrixcore.yaml"
+    config.write_text(
+        "rules: rules.yaml\n"
+        f"state: {{path: {state_file.name}}}\n"
+        "connections:\n"
+        "  td:\n"
+        "    adapter: helpdesk\n"
+        "    base_url: https://helpdesk.example\n"
+        "    auth: {type: bearer, token: {env: TOPDESK_APP_PASSWORD_UNSET}}\n",
+        encoding="utf-8",
+    )
+    code, out = invoke("--config", str(config), "I 262")
+    assert code == 0, out
+    assert "td: ticket 2 (I 262)" in out
+    assert invoke("--config", str(config))[0] == 0
+    # Commands that connect still insist on it.
+    result = CliRunner().invoke(main, ["check", "--config", str(config)], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert "TOPDESK_APP_PASSWORD_UNSET is not set" in result.output
+
+
+@pytest.fixture
+def amsterdam_time(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", "Europe/Amsterdam")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_times_carry_their_zone(state_file: Path, amsterdam_time: None) -> None:
+    code, out = invoke("--state", str(state_file), "I 262")
+    assert code == 0, out
+    # Decided at 09:05 Amsterdam time (CET, +01:00), shown with the offset like every time.
+    assert "2026-11-23 09:05:00 +01:00" in out
+    assert not re.search(r"(?<!T)\d\d:\d\d:\d\d(?! [+-]\d\d:\d\d)", out), out  # ISO in the trace has it
+    code, out = invoke("--state", str(state_file))
+    assert "2026-11-23 10:01:00 +01:00" in out  # the cursor's last update, in the summary too
+
+
+def test_the_summary_cuts_no_cell_when_piped(tmp_path: Path, quickstart_rules: Path) -> None:
+    """Piped (no terminal width), a long connection name and full times stay whole."""
+    engine = Engine(load_ruleset(quickstart_rules))
+    name = "topdesk-production-amsterdam-second-line"
+    tool = MemoryAdapter(name=name)
+    tool.add([Ticket(source=name, id="9", number="I 2609", subject="VPN", created=at(23, 9))])
+    path = tmp_path / "state.sqlite3"
+    with StateStore(path) as store:
+        sync_connection(name, tool, store, engine, at(23, 9, 5), cycle="c1")
+    code, out = invoke("--state", str(path))
+    assert code == 0, out
+    assert name in out
+    assert "…" not in out
+    (row,) = [line for line in out.splitlines() if name in line]
+    assert re.search(r"2026-11-2\d \d\d:\d\d:\d\d [+-]\d\d:\d\d .* 1 .* 1 sent", row), row

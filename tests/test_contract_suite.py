@@ -122,7 +122,7 @@ def failed_tests(result: pytest.RunResult) -> set[str]:
 
 def test_the_unbroken_adapter_passes(pytester: pytest.Pytester) -> None:
     result = run_suite(pytester, "HelpdeskAdapter", "test_")
-    result.assert_outcomes(passed=16, skipped=1)
+    result.assert_outcomes(passed=18, skipped=1)
     assert "break_credentials() returns None: define it" in result.stdout.str()
 
 

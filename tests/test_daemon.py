@@ -283,12 +283,12 @@ def test_the_first_stop_finishes_the_batch_in_progress(
     desk = helpdesks["alpha"]
     desk.seed(250)  # three batches of 100
     gate = Gate()
-    desk.after[("POST", "messages")] = gate
+    desk.after[("PATCH", "ticket")] = gate  # the priority and the acknowledgement, in one request
     daemon = make_daemon(tmp_path, {"alpha": desk})
     running = Running(daemon).__enter__()
     wait_for(gate.arrived.is_set, what="the first message")
     daemon.request_stop()  # while the first ticket's message is in flight
-    del desk.after[("POST", "messages")]
+    del desk.after[("PATCH", "ticket")]
     gate.release.set()
     running.__exit__()
     with_ack = [tid for tid, messages in desk.messages.items() if messages]

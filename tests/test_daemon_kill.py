@@ -127,12 +127,14 @@ def test_a_kill_between_posting_and_recording_a_message_sends_it_once(
 ) -> None:
     desk.seed(8)
     gate = Gate()
-    desk.after[("POST", "messages")] = gate  # the tool stored it; the answer has not left yet
+    # The priority and the acknowledgement go in one PATCH (apply_update): the tool stored both;
+    # the answer has not left yet.
+    desk.after[("PATCH", "ticket")] = gate
     log = tmp_path / "daemon.log"
     process = matrixcore("run", "--config", str(config), log=log)
     wait_until(gate.arrived.is_set, process)
     kill(process)
-    del desk.after[("POST", "messages")]
+    del desk.after[("PATCH", "ticket")]
     gate.release.set()
     assert [len(desk.messages[t]) for t in range(1, 9)] == [1, 0, 0, 0, 0, 0, 0, 0]
     with StateStore(tmp_path / "state.sqlite3") as store:

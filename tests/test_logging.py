@@ -54,6 +54,13 @@ def test_text_lines_put_the_ids_in_brackets(stream: io.StringIO) -> None:
     assert second.endswith("INFO    plain")
 
 
+def test_a_ticket_number_with_spaces_stays_one_field(stream: io.StringIO) -> None:
+    configure_logging("text", "info", stream)
+    with bound(connection="topdesk", cycle="c1", ticket="I 2311 042"):
+        logging.getLogger("matrixcore.test").info("set priority P2")
+    assert stream.getvalue().rstrip().endswith('[topdesk cycle=c1 ticket="I 2311 042"] set priority P2')
+
+
 @pytest.mark.parametrize("fmt", ["text", "json"])
 def test_secrets_never_reach_the_log(stream: io.StringIO, fmt: str) -> None:
     default_redactor.add("s3cr3t-value-for-logs")

@@ -26,7 +26,7 @@ def doc_sections() -> dict[str, str]:
 
 def test_the_hookspec_module_exports_exactly_its_hooks():
     assert [name for name in hookspecs.__all__ if name.startswith("matrixcore_")] == HOOKS
-    assert len(HOOKS) == 10
+    assert len(HOOKS) == 11
 
 
 def test_no_hook_is_documented_that_does_not_exist():

@@ -61,8 +61,74 @@ def test_acknowledgement_once_in_the_requesters_language(engine):
     assert again.messages == ()
 
 
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        (
+            "de",
+            "Vielen Dank für Ihre Meldung I 2611 042. "
+            "Wir kümmern uns spätestens am Dienstag, 24. November um 17:00 Uhr darum.",
+        ),
+        (
+            "fr",
+            "Merci pour votre demande I 2611 042. "
+            "Nous la prendrons en charge au plus tard mardi 24 novembre à 17:00.",
+        ),
+    ],
+)
+def test_german_and_french_requesters_are_acknowledged_in_their_language(engine, language, text):
+    """TOPdesk's and ServiceNow's users write in German and French too (de-CH, fr-BE as well)."""
+    _, result = due(engine, question(requester=Requester(language=language)), at(23, 9))
+    (message,) = result.messages
+    assert (message.language, message.text) == (language, text)
+    regional = f"{language}-{'CH' if language == 'de' else 'BE'}"
+    _, result = due(engine, question(requester=Requester(language=regional)), at(23, 9))
+    assert result.messages[0].text == text
+
+
+@pytest.mark.parametrize(
+    ("language", "default", "from_rule"),
+    [
+        ("de", "weil gerade mehr los ist als sonst", "weil wir zuerst eine größere Störung beheben"),
+        (
+            "fr",
+            "car nous recevons en ce moment plus de demandes",
+            "car nous réglons d'abord une panne majeure",
+        ),
+    ],
+)
+def test_german_and_french_delay_messages_say_why(engine, language, default, from_rule):
+    sent = [SentMessage("acknowledge", "acknowledge", at(23, 9), True, "P5")]
+    _, result = due(engine, question(requester=Requester(language=language)), at(24, 14), sent)
+    (warning,) = result.messages
+    assert (warning.policy, warning.language) == ("pickup-warning", language)
+    assert default in warning.text
+    outage = Ticket(
+        source="t",
+        id="9",
+        subject="Netwerk storing",
+        channel="email",
+        created=at(23, 9),
+        requester=Requester(language=language),
+    )
+    decision = engine.classify(outage, at(23, 9, 14))
+    assert from_rule.split(" ", 1)[1] in engine._policies.reason(outage, decision, language)
+
+
+def test_every_requester_message_and_reason_is_in_dutch_english_german_and_french(engine):
+    languages = {"nl", "en", "de", "fr"}
+    settings = engine.ruleset.messages
+    for policy in settings.policies:
+        if policy.visible_to_requester:
+            assert set(settings.templates[policy.template]) >= languages, policy.name
+    assert set(settings.default_reason) >= languages
+    for rule in engine.ruleset.rules:
+        if rule.reason:
+            assert set(rule.reason) >= languages, rule.name
+
+
 def test_unknown_language_falls_back_to_english(engine):
-    _, result = due(engine, question(requester=Requester(language="de")), at(23, 9))
+    _, result = due(engine, question(requester=Requester(language="sv")), at(23, 9))
     assert result.messages[0].language == "en"
     assert result.messages[0].text.startswith("Thank you for your ticket I 2611 042.")
 

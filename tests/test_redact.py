@@ -35,6 +35,18 @@ def test_authorization_headers_are_masked_without_knowing_the_secret() -> None:
     assert redactor.redact("curl -H 'x' bearer eyJhbGciOiJIUzI1NiJ9") == "curl -H 'x' bearer ***"
 
 
+def test_a_config_dump_keeps_the_username_key_after_a_basic_auth_type() -> None:
+    """The effective-config dump once read ``type: basic ***: matrixcore``: only secret values go."""
+    redactor = Redactor([Secret("app-password-123", "env:TOPDESK_APP_PASSWORD")])
+    dump = "auth:\n  type: basic\n  username: matrixcore\n  password: app-password-123\n"
+    assert redactor.redact(dump) == "auth:\n  type: basic\n  username: matrixcore\n  password: ***\n"
+    assert (
+        redactor.redact("auth: {type: bearer, token_env: HD_TOKEN}")
+        == "auth: {type: bearer, token_env: HD_TOKEN}"
+    )
+    assert redactor.redact("header Basic dXNlcjpwYXNzd29yZA== sent") == "header Basic *** sent"
+
+
 def test_credential_query_parameters_are_masked_in_free_text() -> None:
     line = 'GET /a?api_key=K1&page=2&access_token=T2&sig=S3 HTTP/1.1" 200'
     assert Redactor().redact(line) == 'GET /a?api_key=***&page=2&access_token=***&sig=*** HTTP/1.1" 200'

@@ -46,6 +46,9 @@ from matrixcore._adapter import (
     AdapterError,
     AdapterSpec,
     Batch,
+    CombinedWriter,
+    OutgoingMessage,
+    PostedMessage,
     PriorityChange,
     ReadOnlyError,
 )
@@ -467,6 +470,68 @@ class AdapterContractSuite(Generic[ServerT]):
             f"message {len(after) - len(before)} times: a post marked idempotent must carry an "
             "idempotency key the tool honours, or it must not be retried"
         )
+
+    def _combined(self, adapter: Adapter) -> Callable[..., PostedMessage]:
+        combine = getattr(adapter, "apply_update", None)
+        if not callable(combine):
+            pytest.skip("the adapter has no apply_update (CombinedWriter): priority and message go apart")
+        assert isinstance(adapter, CombinedWriter)
+        return combine  # type: ignore[no-any-return]
+
+    def _writes(self, server: ServerT, since: int) -> list[str]:
+        auth = [compile_route(p) for p in self.auth_paths]
+        return [
+            f"{r.method} {r.path}"
+            for r in server.requests[since:]
+            if r.method not in _SAFE and not any(p.fullmatch(r.path) for p in auth)
+        ]
+
+    def test_combined_update_is_one_request(
+        self, server: ServerT, adapter: Adapter, make_adapter: Callable[..., Adapter]
+    ) -> None:
+        """``apply_update`` writes the change and posts the message in one write request; a
+        read-only adapter refuses it without sending anything."""
+        combine = self._combined(adapter)
+        ticket = self._first_ticket(server, adapter)
+        text = "Contract suite: priority and acknowledgement in one request."
+        before = len(server.requests)
+        posted = combine(ticket, self.priority_change, OutgoingMessage(text, True))
+        writes = self._writes(server, before)
+        assert len(writes) == 1, f"apply_update sent {len(writes)} write requests: {writes}"
+        written = self.written_priority(server, ticket.id)
+        for name in ("impact", "urgency", "priority"):
+            want = getattr(self.priority_change, name)
+            if want is not None:
+                held = getattr(written, name)
+                assert held == want, (
+                    f"after apply_update({self.priority_change}), the tool holds {name}={held!r}"
+                )
+        listed = {m.id: m for m in adapter.list_messages(ticket)}
+        assert posted.id in listed, f"the combined message {posted.id!r} is not in list_messages"
+        assert _plain(text) in _plain(listed[posted.id].text)
+        assert listed[posted.id].visible_to_requester is True
+        dry = make_adapter(read_only=True)
+        before = len(server.requests)
+        with pytest.raises(ReadOnlyError):
+            self._combined(dry)(ticket, self.priority_change, OutgoingMessage("dry run: never sent", True))
+        assert self._writes(server, before) == [], "a read-only adapter sent a combined update"
+
+    def test_combined_update_with_a_lost_answer_posts_once(self, server: ServerT, adapter: Adapter) -> None:
+        """The tool applies the combined update and the answer is lost: the message shows once."""
+        combine = self._combined(adapter)
+        ticket = self._first_ticket(server, adapter)
+        text = "Contract suite: the answer to this combined update is lost."
+        writes = [m for m in ("POST", "PUT", "PATCH") if m not in self.read_only_methods]
+        rules = [server.inject(Fault.lost_answer(), method=m, times=1) for m in writes]
+        try:
+            combine(ticket, self.priority_change, OutgoingMessage(text, True))
+        except AdapterError:
+            pass  # the sync keeps the message pending and reconciles it
+        finally:
+            server.clear_faults()
+        assert any(r.used for r in rules), "apply_update sent no POST, PUT or PATCH"
+        shown = [m for m in adapter.list_messages(ticket) if _plain(text) in _plain(m.text)]
+        assert len(shown) == 1, f"after a lost answer the ticket shows the message {len(shown)} times"
 
     def test_close_is_safe_twice(self, adapter: Adapter) -> None:
         """``close()`` may be called more than once (shutdown paths overlap)."""

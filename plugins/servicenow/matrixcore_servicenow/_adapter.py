@@ -26,6 +26,7 @@ from matrixcore import (
     ConnectionConfig,
     HttpAdapter,
     HttpError,
+    OutgoingMessage,
     PostedMessage,
     PriorityChange,
     Problem,
@@ -178,6 +179,41 @@ class ServiceNowAdapter(HttpAdapter):
         if not body:
             return
         result = self._patch(ticket, body, "writing impact/urgency/priority", idempotent=True)
+        self._verify_written(ticket, change, body, result)
+
+    def apply_update(self, ticket: Ticket, change: PriorityChange, message: OutgoingMessage) -> PostedMessage:
+        """The change and a comment or work note in one record update (``CombinedWriter``).
+
+        The Table API's PATCH takes impact, urgency (priority) and ``comments`` / ``work_notes`` in
+        one body and applies them together: one request instead of two. Not idempotent (the journal
+        entry): never resent after the instance may have acted.
+        """
+        try:
+            body = write_payload(ticket.raw, change, self.options)
+        except ValueError as exc:
+            raise AdapterError(f"{self.name}: {exc}") from None
+        if not body:
+            return self.post_message(ticket, message.text, message.visible_to_requester)
+        element = "comments" if message.visible_to_requester else "work_notes"
+        try:
+            result = self._patch(
+                ticket,
+                {**body, element: message.text},
+                f"writing {', '.join(body)} with {element}",
+                idempotent=False,
+            )
+        except AdapterError as exc:
+            shown = self._unconfirmed_but_shown(exc, ticket, element, message.text)
+            if shown is None:
+                raise
+            return shown  # one request: the entry is in, so are the fields
+        self._verify_written(ticket, change, body, result)
+        return self._entry_posted(ticket, element, message.text, result)
+
+    def _verify_written(
+        self, ticket: Ticket, change: PriorityChange, body: Mapping[str, str], result: Mapping[str, Any]
+    ) -> None:
+        """Raise when the instance ignored a written field; warn when it derived another priority."""
         ignored = {name: value for name, value in body.items() if value_of(result, name) != value}
         if ignored:
             raise AdapterError(
@@ -213,14 +249,26 @@ class ServiceNowAdapter(HttpAdapter):
         try:
             result = self._patch(ticket, {element: text}, f"posting {element}", idempotent=False)
         except AdapterError as exc:
-            cause = exc.__cause__
-            if not (isinstance(cause, HttpError) and cause.kind == "unconfirmed"):
-                raise
-            # 200 with an answer nobody can read (a proxy's page): posted only if the journal shows it.
-            shown = self._read_back(ticket, element, text)
+            shown = self._unconfirmed_but_shown(exc, ticket, element, text)
             if shown is None:
                 raise
             return shown
+        return self._entry_posted(ticket, element, text, result)
+
+    def _unconfirmed_but_shown(
+        self, exc: AdapterError, ticket: Ticket, element: str, text: str
+    ) -> PostedMessage | None:
+        """After a 200 nobody can read (a proxy's page): the entry if the journal shows it."""
+        cause = exc.__cause__
+        if not (isinstance(cause, HttpError) and cause.kind == "unconfirmed"):
+            return None
+        return self._read_back(ticket, element, text)
+
+    def _entry_posted(
+        self, ticket: Ticket, element: str, text: str, result: Mapping[str, Any]
+    ) -> PostedMessage:
+        """The journal entry a PATCH just added, read back by its text (best effort)."""
+        visible_to_requester = element == "comments"
         since = value_of(result, "sys_updated_on")
         query = f"element_id={ticket.id}^element={element}^sys_created_on>={since}^ORDERBYDESCsys_created_on"
         try:  # the entry's own sys_id, so the ledger and list_messages agree

@@ -23,6 +23,7 @@ from matrixcore import (
     ConnectionConfig,
     HttpAdapter,
     HttpError,
+    OutgoingMessage,
     PageLimitReached,
     PostedMessage,
     PriorityChange,
@@ -161,8 +162,61 @@ class TopdeskAdapter(HttpAdapter):
             except HttpError as again:
                 raise self._explain(again, ticket, self._incident_state(ticket, again)) from None
 
+    def apply_update(self, ticket: Ticket, change: PriorityChange, message: OutgoingMessage) -> PostedMessage:
+        """The change and an action in one incident update (``CombinedWriter``): one request, not two.
+
+        TOPdesk's ``PUT /incidents/id/{id}`` takes the lookup fields and ``action`` /
+        ``actionInvisibleForCaller`` in one body and applies them together. Not idempotent (the
+        action): never resent after TOPdesk may have acted. A 404 for a lookup id TOPdesk no longer
+        knows changed nothing, so it is sent once more with the current ids, as ``set_priority`` does.
+        """
+        fields = write_payload(ticket, change, self.topdesk, self.lookups.resolve)
+        if not fields:
+            return self.post_message(ticket, message.text, message.visible_to_requester)
+        action = {
+            "action": html_action(message.text),
+            "actionInvisibleForCaller": not message.visible_to_requester,
+        }
+        self.logger.info(
+            "%s: %s %s <- %s, with an action",
+            self.name,
+            ticket.number or ticket.id,
+            ", ".join(fields),
+            ", ".join(f"{d}={getattr(change, d)}" for d in DIMENSIONS if d in fields),
+        )
+        try:
+            return self._acted(ticket, {**fields, **action}, message.text, message.visible_to_requester)
+        except HttpError as exc:
+            state = self._incident_state(ticket, exc)
+            if exc.status != 404 or state != _PRESENT:
+                raise self._explain(exc, ticket, state) from None
+            self.lookups.forget()
+            fresh = write_payload(ticket, change, self.topdesk, self.lookups.resolve)
+            if fresh == fields:
+                raise AdapterError(
+                    f"{self.name}: TOPdesk refused a lookup id it lists itself for incident "
+                    f"{ticket.number or ticket.id}: {exc}"
+                ) from None
+            try:
+                return self._acted(ticket, {**fresh, **action}, message.text, message.visible_to_requester)
+            except HttpError as again:
+                raise self._explain(again, ticket, self._incident_state(ticket, again)) from None
+
     def post_message(self, ticket: Ticket, text: str, visible_to_requester: bool) -> PostedMessage:
         body = {"action": html_action(text), "actionInvisibleForCaller": not visible_to_requester}
+        try:
+            return self._acted(ticket, body, text, visible_to_requester)
+        except HttpError as exc:
+            raise self._explain(exc, ticket, self._incident_state(ticket, exc)) from None
+
+    def _acted(
+        self, ticket: Ticket, body: Mapping[str, Any], text: str, visible_to_requester: bool
+    ) -> PostedMessage:
+        """Send an incident update carrying an action; the action as the actions list shows it.
+
+        Raises ``HttpError`` as the base does (the caller explains it), except for a 200 nobody can
+        read whose action the actions list shows: that counts as done.
+        """
         try:
             # Not idempotent: a resent action is a second action. Retried only when TOPdesk
             # certainly did not act (429, 503, no connection).
@@ -174,7 +228,7 @@ class TopdeskAdapter(HttpAdapter):
                 shown = self._read_back(ticket, text, visible_to_requester)
                 if shown is not None:
                     return shown
-            raise self._explain(exc, ticket, self._incident_state(ticket, exc)) from None
+            raise
         # The answer showed the incident, so the action is there: reading its id back is best effort.
         return self._read_back(ticket, text, visible_to_requester) or PostedMessage(
             "", text, visible_to_requester

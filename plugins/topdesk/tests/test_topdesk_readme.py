@@ -48,3 +48,17 @@ def test_the_config_example_checks_clean_against_the_quickstart_desk(
     assert [p.severity for p in problems] == ["warning"], problems  # only the archived alias
     assert "'eén persoon'" in problems[0].message
     adapter.close()
+
+
+def test_the_documented_import_path_of_the_emulator_works() -> None:
+    """The README names ``matrixcore_topdesk.testing`` as the emulator's home: the server is there."""
+    import matrixcore_topdesk.testing as kit
+    from matrixcore_topdesk.testing import TopdeskServer as documented
+
+    assert documented is TopdeskServer
+    assert {"TopdeskServer", "TopdeskEmulator"} <= set(kit.__all__)
+    assert "matrixcore_topdesk.testing" in README.read_text(encoding="utf-8")
+    with documented() as topdesk:
+        incident = topdesk.store.add_incident("Printer kapot", impact="Persoon")
+        assert topdesk.url.startswith("http://127.0.0.1:")
+        assert topdesk.store.get(incident["id"])["number"] == incident["number"]

@@ -33,6 +33,7 @@ from matrixcore import (
     ConnectionConfig,
     HttpAdapter,
     HttpError,
+    OutgoingMessage,
     PostedMessage,
     PriorityChange,
     ReadOnlyError,
@@ -168,11 +169,42 @@ class ZendeskAdapter(HttpAdapter):
         body = {"ticket": {**update, "safe_update": True, "updated_stamp": self._stamp(ticket)}}
         self._remember(ticket, self._put(ticket, body, idempotent=True), update)
 
+    def apply_update(self, ticket: Ticket, change: PriorityChange, message: OutgoingMessage) -> PostedMessage:
+        """The change and a comment in one ticket update (``CombinedWriter``): one request, not two.
+
+        Zendesk's Update Ticket takes the fields and a ``comment`` together, and applies them
+        together; with ``safe_update`` a 409 means neither was (``ConflictError``).
+        """
+        update = self._update(ticket, change)
+        if update is None:  # nothing to write (or a closed ticket): the comment alone
+            return self.post_message(ticket, message.text, message.visible_to_requester)
+        comment = {"body": message.text, "public": message.visible_to_requester}
+        body = {
+            "ticket": {
+                **update,
+                "comment": comment,
+                "safe_update": True,
+                "updated_stamp": self._stamp(ticket),
+            }
+        }
+        return self._commented(ticket, body, message.text, message.visible_to_requester, update)
+
     def post_message(self, ticket: Ticket, text: str, visible_to_requester: bool) -> PostedMessage:
         """A public comment (to the requester) or an internal note (``public: false``)."""
         if ticket.status == "deleted":
             raise AdapterError(f"{self.name}: ticket {ticket.id} is deleted; no message posted", status=404)
         body = {"ticket": {"comment": {"body": text, "public": visible_to_requester}}}
+        return self._commented(ticket, body, text, visible_to_requester, {})
+
+    def _commented(
+        self,
+        ticket: Ticket,
+        body: Mapping[str, Any],
+        text: str,
+        visible_to_requester: bool,
+        update: Mapping[str, Any],
+    ) -> PostedMessage:
+        """Send an update carrying a comment; the comment as Zendesk's audit reports it."""
         # Not idempotent: a resend after Zendesk may have acted could post the message twice.
         try:
             data = self._put(ticket, body, idempotent=False)
@@ -184,7 +216,7 @@ class ZendeskAdapter(HttpAdapter):
             if shown is None:
                 raise
             return shown
-        self._remember(ticket, data, {})
+        self._remember(ticket, data, update)
         audit = data.get("audit") or {}
         event = next((e for e in audit.get("events") or () if e.get("type") == "Comment"), None)
         if event is None:

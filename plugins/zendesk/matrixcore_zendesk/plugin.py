@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from matrixcore import AdapterSpec, hookimpl
+from matrixcore.sandbox import SandboxSpec
 
 from . import __version__
 from ._adapter import ZendeskAdapter
 from ._settings import connection_schema
 
-__all__ = ["SPEC", "matrixcore_adapters"]
+__all__ = ["SPEC", "matrixcore_adapters", "matrixcore_sandboxes"]
 
 SPEC = AdapterSpec(
     name="zendesk",
@@ -23,3 +24,10 @@ SPEC = AdapterSpec(
 def matrixcore_adapters() -> list[AdapterSpec]:
     """Configs select this adapter with ``adapter: zendesk``."""
     return [SPEC]
+
+
+@hookimpl
+def matrixcore_sandboxes() -> list[SandboxSpec]:
+    from .sandbox import SANDBOX  # the emulator is needed by 'matrixcore sandbox' only
+
+    return [SANDBOX]

@@ -10,7 +10,8 @@ messages, credentials and an optional rate limit. The API it serves:
     tickets ordered by (``updated_at``, ``id``) after the cursor:
     ``{"tickets": [...], "meta": {"after_cursor": "...", "has_more": true}}``.
 ``GET /api/v1/tickets/{id}``, ``PATCH /api/v1/tickets/{id}``
-    one ticket; PATCH sets ``impact``, ``urgency``, ``priority`` (422 for unknown values).
+    one ticket; PATCH sets ``impact``, ``urgency``, ``priority`` (422 for unknown values), and with
+    ``"message": {"body", "public"}`` adds a message in the same update (``Idempotency-Key`` honoured).
 ``GET|POST /api/v1/tickets/{id}/messages``
     messages oldest first; POST ``{"body", "public"}`` honours an ``Idempotency-Key`` header.
 
@@ -224,14 +225,26 @@ class HelpdeskEmulator(LocalServer):
             found = self._ticket_or_404(request)
             if isinstance(found, Reply):
                 return found
-            body = request.json() or {}
+            body = dict(request.json() or {})
+            note = body.pop("message", None)
             wrong = {k: v for k, v in body.items() if k not in PRIORITIES or v not in PRIORITIES[k]}
             if wrong:
                 return Reply(422, {"error": "invalid fields", "fields": wrong, "allowed": PRIORITIES})
+            if note is not None and not (isinstance(note, dict) and str(note.get("body") or "").strip()):
+                return Reply(422, {"error": "message.body is required"})
+            key = request.header("Idempotency-Key") if note is not None else None
             with self._state:
+                if key and key in self._idempotency:
+                    return Reply(200, {"ticket": dict(found), "message": dict(self._idempotency[key])})
                 if any(found[k] != v for k, v in body.items()):
                     found.update(body, updated_at=self._tick())
-                return Reply(200, {"ticket": dict(found)})
+                answer: dict[str, Any] = {"ticket": dict(found)}
+                if note is not None:
+                    message = self._add_message(found, note["body"], bool(note.get("public", True)))
+                    if key:
+                        self._idempotency[key] = message
+                    answer = {"ticket": dict(found), "message": dict(message)}
+                return Reply(200, answer)
 
         @self._api("GET", "/tickets/{id}/messages")
         def list_messages(request: RecordedRequest) -> Reply:
@@ -253,18 +266,23 @@ class HelpdeskEmulator(LocalServer):
             with self._state:
                 if key and key in self._idempotency:
                     return Reply(200, {"message": dict(self._idempotency[key])})
-                message = {
-                    "id": f"m{next(self._message_ids)}",
-                    "body": body["body"],
-                    "public": bool(body.get("public", True)),
-                    "created_at": self._tick(),
-                    "author": "matrixcore",
-                }
-                self.messages[found["id"]].append(message)
-                found["updated_at"] = message["created_at"]
+                message = self._add_message(found, body["body"], bool(body.get("public", True)))
                 if key:
                     self._idempotency[key] = message
                 return Reply(201, {"message": dict(message)})
+
+    def _add_message(self, ticket: dict[str, Any], text: str, public: bool) -> dict[str, Any]:
+        """Append a message to ``ticket`` (the state lock held)."""
+        message = {
+            "id": f"m{next(self._message_ids)}",
+            "body": text,
+            "public": public,
+            "created_at": self._tick(),
+            "author": "matrixcore",
+        }
+        self.messages[ticket["id"]].append(message)
+        ticket["updated_at"] = message["created_at"]
+        return message
 
 
 def main() -> None:  # pragma: no cover - a manual aid
