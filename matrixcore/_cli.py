@@ -157,6 +157,7 @@ def main(ctx: click.Context, strict_plugins: bool, disabled_plugins: tuple[str, 
       matrixcore schema rules > rules.json   JSON Schema for your editor
       matrixcore plugins                     installed adapters, operators and report formats
       matrixcore sandbox topdesk             an emulated TOPdesk to point a daemon at (no account)
+      matrixcore new-adapter acme            a complete adapter package for your own tool
 
     Exit codes: 0 ok, 1 checks failed, 2 invalid input, 3 ITSM tool unreachable.
     """
@@ -201,7 +202,10 @@ def check(rules: str | None, fmt: str, no_examples: bool, config_path: str | Non
             raise click.UsageError("give a RULES file, or --config to check the config's rules")
         rules = str(config.rules_path)
     ruleset = load_or_exit(rules, fmt, plugins.operators())
-    results: list[ExampleResult] = [] if no_examples else run_examples(Engine(ruleset), plugins)
+    # Examples read the tool's values as the report does: through the config's source.values.
+    source = config.source if config is not None else None
+    values = source.settings.get("values") if source is not None and source.adapter == "file" else None
+    results: list[ExampleResult] = [] if no_examples else run_examples(Engine(ruleset), plugins, values)
     failed = [r for r in results if not r.passed]
     live: list[ConnectionCheck] = []
     if config is not None:
@@ -258,7 +262,8 @@ def _print_failure(console: Console, file: str, result: ExampleResult) -> None:
 @main.command(context_settings=_CONTEXT)
 @click.argument("name", type=click.Choice(SCHEMA_NAMES), default="rules")
 def schema(name: str) -> None:
-    """Print the JSON Schema of a rules or config file (for editors), or of report --format json.
+    """Print the JSON Schema of a rules or config file (for editors), or of report (or forecast)
+    --format json.
 
     \b
     VS Code (YAML extension): save it and add to settings.json
@@ -281,8 +286,10 @@ main.add_command(run)
 main.add_command(state)
 
 from .sandbox._command import sandbox_command  # noqa: E402
+from .scaffold._command import new_adapter_command  # noqa: E402
 
 main.add_command(sandbox_command)
+main.add_command(new_adapter_command)
 
 from .forecast import _command as _forecast  # noqa: E402
 

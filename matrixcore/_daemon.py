@@ -412,6 +412,8 @@ class Daemon:
         self._stop_signals = 0
         #: Set a grace period after a stop was asked for: adapters then cut waits and requests short.
         self.cancel = threading.Event()
+        #: Seconds a stop waits for the batches in progress before it cancels (twice that: exits).
+        self.stop_grace = STOP_GRACE
         self._reload_requested = False
         self._poke = threading.Event()
         self._files = self._file_signatures()
@@ -494,10 +496,10 @@ class Daemon:
         """A stop asked for at ``since``: after ``STOP_GRACE`` cancel the workers' waits and requests;
         after twice that give up on them (``False``). Stops within seconds wherever a worker is."""
         elapsed = time.monotonic() - since
-        if elapsed >= STOP_GRACE and not self.cancel.is_set():
+        if elapsed >= self.stop_grace and not self.cancel.is_set():
             logger.info("still busy after %.0fs: cancelling retries, waits and further requests", elapsed)
             self.cancel.set()
-        if elapsed >= 2 * STOP_GRACE:
+        if elapsed >= 2 * self.stop_grace:
             busy = sorted(w.name for w in self.workers.values() if w.thread.is_alive())
             if busy:
                 logger.warning(

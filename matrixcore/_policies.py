@@ -63,16 +63,22 @@ class PolicySet:
         #: (template, requested language) -> the template language chosen; bounded, since the
         #: requested language is the requester's, whatever a tool lets them write there.
         self._languages: dict[tuple[str, str], str | None] = {}
+        #: A ticket's channel as written -> every name a policy's ``channels`` may list for it.
+        self._channel_names: dict[str, frozenset[str]] = {}
         #: The last ticket's timed-stage deadlines: a replay asks ``due`` again and again for one
         #: ticket, and each stage's deadline (counted from creation) is the same every time.
         self._stages: tuple[Ticket | None, object, dict[float, datetime]] = (None, None, {})
 
     def _applies(self, policy: Policy, ticket: Ticket) -> bool:
         if policy.channels is not None:
-            channel = self.ruleset.channel(ticket.channel)
-            names = {ticket.channel.lower()} | (
-                {channel.name.lower(), *map(str.lower, channel.aliases)} if channel else set()
-            )
+            names = self._channel_names.get(ticket.channel)
+            if names is None:
+                channel = self.ruleset.channel(ticket.channel)
+                names = frozenset({ticket.channel.lower()}) | (
+                    {channel.name.lower(), *map(str.lower, channel.aliases)} if channel else frozenset()
+                )
+                if len(self._channel_names) < _LANGUAGES_KEPT:  # a tool's channel names: few, but bounded
+                    self._channel_names[ticket.channel] = names
             if not names & policy.channels:
                 return False
         check = self._filters.get(policy.name)

@@ -163,6 +163,9 @@ class Ruleset:
     prediction: PredictionSettings = field(default_factory=PredictionSettings)
     operators: OperatorRegistry = field(default_factory=OperatorRegistry.builtin, repr=False, compare=False)
     document: Document | None = field(default=None, repr=False, compare=False)
+    #: Dimensions (impact, urgency) that, where no rule sets them, keep the ticket's own value when
+    #: it is a level of the matrix (``defaults.from_source``); the default applies otherwise.
+    from_source: frozenset[str] = frozenset()
 
     def channel(self, name: str) -> Channel | None:
         return self.channels.get(name.lower()) if name else None
@@ -526,6 +529,7 @@ def ruleset_from_document(doc: Document, operators: OperatorRegistry | None = No
         ),
         operators=operators,
         document=doc,
+        from_source=frozenset(str(d) for d in builder.section("defaults").get("from_source") or ()),
     )
 
 

@@ -46,6 +46,7 @@ from ._engine import Engine
 from ._logging import bound
 from ._plugins import Plugins
 from ._ticket import Ticket
+from .forecast._sources import channel_name
 from .predict import Predictor
 from .state import LedgerEntry, StateStore, TicketState
 
@@ -290,6 +291,8 @@ class _Cycle:
             for dim in _DIMENSIONS
         }
         with self.store.transaction():  # the ticket's state and its audit record land together
+            if state is None:  # new to matrixcore: one arrival for the forecast's history
+                self.arrived(ticket)
             self.record_sent()
             for key in due.superseded:  # recorded, never sent: nothing to announce first
                 self.store.record_pending(self.entry(ticket, key, "superseded", "", False, None))
@@ -548,7 +551,11 @@ class _Cycle:
             ticket, exc, failures, replace(state, snapshot=ticket.to_dict(), next_due=retry, closed=False)
         )
 
+    def arrived(self, ticket: Ticket) -> None:
+        self.store.count_arrival(self.name, channel_name(self.engine.ruleset, ticket.channel), ticket.created)
+
     def set_aside(self, ticket: Ticket, state: TicketState | None, exc: AdapterError) -> None:
+        new = state is None  # refused before its state was first saved: it arrived all the same
         state = state or TicketState(self.name, ticket.id, number=ticket.number)
         self.report.refused += 1
         if exc.status in _GONE:
@@ -558,6 +565,8 @@ class _Cycle:
                 "ticket %s is gone from the tool (%s): its timed messages are dropped", _label(ticket), exc
             )
             with self.store.transaction():
+                if new:
+                    self.arrived(ticket)
                 for entry in self.store.messages(self.name, ticket.id):
                     if entry.state == "pending":  # refused with the 404: never sent
                         self.store.forget_pending(self.name, ticket.id, entry.key)
@@ -582,6 +591,8 @@ class _Cycle:
                 retry.isoformat(timespec="seconds"),
             )
         with self.store.transaction():
+            if new:
+                self.arrived(ticket)
             self.store.save_ticket(replace(state, snapshot=ticket.to_dict(), next_due=retry, closed=False))
             if self.deciding is not None:  # so 'matrixcore state' tells why nothing was written
                 self.store.record_decision(

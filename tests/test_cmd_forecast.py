@@ -58,6 +58,10 @@ def test_csv_has_a_row_per_interval_and_channel_for_planners(tmp_path):
     for channel in ("email", "portal"):  # a backlog needs more agent-hours over the weeks
         mine = [r for r in rows if r["channel"] == channel]
         assert sum(int(r["stormy_agents"]) for r in mine) >= sum(int(r["sunny_agents"]) for r in mine)
+    for row in rows:  # the flexible extra on top of the sunny base roster
+        assert int(row["stormy_extra"]) == max(0, int(row["stormy_rostered"]) - int(row["sunny_rostered"]))
+    assert "sunny_extra" not in first
+    assert "partly_cloudy_extra" in first
     staffed = [r for r in rows if r["channel"] == "phone" and int(r["sunny_agents"]) > 0]
     assert staffed
     assert all(int(r["sunny_rostered"]) >= int(r["sunny_agents"]) for r in staffed)
@@ -73,6 +77,13 @@ def test_json_follows_its_published_schema():
     assert len(phone["intervals"]) == 168
     assert phone["model"] in document["models"]
     assert {s["model"] for s in phone["backtest"]} == {"seasonal-naive", "week-average", "day-profile"}
+    # per class: its channels added up, day by day
+    classes = {c["class"]: c for c in document["classes"]}
+    assert sorted(classes["real-time"]["channels"]) == ["chat", "phone", "twitter"]
+    members = [c for c in document["channels"] if c["channel"] in classes["real-time"]["channels"]]
+    for i, day in enumerate(classes["real-time"]["days"]):
+        assert day["expected"] == pytest.approx(sum(c["days"][i]["expected"] for c in members))
+        assert day["stormy"]["agent_hours"] == sum(c["days"][i]["stormy"]["agent_hours"] for c in members)
     schema = run("schema", "forecast")
     assert schema.exit_code == 0
     assert json.loads(schema.output)["title"] == "matrixcore forecast --format json"
@@ -90,7 +101,8 @@ def test_as_of_decides_where_the_forecast_begins():
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ("rules: rules.yaml\n", "no 'source' section"),
+        ("rules: rules.yaml\n", "no state file"),  # no source: the daemon's state, which is not there
+        ("rules: rules.yaml\nforecast: {}\n", "has matrixcore run yet?"),
         ("rules: rules.yaml\nsource: {path: missing.csv}\n", "missing.csv"),
         ("rules: rules.yaml\nsource: {path: t.csv}\nforecast: {weeks: 13}\n", "forecast.weeks"),
         (

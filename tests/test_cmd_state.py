@@ -97,7 +97,7 @@ def test_without_a_ticket_a_summary_per_connection(state_file: Path) -> None:
         sent = sum(e.state == "sent" for t in "123" for e in store.messages("td", t))
     assert (summary["connection"], summary["tickets"], summary["messages"]["sent"]) == ("td", 3, sent)
     assert summary["cursor"] is not None
-    assert body["schema_version"] == 2
+    assert body["schema_version"] == 3
     assert "td" in invoke("--state", str(state_file))[1]
 
 

@@ -285,6 +285,7 @@ def test_the_first_stop_finishes_the_batch_in_progress(
     gate = Gate()
     desk.after[("PATCH", "ticket")] = gate  # the priority and the acknowledgement, in one request
     daemon = make_daemon(tmp_path, {"alpha": desk})
+    daemon.stop_grace = 60  # the batch finishes however loaded the machine (the bound: test_topdesk_endless)
     running = Running(daemon).__enter__()
     wait_for(gate.arrived.is_set, what="the first message")
     daemon.request_stop()  # while the first ticket's message is in flight

@@ -12,9 +12,9 @@ from predict_support import START, generate
 
 from matrixcore._engine import Engine
 from matrixcore._plugins import Plugins
-from matrixcore._report import Report, ReportMeta
 from matrixcore._ruleset import load_ruleset, parse_ruleset
 from matrixcore._schemas import load_schema
+from matrixcore.report._report import Report, ReportMeta
 
 RULES = Path(__file__).resolve().parents[1] / "benchmarks" / "predict" / "servicenow-rules.yaml"
 

@@ -142,7 +142,7 @@ def test_a_version_1_file_migrates_forward_keeping_every_row(tmp_path):
     with pytest.raises(StateError, match="needs a migration"):
         StateStore(path, read_only=True)
     with StateStore(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.schema_version == SCHEMA_VERSION == 3
         assert store.cursor("td") == "c7"
         (old,) = store.messages("td", "1")
         assert (old.key, old.state, old.cycle) == ("ack", "sent", "")

@@ -20,15 +20,15 @@ from rich.markup import escape
 
 from matrixcore._adapter import AdapterContext, AdapterError
 from matrixcore._cmd_check_config import load_config_or_exit
-from matrixcore._file_source import ExportError, FileSource
 from matrixcore._plugins import PluginError
+from matrixcore.exports._source import ExportError, FileSource
 
 from ._history import ArrivalCounter
 from ._html import render_html
 from ._plan import Forecast, build_forecast
 from ._render import FORMATS, SUFFIXES
 from ._settings import default_calendar, read_settings
-from ._sources import count_tickets
+from ._sources import count_tickets, counter_from_state, open_state
 
 __all__ = ["forecast_command"]
 
@@ -76,6 +76,26 @@ _CONTEXT: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_
     "forecast.as_of, else the end of the interval of the last arrival.",
 )
 @click.option(
+    "--from",
+    "history_from",
+    type=click.Choice(["source", "state"]),
+    help="Where the history comes from: the config's 'source' (an export or a connection, as for "
+    "'report'), or the daemon's state (the arrivals it counted). Default: source if configured, "
+    "else state.",
+)
+@click.option(
+    "--connection",
+    metavar="NAME",
+    help="With --from state: only this connection's arrivals (default: every connection's, added up).",
+)
+@click.option(
+    "--backfill",
+    metavar="CONNECTION",
+    help="Count the config's source (an export) into the daemon's state as CONNECTION's arrivals "
+    "(replacing what the state has for the export's span; running it twice changes nothing), then "
+    "forecast from the state.",
+)
+@click.option(
     "-q", "--quiet", is_flag=True, help="No progress bar and no closing note on stderr; errors only."
 )
 def forecast_command(
@@ -85,6 +105,9 @@ def forecast_command(
     fmt: str | None,
     output: str | None,
     as_of: str | None,
+    history_from: str | None,
+    connection: str | None,
+    backfill: str | None,
     quiet: bool,
 ) -> None:
     """Forecast arrivals per channel for the weeks ahead, with scenarios and a staffing plan.
@@ -123,8 +146,13 @@ def forecast_command(
       matrixcore forecast --config c.yaml -o forecast.html
 
     \b
-    Exit codes: 0 done; 2 invalid input (config, rules, an export that cannot be read); 3 the
-    source tool could not be reached.
+    From the daemon's state instead (it counts every new ticket per channel and 15 minutes):
+      matrixcore forecast --config matrixcore.yaml --from state
+      matrixcore forecast --config matrixcore.yaml --backfill topdesk-prod   # once, from the export
+
+    \b
+    Exit codes: 0 done; 2 invalid input (config, rules, an export that cannot be read, a state
+    without arrivals); 3 the source tool could not be reached.
     """
     # The command line's shared pieces; imported here because matrixcore._cli imports this module.
     from matrixcore._cli import (
@@ -150,36 +178,62 @@ def forecast_command(
         )
     end = _moment(as_of or (str(section["as_of"]) if section.get("as_of") else None))
     zone = ruleset.calendars[default_calendar(ruleset)].tzinfo
-    if config.source is None:
+    history = history_from or ("state" if backfill or config.source is None else "source")
+    if (history == "source" or backfill) and config.source is None:
         _fail(
             f"{config_path}: no 'source' section: add 'source: {{path: export.csv, preset: topdesk}}' for "
-            "a ticket export, or 'source: {connection: NAME}' to read a connection read-only",
+            "a ticket export, or 'source: {connection: NAME}' to read a connection read-only; or run "
+            "the daemon a few weeks and forecast from its state (--from state)",
             EXIT_INVALID,
         )
-    assert config.source is not None
     try:
         models = plugins.forecast_models()
-        adapter = plugins.open_adapter(config.source, AdapterContext(read_only=True))
-        if isinstance(adapter, FileSource):
-            adapter.use_ruleset(ruleset)
-        adapter.check()
-    except (ExportError, PluginError) as exc:
+    except PluginError as exc:
         _fail(str(exc), EXIT_INVALID)
-    except AdapterError as exc:
-        _fail(f"source {config.source.name!r}: {exc}", EXIT_UNREACHABLE)
-    source = adapter.describe() if isinstance(adapter, FileSource) else f"connection {adapter.name}"
     to_terminal = output in (None, "-") and sys.stdout.isatty()
     watch = not quiet and not to_terminal and sys.stderr.isatty()
-    try:
-        counter = ArrivalCounter(settings.minutes, zone)
-        with _progress(adapter, watch) as tick:
-            count_tickets(_tickets(adapter), ruleset, settings.minutes, zone, tick, counter)
-    except ExportError as exc:
-        _fail(str(exc), EXIT_INVALID)
-    except AdapterError as exc:
-        _fail(f"source {config.source.name!r}: {exc}", EXIT_UNREACHABLE)
-    finally:
-        adapter.close()
+    counter = ArrivalCounter(settings.minutes, zone)
+    utc: dict[tuple[str, int], int] | None = {} if backfill else None
+    source = ""
+    if history == "source" or backfill:
+        assert config.source is not None
+        try:
+            adapter = plugins.open_adapter(config.source, AdapterContext(read_only=True))
+            if isinstance(adapter, FileSource):
+                adapter.use_ruleset(ruleset)
+            adapter.check()
+        except (ExportError, PluginError) as exc:
+            _fail(str(exc), EXIT_INVALID)
+        except AdapterError as exc:
+            _fail(f"source {config.source.name!r}: {exc}", EXIT_UNREACHABLE)
+        source = adapter.describe() if isinstance(adapter, FileSource) else f"connection {adapter.name}"
+        try:
+            with _progress(adapter, watch) as (tick, read):
+                count_tickets(_tickets(adapter, read), ruleset, settings.minutes, zone, tick, counter, utc)
+        except ExportError as exc:
+            _fail(str(exc), EXIT_INVALID)
+        except AdapterError as exc:
+            _fail(f"source {config.source.name!r}: {exc}", EXIT_UNREACHABLE)
+        finally:
+            adapter.close()
+    if backfill and utc:
+        with open_state(config, write=True) as store:
+            store.replace_arrivals(backfill, utc, min(s for _, s in utc), max(s for _, s in utc))
+        if not quiet:
+            errors.print(
+                f"backfilled {counter.tickets:,} arrivals from {escape(source)} into {escape(store.path)} "
+                f"as connection {escape(backfill)}"
+            )
+    if history == "state":
+        with open_state(config) as store:
+            counter = counter_from_state(store, connection, settings.minutes, zone)
+            source = f"state {store.path}" + (f", connection {connection}" if connection else "")
+        if not counter.channels:
+            _fail(
+                f"{source}: no arrivals counted yet; the daemon counts each new ticket, or backfill "
+                "once from an export: matrixcore forecast --config FILE --backfill CONNECTION",
+                EXIT_INVALID,
+            )
     result = build_forecast(counter, ruleset, settings, models, end=end, source=source)
     with _output(output) as out:
         _ALL_FORMATS[name](result, out)

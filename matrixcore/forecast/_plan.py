@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 
 from matrixcore._calendar import BusinessCalendar
@@ -85,6 +85,41 @@ class Forecast:
 
     def channel(self, name: str) -> ChannelForecast | None:
         return next((c for c in self.channels if c.channel.lower() == name.lower()), None)
+
+    def classes(self) -> list[ChannelForecast]:
+        """Per channel class (real-time, right-time) the channels with a forecast added up, interval by
+        interval: arrivals, each scenario's volumes, agents and rostered heads (each channel staffed on
+        its own, as its queue or backlog is its own). ``note`` names the channels."""
+        out = []
+        for kind in ("real-time", "right-time"):
+            members = [c for c in self.channels if c.expected and c.settings.kind == kind]
+            if not members:
+                continue
+
+            def total(rows: list[Sequence[float]]) -> tuple[float, ...]:
+                return tuple(sum(column) for column in zip(*rows, strict=True))
+
+            def heads(rows: list[Sequence[int]]) -> tuple[int, ...]:
+                return tuple(sum(column) for column in zip(*rows, strict=True))
+
+            first = members[0]
+            names = [s.name for s in self.scenarios]
+            out.append(
+                replace(
+                    first,
+                    channel=kind,
+                    selection=None,
+                    expected=total([c.expected for c in members]),
+                    band=((), ()),
+                    volumes={n: total([c.volumes[n] for c in members]) for n in names},
+                    agents={n: heads([c.agents[n] for c in members]) for n in names},
+                    rostered={n: heads([c.rostered[n] for c in members]) for n in names},
+                    open=tuple(any(column) for column in zip(*(c.open for c in members), strict=True)),
+                    events=(),
+                    note=", ".join(c.channel for c in members),
+                )
+            )
+        return out
 
     def expected_arrivals(
         self, channel: str, t0: datetime, t1: datetime

@@ -51,6 +51,21 @@ def daily_rows(channel: ChannelForecast) -> Iterator[dict[str, Any]]:
         yield row
 
 
+def _days_table(channel: ChannelForecast, forecast: Forecast) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("day", no_wrap=True)
+    table.add_column("expect", justify="right", no_wrap=True)
+    for scenario in forecast.scenarios:
+        table.add_column(f"{scenario.name}\ntkt agt-h heads", justify="right", no_wrap=True)
+    for row in daily_rows(channel):
+        cells = [f"{date.fromisoformat(row['date']):%a %d-%m}", f"{row['expected']:.0f}"]
+        for scenario in forecast.scenarios:
+            part = row[scenario.name]
+            cells.append(f"{part['arrivals']:>3.0f} {part['agent_hours']:>5.0f} {part['peak_rostered']:>5}")
+        table.add_row(*cells)
+    return table
+
+
 def render_table(forecast: Forecast, out: IO[str]) -> None:
     console = Console(file=out, highlight=False, soft_wrap=False)
     console.print(f"[bold]matrixcore forecast[/bold] · {escape(forecast.source)}")
@@ -95,20 +110,13 @@ def render_table(forecast: Forecast, out: IO[str]) -> None:
             )
         if not channel.expected:
             continue
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-        table.add_column("day", no_wrap=True)
-        table.add_column("expect", justify="right", no_wrap=True)
-        for scenario in forecast.scenarios:
-            table.add_column(f"{scenario.name}\ntkt agt-h heads", justify="right", no_wrap=True)
-        for row in daily_rows(channel):
-            cells = [f"{date.fromisoformat(row['date']):%a %d-%m}", f"{row['expected']:.0f}"]
-            for scenario in forecast.scenarios:
-                part = row[scenario.name]
-                cells.append(
-                    f"{part['arrivals']:>3.0f} {part['agent_hours']:>5.0f} {part['peak_rostered']:>5}"
-                )
-            table.add_row(*cells)
-        console.print(table)
+        console.print(_days_table(channel, forecast))
+    for group in forecast.classes():
+        console.print()
+        console.print(
+            f"[bold]all {group.channel} channels[/bold] ({escape(group.note)}), each staffed on its own"
+        )
+        console.print(_days_table(group, forecast))
     console.print(
         "expect: the expected tickets; per scenario tkt: the tickets it dresses for, agt-h: agent-hours "
         "working, heads: the day's peak of rostered heads (agents / (1 - shrinkage)). "
@@ -120,9 +128,12 @@ def render_table(forecast: Forecast, out: IO[str]) -> None:
 def render_csv(forecast: Forecast, out: IO[str]) -> None:
     writer = csv.writer(out, lineterminator="\n")
     header = ["channel", "class", "start", "end", "open", "expected", "p10", "p90"]
+    base = forecast.scenarios[0].name if forecast.scenarios else ""
     for scenario in forecast.scenarios:
         key = scenario.name.replace(" ", "_")
         header += [f"{key}_arrivals", f"{key}_agents", f"{key}_rostered"]
+        if scenario.name != base:  # the flexible heads on top of the base roster
+            header.append(f"{key}_extra")
     writer.writerow(header)
     for channel in forecast.channels:
         for i, expected in enumerate(channel.expected):
@@ -144,6 +155,8 @@ def render_csv(forecast: Forecast, out: IO[str]) -> None:
                     channel.agents[scenario.name][i],
                     channel.rostered[scenario.name][i],
                 ]
+                if scenario.name != base:
+                    row.append(max(0, channel.rostered[scenario.name][i] - channel.rostered[base][i]))
             writer.writerow(row)
 
 
@@ -225,6 +238,10 @@ def forecast_dict(forecast: Forecast) -> dict[str, Any]:
         "models": list(forecast.models),
         "scenarios": [{"name": s.name, "quantile": s.quantile} for s in forecast.scenarios],
         "channels": [_channel_dict(c, forecast) for c in forecast.channels],
+        "classes": [
+            {"class": group.channel, "channels": group.note.split(", "), "days": list(daily_rows(group))}
+            for group in forecast.classes()
+        ],
     }
 
 

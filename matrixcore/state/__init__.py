@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from ._lock import StateFileInUse, StateLock
 from ._records import ConnectionSummary, LedgerEntry, StateError, TicketState
-from ._sqlite import SCHEMA_VERSION, StateStore
+from ._sqlite import ARRIVAL_SLOT_SECONDS, SCHEMA_VERSION, StateStore
 
 __all__ = [
+    "ARRIVAL_SLOT_SECONDS",
     "SCHEMA_VERSION",
     "ConnectionSummary",
     "LedgerEntry",

@@ -84,7 +84,21 @@ _MIGRATIONS: Final[tuple[str, ...]] = (
     """
     ALTER TABLE messages ADD COLUMN cycle TEXT;
     """,
+    # 3: arrivals per connection, channel and 15-minute interval (UTC), for ``matrixcore forecast``:
+    # counts, never ticket rows, so a year of six channels stays a few hundred kilobytes.
+    """
+    CREATE TABLE IF NOT EXISTS arrivals (
+        connection TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        slot INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (connection, channel, slot)
+    ) WITHOUT ROWID;
+    """,
 )
+#: The arrival counts' interval: 15 minutes of UTC, the finest a forecast uses (and every zone's
+#: offset is a whole number of them), so 30 and 60-minute forecasts add them up in local time.
+ARRIVAL_SLOT_SECONDS: Final = 900
 #: The schema version this matrixcore writes.
 SCHEMA_VERSION: Final = len(_MIGRATIONS)
 
@@ -409,6 +423,37 @@ class StateStore:
             (connection,),
         )
         return [self._entry(r) for r in rows]
+
+    def count_arrival(self, connection: str, channel: str, created: datetime) -> None:
+        """One more ticket arrived (was created) in ``channel``; call inside the ticket's transaction."""
+        slot = int(created.timestamp() // ARRIVAL_SLOT_SECONDS)
+        self._write(
+            "INSERT INTO arrivals (connection, channel, slot, count) VALUES (?, ?, ?, 1) "
+            "ON CONFLICT (connection, channel, slot) DO UPDATE SET count = count + 1",
+            (connection, channel, slot),
+        )
+
+    def replace_arrivals(
+        self, connection: str, counts: Mapping[tuple[str, int], int], first_slot: int, last_slot: int
+    ) -> None:
+        """Backfill: the counts of ``first_slot..last_slot`` (every channel) become ``counts``, whose
+        keys are ``(channel, slot)``; run twice with the same export, the state is the same."""
+        with self._lock, self.transaction():
+            self._db.execute(
+                "DELETE FROM arrivals WHERE connection = ? AND slot BETWEEN ? AND ?",
+                (connection, first_slot, last_slot),
+            )
+            self._db.executemany(
+                "INSERT INTO arrivals (connection, channel, slot, count) VALUES (?, ?, ?, ?)",
+                [(connection, channel, slot, n) for (channel, slot), n in counts.items() if n],
+            )
+
+    def arrivals(self, connection: str | None = None) -> list[tuple[str, str, int, int]]:
+        """``(connection, channel, slot, count)`` for one connection or all; a slot is 15 minutes of UTC
+        (``ARRIVAL_SLOT_SECONDS``) from the epoch."""
+        where, args = ("WHERE connection = ?", (connection,)) if connection else ("", ())
+        rows = self._rows(f"SELECT connection, channel, slot, count FROM arrivals {where}", args)
+        return [(r["connection"], r["channel"], r["slot"], r["count"]) for r in rows]
 
     def counts(self) -> dict[str, int]:
         """Sizes of each table, for ``matrixcore state`` and metrics."""
