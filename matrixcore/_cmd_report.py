@@ -44,7 +44,8 @@ from .report._report import TICKET_SELECTIONS, Report, ReportMeta
 
 __all__ = ["report"]
 
-_SUFFIXES = {".csv": "csv", ".json": "json", ".html": "html", ".htm": "html", ".txt": "table"}
+#: Suffixes that name a format besides each format's own (``ReportFormat.suffix``).
+_EXTRA_SUFFIXES = {".htm": "html", ".text": "table"}
 #: How often (in tickets) the progress bar is updated: often enough to move, rarely enough to cost nothing.
 _TICK = 512
 
@@ -229,14 +230,28 @@ def report(
 
 
 def _format_name(fmt: str | None, output: str | None, defaults: Any, plugins: Plugins) -> str:
+    """``--format``, else the format ``--output``'s suffix names, else the config's, else table.
+
+    A suffix no format owns (``-o report.pdf``) is an error rather than a table under a misleading
+    name: the file would not open in what its name promises.
+    """
     formats = plugins.report_formats()
-    name = (
-        fmt
-        or (_SUFFIXES.get(Path(output).suffix.lower()) if output and output != "-" else None)
-        or str(defaults.get("format") or "table")
-    )
+    known = ", ".join(sorted(formats))
+    name = fmt
+    suffix = Path(output).suffix.lower() if output and output != "-" else ""
+    if name is None and suffix:
+        by_suffix = {f.suffix.lower(): f.name for f in formats.values() if f.suffix}
+        by_suffix.update({s: n for s, n in _EXTRA_SUFFIXES.items() if n in formats and s not in by_suffix})
+        name = by_suffix.get(suffix)
+        if name is None:
+            listed = ", ".join(f"{s} ({n})" for s, n in sorted(by_suffix.items()))
+            raise click.BadParameter(
+                f"{output}: no report format writes {suffix} files (suffixes: {listed}); "
+                "or name one with --format",
+                param_hint="--output",
+            )
+    name = name or str(defaults.get("format") or "table")
     if name not in formats:
-        known = ", ".join(sorted(formats))
         raise click.BadParameter(f"unknown format {name!r} (installed: {known})", param_hint="--format")
     return name
 
@@ -347,6 +362,9 @@ def _closing_note(console: Console, summary: Any, meta: ReportMeta, output: str 
         console.print(f"[yellow]{escape(source.file)}:{problem.line}: {escape(problem.message)}[/yellow]")
     if skipped > 10:
         console.print(f"[yellow]… and {skipped - 10:,} more rows skipped[/yellow]")
+    if getattr(source, "date_formats_how", "") == "inferred":  # say which, so a person can check it
+        formats = escape(", ".join(source.date_formats))
+        console.print(f"times read as {formats} (inferred from the first rows; set source.date_format)")
     where = f"; wrote {output}" if output not in (None, "-") else ""
     skipped_note = f" ({skipped:,} rows skipped)" if skipped else ""
     console.print(

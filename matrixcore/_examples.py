@@ -137,18 +137,24 @@ def run_example(
                 return ExampleResult(example, error="give 'now' or the ticket's 'created' time", line=line)
             data["created"] = now
         ticket = Ticket.from_dict(data, source="example")
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         return ExampleResult(example, error=f"ticket: {exc}", line=line)
     now = now or ticket.created
-    decision = plugins.classify(engine, ticket, now) if plugins is not None else engine.classify(ticket, now)
-    sent = []
-    for entry in example.sent:  # "acknowledge" or "acknowledge@P3" (the priority it announced)
-        policy, _, priority = entry.partition("@")
-        sent.append(SentMessage(policy, policy, ticket.created.astimezone(UTC), True, priority or None))
-    if plugins is not None:
-        due = plugins.select_messages(engine, ticket, decision, sent, now)
-    else:
-        due = engine.due_messages(ticket, decision, sent, now)
+    try:
+        decision = (
+            plugins.classify(engine, ticket, now) if plugins is not None else engine.classify(ticket, now)
+        )
+        sent = []
+        for entry in example.sent:  # "acknowledge" or "acknowledge@P3" (the priority it announced)
+            policy, _, priority = entry.partition("@")
+            sent.append(SentMessage(policy, policy, ticket.created.astimezone(UTC), True, priority or None))
+        if plugins is not None:
+            due = plugins.select_messages(engine, ticket, decision, sent, now)
+        else:
+            due = engine.due_messages(ticket, decision, sent, now)
+    except Exception as exc:  # e.g. a deadline past the year 9999: the example fails, with the reason
+        reason = f"{type(exc).__name__}: {str(exc)[:200]}" if str(exc) else type(exc).__name__
+        return ExampleResult(example, error=f"classifying it failed ({reason})", line=line)
     mismatches = _compare(example, decision, [m.policy for m in due.messages])
     trace = tuple(decision.trace(engine.ruleset)) if mismatches else ()
     return ExampleResult(example, tuple(mismatches), None, trace, line)

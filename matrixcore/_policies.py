@@ -8,6 +8,7 @@ back requester-visible messages that would exceed it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import cache
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ._conditions import compile_condition
 from ._decision import Decision, DueMessages, Message, SentMessage
 from ._operators import CompileContext
-from ._templates import Template, pick_language
+from ._templates import Template, cut, pick_language
 from .predict._reasons import rate_text
 
 if TYPE_CHECKING:
@@ -31,6 +32,9 @@ Deadline = Callable[["Target", "Ticket", datetime, bool], datetime]
 
 #: Template-language choices remembered (kinds of requester language, not requesters).
 _LANGUAGES_KEPT: Final = 1024
+
+
+logger = logging.getLogger("matrixcore.messages")
 
 
 @cache
@@ -237,7 +241,7 @@ class PolicySet:
         language = chosen or requested
 
         def text() -> str:  # rendered where it is read: the report counts most messages only
-            return self._text(template, language, ticket, decision, sent)
+            return self._fit(policy, ticket, self._text(template, language, ticket, decision, sent))
 
         return Message(
             ticket.key,
@@ -250,6 +254,22 @@ class PolicySet:
             due_at,
             decision.priority,
         )
+
+    def _fit(self, policy: Policy, ticket: Ticket, text: str) -> str:
+        """``text``, cut to fit its channel's ``max_length`` (at a word, ending in "…") and logged:
+        a promise cut short still reaches the requester; no message at all would be silence."""
+        channel = self.ruleset.channel(ticket.channel)
+        if channel is None or channel.max_length is None or len(text) <= channel.max_length:
+            return text
+        logger.warning(
+            "message %s to ticket %s is %d characters, over the %d of channel %s: cut to fit",
+            policy.name,
+            ticket.key,
+            len(text),
+            channel.max_length,
+            channel.name,
+        )
+        return cut(text, channel.max_length)
 
     def _text(
         self,

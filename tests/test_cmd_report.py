@@ -84,6 +84,20 @@ def test_output_is_written_whole_in_the_format_its_suffix_names(tmp_path):
     assert "no such directory" in missing.stderr
 
 
+def test_an_output_suffix_no_format_writes_is_an_error_listing_the_formats(tmp_path):
+    target = tmp_path / "report.pdf"
+    result = run("report", "--config", CONFIG, "-o", str(target))
+    assert result.exit_code == 2, result.output
+    assert "no report format writes .pdf files" in result.stderr
+    for suffix in (".csv (csv)", ".html (html)", ".json (json)", ".txt (table)"):
+        assert suffix in result.stderr
+    assert not target.exists()
+    # Naming the format says what the file holds, whatever its name.
+    named = run("report", "--config", CONFIG, "-o", str(target), "--format", "csv", "--tickets", "none")
+    assert named.exit_code == 0, named.output
+    assert target.read_text().startswith("ticket,number,")
+
+
 def test_quiet_leaves_stderr_empty(tmp_path):
     result = run("report", "--config", CONFIG, "--quiet", "-o", str(tmp_path / "r.csv"))
     assert result.exit_code == 0
