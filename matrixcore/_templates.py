@@ -94,7 +94,7 @@ TEXT_LIMITS: Final[Mapping[str, int]] = {
     "requester.name": 80,
     "reason": 100,
     # Built by matrixcore from numbers (predicted misses), bounded all the same.
-    "prediction_reason": 140,
+    "prediction_reason": 120,
     "tickets_ahead": 7,
     "pickup_rate": 6,
     "miss_probability": 4,
