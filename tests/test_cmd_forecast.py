@@ -163,3 +163,14 @@ def test_help_teaches_the_section_examples_and_exit_codes():
     for text in ("forecast:", "scenarios:", "events:", "Examples:", "Exit codes:", "Erlang C", "deadline"):
         assert text in result.output
     assert "matrixcore forecast --config c.yaml" in run("--help").output
+
+
+def test_a_progress_bar_shows_on_a_terminal_and_only_there(tmp_path):
+    from test_cmd_report import _stderr_on_a_terminal
+
+    args = ["forecast", "--config", CONFIG, "--weeks", "1", "-o", str(tmp_path / "f.csv")]
+    watched = _stderr_on_a_terminal(args, tmp_path)
+    assert "reading" in watched
+    assert "tickets.csv" in watched
+    assert "1,979 tickets from tickets.csv (csv, preset topdesk): 6 channels forecast 1 week" in watched
+    assert _stderr_on_a_terminal([*args, "--quiet"], tmp_path) == ""
