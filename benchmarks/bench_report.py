@@ -151,7 +151,7 @@ def rows(
                 f"report, {count:,}-ticket {names[fmt]} export, default options: tickets/CPU-s",
                 rate.text(),
                 f"bare parse {floor:,.0f}",
-                f"{rate.median / floor:.2f}x",
+                f"1/{floor / rate.median:.0f}",
                 f">= {goals[fmt]:,}",
                 rate.median >= goals[fmt],
             )

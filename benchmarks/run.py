@@ -15,19 +15,20 @@ Speed is measured here, never in timed tests.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_calendar
-import bench_daemon
-import bench_engine
-import bench_forecast
-import bench_report
-import bench_rules
 from _measure import Row, print_table
+
+
+def _part(module: str, call: Callable[[Any], list[Row]]) -> Callable[[], list[Row]]:
+    """A part of the table, its module imported only when it runs (``--only`` needs no other's)."""
+    return lambda: call(importlib.import_module(module))
 
 
 def main(argv: list[str]) -> None:
@@ -37,17 +38,23 @@ def main(argv: list[str]) -> None:
         "--only", action="append", choices=("rules", "engine", "calendar", "report", "daemon", "forecast")
     )
     parser.add_argument("--report-repeats", type=int, default=3, help="runs per report export (default 3)")
+    parser.add_argument(
+        "--report-sizes",
+        type=int,
+        nargs=2,
+        metavar=("SMALL", "LARGE"),
+        help="export sizes for the report (default 100000 1000000; memory compares the two)",
+    )
     args = parser.parse_args(argv)
     quick = args.quick
+    sizes = args.report_sizes or ((10_000, 100_000) if quick else (100_000, 1_000_000))
     parts: dict[str, Callable[[], list[Row]]] = {
-        "rules": bench_rules.rows,
-        "engine": lambda: bench_engine.rows(2_000 if quick else 20_000, 3 if quick else 5),
-        "calendar": lambda: bench_calendar.rows(5_000 if quick else 50_000, 3 if quick else 5),
-        "report": lambda: bench_report.rows(
-            (10_000, 100_000) if quick else (100_000, 1_000_000), 1 if quick else args.report_repeats
-        ),
-        "daemon": lambda: bench_daemon.rows(1_000 if quick else 10_000),
-        "forecast": lambda: bench_forecast.rows(2 if quick else 5),
+        "rules": _part("bench_rules", lambda m: m.rows()),
+        "engine": _part("bench_engine", lambda m: m.rows(2_000 if quick else 20_000, 3 if quick else 5)),
+        "calendar": _part("bench_calendar", lambda m: m.rows(5_000 if quick else 50_000, 3 if quick else 5)),
+        "report": _part("bench_report", lambda m: m.rows(sizes, 1 if quick else args.report_repeats)),
+        "daemon": _part("bench_daemon", lambda m: m.rows(500 if quick else 3_000)),
+        "forecast": _part("bench_forecast", lambda m: m.rows(2 if quick else 5)),
     }
     table: list[Row] = []
     for name, part in parts.items():

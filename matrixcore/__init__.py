@@ -36,7 +36,6 @@ from ._decision import Decision, DueMessages, Evaluation, Message, SentMessage, 
 from ._durations import format_duration, parse_duration
 from ._engine import Engine
 from ._errors import ConfigError, MatrixcoreError, Problem, RulesetError
-from ._export_presets import PRESETS as EXPORT_PRESETS
 from ._http import (
     HTTP_SETTINGS_PROPERTIES,
     HttpAdapter,
@@ -51,11 +50,12 @@ from ._pagination import Page, json_path, paginate_cursor, paginate_links, pagin
 from ._plugins import PluginError, PluginInfo, Plugins
 from ._ratelimit import RequestBudget
 from ._redact import RedactingFilter, Redactor, install_redaction
-from ._report_format import ReportFormat
 from ._retry import RetryPolicy
 from ._ruleset import Ruleset, load_ruleset, parse_ruleset
 from ._ticket import Requester, Ticket, parse_instant
+from .exports._presets import PRESETS as EXPORT_PRESETS
 from .hookspecs import hookimpl
+from .report._format import ReportFormat
 
 __version__ = "0.1.0"
 

@@ -20,7 +20,7 @@ from rich.markup import escape
 from . import __version__
 from ._cmd_check_config import check_live, connections_exit_code, load_config_or_exit, print_connection_checks
 from ._engine import Engine
-from ._errors import Problem, RulesetError
+from ._errors import Problem, RulesetError, whole_file_problem
 from ._examples import ExampleResult, run_examples
 from ._live_check import ConnectionCheck
 from ._operators import OperatorRegistry
@@ -34,6 +34,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_UNREACHABLE",
     "cli_plugins",
+    "engine_or_exit",
     "format_option",
     "main",
 ]
@@ -106,12 +107,24 @@ def load_or_exit(path: str, fmt: str = "text", operators: OperatorRegistry | Non
                     indent=2,
                 )
             )
+        elif (single := whole_file_problem(exc.problems)) is not None:
+            err_console().print(f"[bold red]{escape(str(single))}[/bold red]")
         else:
             errors = sum(p.severity == "error" for p in exc.problems)
             err_console().print(
                 f"[bold red]{escape(path)}: {errors} error{'s' if errors != 1 else ''}[/bold red]"
             )
             print_problems(exc.problems)
+        sys.exit(EXIT_INVALID)
+
+
+def engine_or_exit(ruleset: Ruleset) -> Engine:
+    """The ruleset compiled, or one line and exit 2: a value no check foresaw is still invalid input."""
+    try:
+        return Engine(ruleset)
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {str(exc)[:200]}" if str(exc) else type(exc).__name__
+        err_console().print(f"[bold red]{escape(ruleset.file)}: the rules cannot be used ({escape(reason)})")
         sys.exit(EXIT_INVALID)
 
 
@@ -157,6 +170,7 @@ def main(ctx: click.Context, strict_plugins: bool, disabled_plugins: tuple[str, 
       matrixcore schema rules > rules.json   JSON Schema for your editor
       matrixcore plugins                     installed adapters, operators and report formats
       matrixcore sandbox topdesk             an emulated TOPdesk to point a daemon at (no account)
+      matrixcore new-adapter acme            a complete adapter package for your own tool
 
     Exit codes: 0 ok, 1 checks failed, 2 invalid input, 3 ITSM tool unreachable.
     """
@@ -189,8 +203,8 @@ def check(rules: str | None, fmt: str, no_examples: bool, config_path: str | Non
     section) is opened the same way: the file must read, with an id and a creation time column.
 
     \b
-    Exit codes: 0 valid and every example passes; 1 an example fails; 2 a file is invalid (or a tool
-    reports a config error); 3 a tool could not be reached, or the export not read.
+    Exit codes: 0 valid and every example passes; 1 an example fails; 2 a file is invalid or cannot
+    be read, the export included (or a tool reports a config error); 3 a tool could not be reached.
     """
     plugins = cli_plugins()
     config = None
@@ -201,7 +215,12 @@ def check(rules: str | None, fmt: str, no_examples: bool, config_path: str | Non
             raise click.UsageError("give a RULES file, or --config to check the config's rules")
         rules = str(config.rules_path)
     ruleset = load_or_exit(rules, fmt, plugins.operators())
-    results: list[ExampleResult] = [] if no_examples else run_examples(Engine(ruleset), plugins)
+    # Examples read the tool's values as the report does: through the config's source.values.
+    source = config.source if config is not None else None
+    values = source.settings.get("values") if source is not None and source.adapter == "file" else None
+    results: list[ExampleResult] = (
+        [] if no_examples else run_examples(engine_or_exit(ruleset), plugins, values)
+    )
     failed = [r for r in results if not r.passed]
     live: list[ConnectionCheck] = []
     if config is not None:
@@ -282,8 +301,10 @@ main.add_command(run)
 main.add_command(state)
 
 from .sandbox._command import sandbox_command  # noqa: E402
+from .scaffold._command import new_adapter_command  # noqa: E402
 
 main.add_command(sandbox_command)
+main.add_command(new_adapter_command)
 
 from .forecast import _command as _forecast  # noqa: E402
 

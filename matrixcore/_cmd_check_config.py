@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ._config import Config
-from ._errors import ConfigError
+from ._errors import ConfigError, whole_file_problem
 from ._live_check import ConnectionCheck, check_connections, problem_dict
 from ._plugins import Plugins
 from ._ruleset import Ruleset
@@ -39,6 +39,8 @@ def load_config_or_exit(
         if fmt == "json":
             problems = [problem_dict(p) for p in exc.problems]
             print(json.dumps({"valid": False, "file": path, "problems": problems}, indent=2))
+        elif (single := whole_file_problem(exc.problems)) is not None:
+            console.print(f"[bold red]{escape(str(single))}[/bold red]")
         else:
             console.print(f"[bold red]{escape(path)}: invalid config[/bold red]")
             for problem in exc.problems:
@@ -72,8 +74,11 @@ def print_connection_checks(results: Sequence[ConnectionCheck], console: Console
 
 
 def connections_exit_code(results: Sequence[ConnectionCheck]) -> int | None:
-    """2 when a tool reports a config error, else 3 when one is unreachable, else ``None``."""
+    """2 when a tool reports a config error or the report's export cannot be read (input, as for
+    ``report``), else 3 when a tool is unreachable, else ``None``."""
     if any(p.severity == "error" for r in results for p in r.problems):
+        return EXIT_INVALID
+    if any(r.error is not None and r.adapter == "file" for r in results):
         return EXIT_INVALID
     if any(r.error is not None for r in results):
         return EXIT_UNREACHABLE

@@ -10,9 +10,10 @@ and the exit code. The report itself is ``_report``; the formats are ``_report_*
 from __future__ import annotations
 
 import os
+import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,16 +37,29 @@ from ._cli import (
 )
 from ._cmd_check_config import load_config_or_exit
 from ._engine import Engine
-from ._file_source import ExportError, FileSource
 from ._plugins import PluginError, Plugins
-from ._report import TICKET_SELECTIONS, Report, ReportMeta
 from ._ticket import Ticket
+from .exports._source import ExportError, FileSource
+from .report._report import TICKET_SELECTIONS, Report, ReportMeta
 
 __all__ = ["report"]
 
-_SUFFIXES = {".csv": "csv", ".json": "json", ".html": "html", ".htm": "html", ".txt": "table"}
+#: Suffixes that name a format besides each format's own (``ReportFormat.suffix``).
+_EXTRA_SUFFIXES = {".htm": "html", ".text": "table"}
 #: How often (in tickets) the progress bar is updated: often enough to move, rarely enough to cost nothing.
 _TICK = 512
+
+
+class _NoTickets(Exception):
+    """An export of which no ticket could be read: invalid input, never a report of nothing."""
+
+    def __init__(self, export: FileSource) -> None:
+        stats = export.stats
+        message = f"{export.path}: no ticket read ({stats.rows:,} rows, {stats.skipped:,} skipped)"
+        if stats.problems:
+            first = stats.problems[0]
+            message += f"; line {first.line}: {first.message}"
+        super().__init__(message)
 
 
 def _fail(message: str, code: int) -> None:
@@ -139,8 +153,8 @@ def report(
 
     \b
     Exit codes: 0 done; 1 --fail-on-change and a priority would change, or --fail-on-skipped and
-    rows were skipped; 2 invalid input (config, rules, an export that cannot be read, an unknown
-    format); 3 the source tool could not be reached.
+    rows were skipped; 2 invalid input (config, rules, an export that cannot be read or of which
+    no ticket could be read, an unknown format); 3 the source tool could not be reached.
     """
     plugins = cli_plugins()
     errors = err_console()
@@ -180,22 +194,26 @@ def report(
             version=__version__,
         )
         to_terminal = output in (None, "-") and sys.stdout.isatty()
-        watch = not quiet and not to_terminal and sys.stderr.isatty()
+        chosen = plugins.report_formats()[format_name]
+        watch = not quiet and _bar_cannot_mix(output, chosen.spooled)
         export = adapter if isinstance(adapter, FileSource) else None
-        with _progress(adapter, watch) as tick:
+        with _progress(adapter, watch) as (tick, read):
             built = Report(
                 Engine(ruleset),
-                _tickets(adapter),
+                _tickets(adapter, read),
                 meta,
                 plugins=plugins,
                 provides=export.provides if export else None,
                 source_stats=(lambda: export.stats) if export else None,
                 on_ticket=tick,
             )
-            render = plugins.report_formats()[format_name].render
             with _output(output) as out:
-                render(built, out)
+                chosen.render(built, out)
+                if not built.summary.tickets and export is not None:
+                    raise _NoTickets(export)
         summary = built.summary
+    except _NoTickets as exc:
+        _fail(str(exc), EXIT_INVALID)
     except ExportError as exc:
         _fail(str(exc), EXIT_INVALID)
     except AdapterError as exc:
@@ -212,14 +230,28 @@ def report(
 
 
 def _format_name(fmt: str | None, output: str | None, defaults: Any, plugins: Plugins) -> str:
+    """``--format``, else the format ``--output``'s suffix names, else the config's, else table.
+
+    A suffix no format owns (``-o report.pdf``) is an error rather than a table under a misleading
+    name: the file would not open in what its name promises.
+    """
     formats = plugins.report_formats()
-    name = (
-        fmt
-        or (_SUFFIXES.get(Path(output).suffix.lower()) if output and output != "-" else None)
-        or str(defaults.get("format") or "table")
-    )
+    known = ", ".join(sorted(formats))
+    name = fmt
+    suffix = Path(output).suffix.lower() if output and output != "-" else ""
+    if name is None and suffix:
+        by_suffix = {f.suffix.lower(): f.name for f in formats.values() if f.suffix}
+        by_suffix.update({s: n for s, n in _EXTRA_SUFFIXES.items() if n in formats and s not in by_suffix})
+        name = by_suffix.get(suffix)
+        if name is None:
+            listed = ", ".join(f"{s} ({n})" for s, n in sorted(by_suffix.items()))
+            raise click.BadParameter(
+                f"{output}: no report format writes {suffix} files (suffixes: {listed}); "
+                "or name one with --format",
+                param_hint="--output",
+            )
+    name = name or str(defaults.get("format") or "table")
     if name not in formats:
-        known = ", ".join(sorted(formats))
         raise click.BadParameter(f"unknown format {name!r} (installed: {known})", param_hint="--format")
     return name
 
@@ -239,9 +271,28 @@ def _as_of(option: str | None, configured: Any, adapter: Adapter) -> datetime:
     return datetime.now(UTC)
 
 
-def _tickets(adapter: Adapter) -> Iterator[Ticket]:
+def _tickets(adapter: Adapter, read: Callable[[], None]) -> Iterator[Ticket]:
     for batch in adapter.fetch(None):
         yield from batch.tickets
+    read()  # every ticket read: the progress bar goes before a spooled format writes
+
+
+def _bar_cannot_mix(output: str | None, spooled: bool) -> bool:
+    """Whether a progress bar on stderr can never end up between the report's lines: stderr is a
+    terminal and the report goes to a file (``-o``, ``> file``, ``/dev/null``), or to this terminal
+    from a format that writes nothing until the bar is gone. Never into a pipe: a pager reading it
+    draws on the same terminal."""
+    if not sys.stderr.isatty():
+        return False
+    if output not in (None, "-"):
+        return True
+    if sys.stdout.isatty():
+        return spooled
+    try:
+        mode = os.fstat(sys.stdout.fileno()).st_mode
+    except (OSError, ValueError, AttributeError):
+        return False
+    return stat.S_ISREG(mode) or stat.S_ISCHR(mode)
 
 
 @contextmanager
@@ -269,10 +320,11 @@ def _output(path: str | None) -> Iterator[IO[str]]:
 
 
 @contextmanager
-def _progress(adapter: Adapter, watch: bool) -> Iterator[Any]:
-    """A progress bar on stderr while a person watches: bytes of the export, or tickets of a tool."""
+def _progress(adapter: Adapter, watch: bool) -> Iterator[tuple[Any, Callable[[], None]]]:
+    """A progress bar on stderr while a person watches: bytes of the export, or tickets of a tool.
+    Yields ``(tick, read)``: ``tick`` per ticket, ``read`` once all are read, which clears it."""
     if not watch:
-        yield None
+        yield None, lambda: None
         return
     console = Console(stderr=True)
     sized = isinstance(adapter, FileSource)
@@ -300,7 +352,7 @@ def _progress(adapter: Adapter, watch: bool) -> Iterator[Any]:
                 else:
                     bar.update(task, completed=count, tickets=count)
 
-        yield tick
+        yield tick, bar.stop
 
 
 def _closing_note(console: Console, summary: Any, meta: ReportMeta, output: str | None) -> None:
@@ -310,6 +362,9 @@ def _closing_note(console: Console, summary: Any, meta: ReportMeta, output: str 
         console.print(f"[yellow]{escape(source.file)}:{problem.line}: {escape(problem.message)}[/yellow]")
     if skipped > 10:
         console.print(f"[yellow]… and {skipped - 10:,} more rows skipped[/yellow]")
+    if getattr(source, "date_formats_how", "") == "inferred":  # say which, so a person can check it
+        formats = escape(", ".join(source.date_formats))
+        console.print(f"times read as {formats} (inferred from the first rows; set source.date_format)")
     where = f"; wrote {output}" if output not in (None, "-") else ""
     skipped_note = f" ({skipped:,} rows skipped)" if skipped else ""
     console.print(

@@ -48,6 +48,7 @@ from ._kinds import (
 )
 from ._logicast import SCOPED_OPERATIONS, Arr, Const, Extra, Node, Op, Var
 from ._operators import DYNAMIC
+from ._patterns import BoundedPattern
 
 __all__ = ["Env", "Generator"]
 
@@ -94,6 +95,8 @@ _HELPERS["_neg"] = js.js_neg
 _HELPERS["_num"] = js.to_number
 
 _CSE_OPS: Final = frozenset(["==", "!=", "===", "!==", "<", "<=", ">", ">=", "in", "missing"])
+#: Compiled rule patterns: ``matches`` gives ``BoundedPattern``; a plugin may still prepare ``re``.
+_PATTERNS: Final = (re.Pattern, BoundedPattern)
 _WALRUS: Final = re.compile(r"\((_[fs]\d+) := ")
 
 
@@ -110,7 +113,7 @@ def _encloses(code: str) -> bool:
 def _prepared_key(value: Any) -> Any:
     if value is DYNAMIC:
         return "dynamic"
-    if isinstance(value, re.Pattern):
+    if isinstance(value, _PATTERNS):
         return ("re", value.pattern, value.flags)
     t = type(value)
     return (t, value) if t in (str, int, float, bool) or value is None else ("id", id(value))
@@ -143,7 +146,7 @@ class Generator:
             return repr(value)
         t = type(value)
         key: Any = (t, value) if t in (str, int, float) else ("id", id(value))
-        if isinstance(value, re.Pattern):
+        if isinstance(value, _PATTERNS):
             key = ("re", value.pattern, value.flags)
         name = self._consts.get(key)
         if name is None:
@@ -575,13 +578,13 @@ class Generator:
             if prepared is DYNAMIC:
                 code, env = self.value(arg, env)
             else:
-                code = self.const(prepared, "_re" if isinstance(prepared, re.Pattern) else "_c")
+                code = self.const(prepared, "_re" if isinstance(prepared, _PATTERNS) else "_c")
             codes.append(code)
         function = node.operator.function
         if (
             function is MATCHES
             and len(codes) == 2
-            and isinstance(node.prepared[1], re.Pattern)
+            and isinstance(node.prepared[1], _PATTERNS)
             and (subject := self.kinds(node.args[0])) is not None
             and subject <= {STR}
         ):

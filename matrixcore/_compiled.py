@@ -59,10 +59,13 @@ class Finish:
     no rule decided from two earlier ones through a table (priority from the impact x urgency
     matrix); ``record`` is the tuple subclass returned (``Evaluation``); ``aliases`` maps channel
     spellings to the canonical name the rules see (the ticket is evolved first, as the engine did);
-    ``trace=False`` leaves the rule indices out (only to measure what the trace costs).
+    ``trace=False`` leaves the rule indices out (only to measure what the trace costs); ``keep``
+    names dimensions that, where no rule decides, keep the ticket's own value when it is one of
+    the given levels (index -2, ``FROM_SOURCE``), the default otherwise.
     """
 
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    keep: Mapping[str, frozenset[Any]] = field(default_factory=dict)
     derived: tuple[str, Mapping[tuple[Any, Any], Any], str, str] | None = None
     record: type[tuple[Any, ...]] | None = None
     aliases: Mapping[str, str] = field(default_factory=dict)
@@ -144,7 +147,18 @@ def compile_ruleset(
             else:
                 fallback = gen.const(finish.defaults.get(dim))
             indent = "        " if chain else "    "
-            lines += [*(["    else:"] if chain else []), f"{indent}{v} = {fallback}", f"{indent}{i} = -1"]
+            lines += ["    else:"] if chain else []
+            if dim in finish.keep:  # the ticket's own value where it is a level, else the default
+                gen.ns[f"_keep{j}"] = finish.keep[dim]
+                lines += [
+                    f"{indent}{v} = t.{dim}",
+                    f"{indent}{i} = -2",
+                    f"{indent}if {v} not in _keep{j}:",
+                    f"{indent}    {v} = {fallback}",
+                    f"{indent}    {i} = -1",
+                ]
+            else:
+                lines += [f"{indent}{v} = {fallback}", f"{indent}{i} = -1"]
         if env_chain is not None:
             env = env_chain
     fields = [f"_v{j}, _i{j}" if finish.trace else f"_v{j}" for j in range(len(dimensions))]

@@ -25,6 +25,8 @@ Operators, with JsonLogic's (JavaScript's) semantics, which they desugar to:
   ``x`` is one of its items (strictly equal); false for anything else, including an empty text.
 * ``matches: regex``: Python regular-expression *search* on a text field, so ``(?i)`` and anchors
   work as in Python; null never matches; the pattern is compiled once, when the rules are loaded.
+  A search gives up after ``SEARCH_TIMEOUT`` (as no match), and a pattern that can backtrack
+  catastrophically is warned about (``_patterns``).
 * ``exists: true``: the field has a value that is neither null nor the empty text (so ``0``,
   ``false`` and ``[]`` exist); ``exists: false`` is the opposite.
 * Every registered extra operator by name, the field being its first argument and the value its
@@ -56,6 +58,7 @@ from ._jsvalues import DATE, STR
 from ._kinds import declared_kinds
 from ._logicast import Node, field_problem, parse_logic
 from ._operators import DYNAMIC, CompileContext
+from ._patterns import SEARCH_TIMEOUT, backtracking_risk
 from ._ticket import CORE_FIELDS, REQUESTER_FIELDS, Ticket
 
 __all__ = [
@@ -201,6 +204,15 @@ class _Desugarer:
         if op in _DATE_OPERATORS and kinds is not None and not is_date:
             return self.error(path, f"{op} tests date-times; {name} is {declared}")
         value = self.operand(arg, path)
+        if op == "matches" and isinstance(value, str) and (risk := backtracking_risk(value)):
+            self.problems.append(
+                Problem(
+                    path,
+                    f"{value!r} can backtrack catastrophically: {risk}. A search that takes over "
+                    f"{SEARCH_TIMEOUT * 1000:.0f} ms counts as no match; rewrite it (e.g. '(a+)+' as 'a+')",
+                    severity="warning",
+                )
+            )
         if operator.prepare is not None:
             try:
                 operator.prepare((DYNAMIC, DYNAMIC if isinstance(value, dict) else value), self.context)

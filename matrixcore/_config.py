@@ -18,7 +18,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from ._documents import Document, load_document, parse_document
-from ._errors import ConfigError, Problem
+from ._errors import ConfigError, Problem, RulesetError
 from ._schemas import schema_problems
 
 __all__ = ["Config", "ConnectionConfig", "Secret", "load_config", "parse_config", "resolve_secrets"]
@@ -198,11 +198,27 @@ def _source(
 def load_config(
     path: str | Path, adapter_schemas: Mapping[str, Mapping[str, Any]] | None = None, *, secrets: bool = True
 ) -> Config:
-    """Load and validate a config file; raise ``ConfigError`` listing every problem with its line."""
-    return config_from_document(load_document(path), adapter_schemas, secrets=secrets)
+    """Load and validate a config file; raise ``ConfigError`` listing every problem with its line.
+
+    A file that cannot be read or parsed is a ``ConfigError`` too, so every caller that refuses a bad
+    config (a command's exit 2, a daemon's reload) refuses a missing one the same way.
+    """
+    try:
+        doc = load_document(path)
+    except ConfigError:
+        raise
+    except RulesetError as exc:
+        raise ConfigError(exc.problems, exc.file) from None
+    return config_from_document(doc, adapter_schemas, secrets=secrets)
 
 
 def parse_config(
     text: str, file: str = "matrixcore.yaml", adapter_schemas: Mapping[str, Mapping[str, Any]] | None = None
 ) -> Config:
-    return config_from_document(parse_document(text, file), adapter_schemas)
+    try:
+        doc = parse_document(text, file)
+    except ConfigError:
+        raise
+    except RulesetError as exc:
+        raise ConfigError(exc.problems, exc.file) from None
+    return config_from_document(doc, adapter_schemas)

@@ -44,7 +44,7 @@ from ._sync import CycleReport, SyncOptions, sync_connection
 from .state import StateLock, StateStore
 from .status import DeskCollector, PromiseOutcomes, RecentDecisions, render_status, snapshot
 
-__all__ = ["EXIT_INTERNAL", "EXIT_UNREACHABLE", "Daemon", "RulesRefused", "load_engine"]
+__all__ = ["EXIT_INTERNAL", "EXIT_UNREACHABLE", "STALE_AFTER", "Daemon", "RulesRefused", "load_engine"]
 
 logger = logging.getLogger("matrixcore.daemon")
 
@@ -61,6 +61,9 @@ _LIVE_SETTINGS: Final = (
 )
 #: How often the main thread looks at its flags (signals only set flags: no locks in a handler).
 _TICK: Final = 0.1
+#: ``/healthz`` turns 503 when a due cycle has not started, or the main thread (signals, reloads)
+#: has not come round, for this many seconds: the daemon is stuck, whatever its last success says.
+STALE_AFTER: Final = 30.0
 #: Seconds a stopping run lets the workers finish their batch before it cancels their waits and
 #: requests; as long again, then it exits without them (safe: see invariant 3).
 STOP_GRACE: Final = 4.0
@@ -77,18 +80,34 @@ class RulesRefused(MatrixcoreError):
 
 
 def load_engine(path: Path, plugins: Plugins) -> Engine:
-    """An engine for the rules at ``path``, refused (``RulesRefused``) if invalid or an example fails."""
+    """An engine for the rules at ``path``, refused (``RulesRefused``) if invalid or an example fails.
+
+    Nothing else escapes, whatever the file holds: a failure no check foresaw (compiling the rules,
+    running the examples) is a refusal too, so a reload keeps the last good rules and a start exits 2.
+    """
     try:
         ruleset = plugins.load_ruleset(path)
     except RulesetError as exc:
         errors = sum(p.severity == "error" for p in exc.problems)
         raise RulesRefused(f"{path}: {errors} error{'s' if errors != 1 else ''}", exc.problems) from None
-    engine = Engine(ruleset)
-    failed = [r for r in run_examples(engine, plugins) if not r.passed]
+    except Exception as exc:
+        raise RulesRefused(f"{path}: cannot be loaded ({_describe(exc)})", ()) from None
+    try:
+        engine = Engine(ruleset)
+        results = run_examples(engine, plugins)
+    except Exception as exc:
+        logger.debug("the rules in %s cannot be used", path, exc_info=True)
+        raise RulesRefused(f"{path}: the rules cannot be used ({_describe(exc)})", ()) from None
+    failed = [r for r in results if not r.passed]
     if failed:
         problems = tuple(r.as_problem(str(path)) for r in failed)
         raise RulesRefused(f"{path}: {len(failed)} of the file's examples fail", problems, invalid=False)
     return engine
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
 
 
 def _signature(path: Path) -> tuple[int, int] | None:
@@ -109,14 +128,25 @@ class ConnectionStatus:
     last_error: str | None = None
     failures: int = 0
     cycles: int = 0
+    #: ``time.monotonic()`` when the next cycle is due (``None`` while one runs).
+    due_at: float | None = None
     #: What the last successful cycle did, for the status page.
     last_cycle: dict[str, Any] | None = None
 
-    def as_dict(self, now: float, window: float, started: float) -> dict[str, Any]:
+    def overdue(self, monotonic: float) -> float:
+        """Seconds the worker is late starting its due cycle (0 when on time or in a cycle)."""
+        return max(0.0, monotonic - self.due_at) if self.due_at is not None else 0.0
+
+    def as_dict(
+        self, now: float, window: float, started: float, stale_after: float = STALE_AFTER
+    ) -> dict[str, Any]:
         since = self.last_success if self.last_success is not None else started
+        late = self.overdue(time.monotonic())
         return {
             "adapter": self.adapter,
-            "healthy": now - since <= window,
+            # A worker that does not start its due cycle is stuck, however recent its last success.
+            "healthy": now - since <= window and late <= stale_after,
+            "cycle_overdue_seconds": round(late, 3),
             "last_success": _stamp(self.last_success),
             "seconds_since_success": round(now - self.last_success, 3) if self.last_success else None,
             "consecutive_failures": self.failures,
@@ -184,9 +214,11 @@ class _Worker:
                     logger.exception("cannot schedule %s", self.name)
                     wait = self.daemon.settings.backoff_initial
                 if wait > 0:
+                    self.status.due_at = time.monotonic() + wait
                     self.wake.wait(wait)
                     self.wake.clear()
                     continue
+                self.status.due_at = None
                 self.cycle()
 
     # -- one cycle ---------------------------------------------------------------------------------
@@ -313,6 +345,33 @@ class _Worker:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    config: Config
+    engine: Engine
+    settings: DaemonSettings
+
+
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    message: str
+    problems: tuple[Problem, ...]
+
+
+class _Reload:
+    """One background reload: its thread, its outcome, and whether another was asked for meanwhile."""
+
+    def __init__(self, force: bool, started: float) -> None:
+        self.force = force
+        self.started = started
+        self.again = False
+        self.result: _Loaded | _Refusal | None = None
+        self.thread = threading.Thread()
+
+    def run(self, load: Callable[[bool], _Loaded | _Refusal]) -> None:
+        self.result = load(self.force)
+
+
 class Daemon:
     """``matrixcore run``: build it from a loaded config, then ``run()`` or ``run_once()``.
 
@@ -367,10 +426,17 @@ class Daemon:
         self._stop_signals = 0
         #: Set a grace period after a stop was asked for: adapters then cut waits and requests short.
         self.cancel = threading.Event()
+        #: Seconds a stop waits for the batches in progress before it cancels (twice that: exits).
+        self.stop_grace = STOP_GRACE
         self._reload_requested = False
         self._poke = threading.Event()
         self._files = self._file_signatures()
         self._last_watch = time.monotonic()
+        self._ticked = time.monotonic()
+        self._running = False
+        self._reloading: _Reload | None = None
+        #: ``/healthz`` says stuck after this many seconds without the main loop or a due cycle.
+        self.stale_after = STALE_AFTER
 
     @property
     def stopping(self) -> bool:
@@ -395,6 +461,7 @@ class Daemon:
     def run(self) -> int:
         """Run until asked to stop (a signal or ``request_stop``); 0 after a graceful stop."""
         self._start_server()
+        self._running = True
         try:
             for connection in self.config.connections.values():
                 self._add(connection)
@@ -409,6 +476,7 @@ class Daemon:
                 worker.wake.set()
             self._join(self.workers.values(), stopping_since=time.monotonic())
         finally:
+            self._running = False
             self._close()
         logger.info("stopped")
         return 0
@@ -449,10 +517,10 @@ class Daemon:
         """A stop asked for at ``since``: after ``STOP_GRACE`` cancel the workers' waits and requests;
         after twice that give up on them (``False``). Stops within seconds wherever a worker is."""
         elapsed = time.monotonic() - since
-        if elapsed >= STOP_GRACE and not self.cancel.is_set():
+        if elapsed >= self.stop_grace and not self.cancel.is_set():
             logger.info("still busy after %.0fs: cancelling retries, waits and further requests", elapsed)
             self.cancel.set()
-        if elapsed >= 2 * STOP_GRACE:
+        if elapsed >= 2 * self.stop_grace:
             busy = sorted(w.name for w in self.workers.values() if w.thread.is_alive())
             if busy:
                 logger.warning(
@@ -507,17 +575,20 @@ class Daemon:
 
     # -- the main thread's rounds ------------------------------------------------------------------
     def _housekeeping(self) -> None:
+        self._ticked = time.monotonic()
         if self._stop_requested:
             return
+        self._finish_reload()
         if self._reload_requested:
             self._reload_requested = False
             logger.info("reload requested (SIGHUP)")
-            self.reload(force=True)
+            self._start_reload(force=True)
         watch = self.settings.watch_interval
         if watch > 0 and time.monotonic() - self._last_watch >= watch:
             self._last_watch = time.monotonic()
-            if self._file_signatures() != self._files:
-                self.reload(force=False)
+            busy = self._reloading is not None and self._reloading.thread.is_alive()
+            if not busy and self._file_signatures() != self._files:
+                self._start_reload(force=False)
         for name, worker in list(self.workers.items()):
             if not worker.thread.is_alive() and not worker.retired.is_set() and not self._stop_requested:
                 logger.error("the worker of %s ended unexpectedly; starting it again", name)
@@ -528,26 +599,63 @@ class Daemon:
 
     def reload(self, *, force: bool) -> bool:
         """Re-read the config and rules (``force``: even if unchanged); keep the old ones on any error."""
-        seen = self._file_signatures()
-        config_changed = force or seen[0] != self._files[0]
-        self._files = seen
-        config = self.config
-        if config_changed and self.config.file:
+        return self._apply(self._load(force))
+
+    def _start_reload(self, force: bool) -> None:
+        """Load in a thread of its own, so the main thread keeps handling signals while it reads:
+        SIGTERM stops the daemon mid-reload, and a reload that never ends cannot block the next stop."""
+        running = self._reloading
+        if running is not None and running.thread.is_alive():
+            running.again = True  # asked again meanwhile: read once more when this one ends
+            return
+        self._reloading = _Reload(force, time.monotonic())
+        self._reloading.thread = threading.Thread(
+            target=self._reloading.run, args=(self._load,), name="reload", daemon=True
+        )
+        self._reloading.thread.start()
+
+    def _finish_reload(self) -> None:
+        """Apply a finished background reload (on the main thread, which owns the workers)."""
+        running = self._reloading
+        if running is None or running.thread.is_alive():
+            return
+        self._reloading = None
+        if running.result is not None:
+            self._apply(running.result)
+        if running.again:
+            self._start_reload(force=True)
+
+    def _load(self, force: bool) -> _Loaded | _Refusal:
+        """Read what changed; never raises (anything unexpected is a refusal, the old files stay)."""
+        try:
+            seen = self._file_signatures()
+            config_changed = force or seen[0] != self._files[0]
+            self._files = seen
+            config = self.config
+            if config_changed and self.config.file:
+                try:
+                    config = self.plugins.load_config(self.config.file)
+                except ConfigError as exc:
+                    return _Refusal(f"{self.config.file}: invalid config", exc.problems)
             try:
-                config = self.plugins.load_config(self.config.file)
-            except ConfigError as exc:
-                self._refused(f"{self.config.file}: invalid config", exc.problems)
-                return False
-        try:
-            engine = load_engine(config.rules_path, self.plugins)
-        except RulesRefused as exc:
-            self._refused(str(exc), exc.problems)
+                engine = load_engine(config.rules_path, self.plugins)
+            except RulesRefused as exc:
+                return _Refusal(str(exc), exc.problems)
+            try:
+                settings = self._reloaded_settings(config)
+            except (ConfigError, ValueError) as exc:
+                problems = exc.problems if isinstance(exc, ConfigError) else ()
+                return _Refusal(f"{config.file}: invalid config ({exc})", problems)
+            return _Loaded(config, engine, settings)
+        except Exception as exc:  # e.g. a plugin's loader failing: the last good ones stay
+            logger.debug("reload failed", exc_info=True)
+            return _Refusal(f"reload failed: {_describe(exc)}", ())
+
+    def _apply(self, result: _Loaded | _Refusal) -> bool:
+        if isinstance(result, _Refusal):
+            self._refused(result.message, result.problems)
             return False
-        try:
-            settings = self._reloaded_settings(config)
-        except ConfigError as exc:
-            self._refused(f"{config.file}: invalid config", exc.problems)
-            return False
+        config, engine, settings = result.config, result.engine, result.settings
         self.engine = engine
         self.rules_loaded_at = time.time()
         self.last_reload_error = None
@@ -629,14 +737,26 @@ class Daemon:
         """Healthy while every connection had a successful cycle within ``healthy_within``."""
         now, window = time.time(), self.settings.healthy_within
         connections = {
-            name: worker.status.as_dict(now, window, self.started)
+            name: worker.status.as_dict(now, window, self.started, self.stale_after)
             for name, worker in list(self.workers.items())
         }
-        healthy = all(c["healthy"] for c in connections.values())
+        # The main thread handles signals and reloads; while ``run`` loops it comes round every tick.
+        stuck = round(time.monotonic() - self._ticked, 3) if self._running else 0.0
+        reloading = self._reloading
+        healthy = all(c["healthy"] for c in connections.values()) and stuck <= self.stale_after
         return healthy, {
             "version": __version__,
             "dry_run": self.settings.dry_run,
             "healthy_within_seconds": window,
-            "rules": {"loaded_at": _stamp(self.rules_loaded_at), "last_reload_error": self.last_reload_error},
+            "main_loop_stuck_seconds": stuck,
+            "rules": {
+                "loaded_at": _stamp(self.rules_loaded_at),
+                "last_reload_error": self.last_reload_error,
+                "reload_running_seconds": (
+                    round(time.monotonic() - reloading.started, 3)
+                    if reloading is not None and reloading.thread.is_alive()
+                    else None
+                ),
+            },
             "connections": connections,
         }

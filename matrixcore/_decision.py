@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 __all__ = ["Decision", "DueMessages", "Evaluation", "Message", "SentMessage", "TraceStep"]
 
 _DEFAULT = -1
+#: Rule index of a dimension kept from the ticket itself (``defaults.from_source``).
+FROM_SOURCE = -2
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +30,8 @@ class TraceStep:
 
     dimension: str
     value: str
-    #: ``"rule"``, ``"default"``, ``"matrix"``, ``"priority"``, ``"channel"``, ``"calendar"``, ``"clock"``.
+    #: ``"rule"``, ``"default"``, ``"source"`` (the ticket's own, ``defaults.from_source``), ``"matrix"``,
+    #: ``"priority"``, ``"channel"``, ``"calendar"``, ``"clock"``.
     source: str
     detail: str
     rule: str | None = None
@@ -70,6 +73,12 @@ class Evaluation(NamedTuple):
         ):
             if index == _DEFAULT:
                 out.append(TraceStep(dimension, value, "default", "no rule matched: the ruleset's default"))
+            elif index == FROM_SOURCE:
+                out.append(
+                    TraceStep(
+                        dimension, value, "source", "no rule matched: the ticket's own (defaults.from_source)"
+                    )
+                )
             else:
                 rule = rules[index]
                 out.append(
@@ -101,7 +110,7 @@ class Evaluation(NamedTuple):
 
     def deciding_rules(self) -> tuple[int, ...]:
         """Rule indices that decided something, priority first (used to pick a delay reason)."""
-        return tuple(i for i in (self.priority_rule, self.urgency_rule, self.impact_rule) if i != _DEFAULT)
+        return tuple(i for i in (self.priority_rule, self.urgency_rule, self.impact_rule) if i >= 0)
 
 
 @dataclass(frozen=True, slots=True)

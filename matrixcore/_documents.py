@@ -15,15 +15,25 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import yaml
 
 from ._errors import Problem, RulesetError
 
-__all__ = ["Document", "load_document", "parse_document"]
+__all__ = ["MAX_ALIAS_VALUES", "MAX_DEPTH", "MAX_FILE_BYTES", "Document", "load_document", "parse_document"]
 
 Path_ = tuple[str | int, ...]
+
+#: The largest rules or config file read. Real ones are a few kilobytes; a file this size is a mistake
+#: (or an attack), and reading it must not be what stops a daemon.
+MAX_FILE_BYTES: Final = 4 * 1024 * 1024
+#: How many values YAML aliases (``*name``) may add beyond what is written: anchors save typing, but
+#: nine nested aliases of nine ("billion laughs") expand to a billion values from nine lines.
+MAX_ALIAS_VALUES: Final = 100_000
+#: How deeply values may nest. Rules nest a few levels (rules[3].when.any[1].all[0]); the checks and
+#: the compiled conditions recurse, so a file nested thousands deep is refused before they run.
+MAX_DEPTH: Final = 64
 
 
 class _Yaml12Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -98,6 +108,54 @@ def _duplicate_keys(node: yaml.Node, path: Path_, doc: Document, out: list[Probl
             _duplicate_keys(item, (*path, index), doc, out)
 
 
+def _expanded_size(root: yaml.Node, doc: Document) -> None:
+    """Refuse aliases that expand beyond ``MAX_ALIAS_VALUES``, recursive ones, and nesting beyond
+    ``MAX_DEPTH``, before anything walks the expanded tree; counted over the composed graph, where an
+    alias is the same node object again, so the count itself costs one visit per written value."""
+    sizes: dict[int, int] = {}
+    depths: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    written = 0
+    # Iterative post-order: a hostile file must not exhaust the stack of the check meant to stop it.
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        if done:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            depths[key] = 1 + max((depths[id(c)] for c in children), default=0)
+            if depths[key] > MAX_DEPTH:
+                _refuse(doc, node, f"values nest deeper than {MAX_DEPTH} levels")
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            _refuse(doc, node, "an alias refers to the value that contains it (a recursive alias)")
+        open_nodes.add(key)
+        written += 1
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+    total = sizes.get(id(root), 0)
+    if total - written > MAX_ALIAS_VALUES:
+        _refuse(
+            doc,
+            root,
+            f"its aliases expand to {total:,} values from {written:,} written; at most "
+            f"{MAX_ALIAS_VALUES:,} more than written are read (write the values out, or use fewer aliases)",
+        )
+
+
+def _refuse(doc: Document, node: yaml.Node, message: str) -> None:
+    mark = node.start_mark
+    raise RulesetError([Problem((), message, doc.file, mark.line + 1, mark.column + 1)], doc.file)
+
+
 def _parse_yaml(text: str, doc: Document) -> None:
     try:
         loader = _Yaml12Loader(text)
@@ -106,6 +164,7 @@ def _parse_yaml(text: str, doc: Document) -> None:
             if node is None:
                 doc.data = None
                 return
+            _expanded_size(node, doc)
             doc.data = loader.construct_document(node)
         finally:
             loader.dispose()
@@ -179,22 +238,52 @@ def _parse_toml(text: str, doc: Document) -> None:
 _PARSERS = {".yaml": _parse_yaml, ".yml": _parse_yaml, ".json": _parse_json, ".toml": _parse_toml}
 
 
+def _depth(data: Any) -> int:
+    """How deeply ``data`` nests, counted without recursion."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, Mapping | list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_DEPTH:
+                stack.extend(
+                    (v, depth + 1) for v in (value.values() if isinstance(value, Mapping) else value)
+                )
+    return deepest
+
+
 def parse_document(text: str, file: str = "", kind: str | None = None) -> Document:
-    """Parse ``text``; ``kind`` is ``"yaml"``, ``"json"`` or ``"toml"`` (default: from ``file``'s suffix)."""
+    """Parse ``text``; ``kind`` is ``"yaml"``, ``"json"`` or ``"toml"`` (default: from ``file``'s suffix).
+
+    Whatever ``text`` holds, the only exception is a ``RulesetError`` naming the file.
+    """
     suffix = f".{kind}" if kind else Path(file).suffix.lower()
     parser = _PARSERS.get(suffix, _parse_yaml)
     doc = Document(data=None, file=file)
-    parser(text, doc)
+    try:
+        parser(text, doc)
+    except RecursionError:
+        raise RulesetError([Problem((), f"values nest deeper than {MAX_DEPTH} levels", file)], file) from None
+    except (ValueError, TypeError, OverflowError) as exc:  # a parser's own limits (TOML dates, ...)
+        raise RulesetError([Problem((), f"cannot be read: {exc}", file)], file) from None
+    if _depth(doc.data) > MAX_DEPTH:
+        raise RulesetError([Problem((), f"values nest deeper than {MAX_DEPTH} levels", file)], file)
     return doc
 
 
-def load_document(path: str | Path) -> Document:
-    """Read and parse a file; an unreadable file is a ``RulesetError`` too, never a traceback."""
+def load_document(path: str | Path, limit: int = MAX_FILE_BYTES) -> Document:
+    """Read and parse a file; an unreadable or oversized file is a ``RulesetError`` too, never a traceback."""
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with Path(path).open("rb") as handle:
+            raw = handle.read(limit + 1)
     except OSError as exc:
         raise RulesetError([Problem((), f"cannot read file: {exc.strerror or exc}", name)], name) from None
+    if len(raw) > limit:
+        message = f"larger than {limit // 1024 // 1024} MiB: not read (is it the right file?)"
+        raise RulesetError([Problem((), message, name)], name)
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RulesetError([Problem((), f"not UTF-8 text: {exc.reason}", name)], name) from None
     return parse_document(text, name)

@@ -22,23 +22,46 @@ _ISO = re.compile(
 )
 
 
-def parse_duration(text: str | int | float) -> timedelta:
-    """Parse ``"1h30m"``, ``"PT1H30M"`` or a number of seconds; raise ``ValueError`` with the reason."""
-    if isinstance(text, bool):
+def _seconds(seconds: float, text: object) -> timedelta:
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
         raise ValueError(f"not a duration: {text!r}")
+    if seconds < 0:
+        raise ValueError(f"a duration cannot be negative: {text!r}")
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        limit = timedelta.max.days
+        raise ValueError(f"{_shown(text)} is too long for a duration (at most {limit} days)") from None
+
+
+def _shown(text: object) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= 40 else f"{shown[:37]}..."
+
+
+def parse_duration(text: str | int | float) -> timedelta:
+    """Parse ``"1h30m"``, ``"PT1H30M"`` or a number of seconds; raise ``ValueError`` with the reason.
+
+    Any other value (a mapping, a list, a number beyond ``timedelta``'s range) is a ``ValueError``
+    too: a duration comes from a file someone typed, and a typo must be an error, not a traceback.
+    """
+    if isinstance(text, bool) or not isinstance(text, str | int | float):
+        raise ValueError(f"not a duration: {_shown(text)} (write e.g. '15m', '4h', '1h30m', '2d' or 'PT4H')")
     if isinstance(text, int | float):
-        if text < 0:
-            raise ValueError(f"a duration cannot be negative: {text!r}")
-        return timedelta(seconds=text)
+        try:
+            return _seconds(float(text), text)
+        except OverflowError:  # an int beyond any float
+            raise ValueError(f"{_shown(text)} is too long for a duration") from None
     value = text.strip()
-    if _SHORT_FULL.match(value):
-        seconds = sum(float(n) * _UNIT_SECONDS[u.lower()] for n, u in _SHORT.findall(value))
-        return timedelta(seconds=seconds)
-    iso = _ISO.match(value)
-    if iso and value.upper() not in ("P", "PT") and not value.upper().endswith("T"):
-        seconds = sum(float(v) * _UNIT_SECONDS[k] for k, v in iso.groupdict().items() if v)
-        return timedelta(seconds=seconds)
-    raise ValueError(f"not a duration: {text!r} (write e.g. '15m', '4h', '1h30m', '2d' or 'PT4H')")
+    try:
+        if _SHORT_FULL.match(value):
+            return _seconds(sum(float(n) * _UNIT_SECONDS[u.lower()] for n, u in _SHORT.findall(value)), text)
+        iso = _ISO.match(value)
+        if iso and value.upper() not in ("P", "PT") and not value.upper().endswith("T"):
+            return _seconds(sum(float(v) * _UNIT_SECONDS[k] for k, v in iso.groupdict().items() if v), text)
+    except OverflowError:
+        raise ValueError(f"{_shown(text)} is too long for a duration") from None
+    raise ValueError(f"not a duration: {_shown(text)} (write e.g. '15m', '4h', '1h30m', '2d' or 'PT4H')")
 
 
 def format_duration(delta: timedelta) -> str:

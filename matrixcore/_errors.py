@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["ConfigError", "MatrixcoreError", "Problem", "RulesetError", "format_path"]
+__all__ = [
+    "ConfigError",
+    "MatrixcoreError",
+    "Problem",
+    "RulesetError",
+    "format_path",
+    "whole_file_problem",
+]
 
 
 class MatrixcoreError(Exception):
@@ -46,7 +53,9 @@ class Problem:
             if self.column is not None:
                 where += f":{self.column}"
         label = "" if self.severity == "error" else f"{self.severity}: "
-        return f"{where}: {label}{self.dotted_path}: {self.message}"
+        # A problem with the whole file (unreadable, not YAML) has no path worth printing.
+        path = f"{self.dotted_path}: " if self.path else ""
+        return f"{where}: {label}{path}{self.message}"
 
 
 class RulesetError(MatrixcoreError):
@@ -64,3 +73,11 @@ class RulesetError(MatrixcoreError):
 
 class ConfigError(RulesetError):
     """The daemon's config file (connections, state, logging) is invalid."""
+
+
+def whole_file_problem(problems: Sequence[Problem]) -> Problem | None:
+    """The one problem when it concerns the file as a whole (it cannot be read, or is too large):
+    commands print it as one line instead of a header and a list."""
+    if len(problems) == 1 and not problems[0].path and problems[0].line is None:
+        return problems[0]
+    return None

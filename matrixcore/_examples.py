@@ -7,7 +7,7 @@ failing one, what differed and the trace that explains why.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ._decision import Decision, SentMessage, TraceStep
 from ._engine import Engine
 from ._errors import Problem
-from ._ruleset import Example
+from ._ruleset import Example, Ruleset
 from ._ticket import Ticket, parse_instant
 
 if TYPE_CHECKING:
@@ -88,11 +88,47 @@ def _compare(example: Example, decision: Decision, due: Sequence[str]) -> list[M
     return out
 
 
-def run_example(engine: Engine, example: Example, plugins: Plugins | None = None) -> ExampleResult:
-    """Classify one example; with ``plugins``, through their decision hooks, as the daemon would."""
+def _levels(data: dict[str, Any], ruleset: Ruleset, values: Mapping[str, Mapping[str, str]]) -> str | None:
+    """The example's impact, urgency and priority read as an export's are (the config's
+    ``source.values``, then level names, labels and positions), so ``impact: "1 - High"`` means
+    what it means in the report; a value that reads as no level is an error naming the levels."""
+    from .exports._source import level_of
+
+    known = {
+        "impact": ruleset.impact_levels,
+        "urgency": ruleset.urgency_levels,
+        "priority": tuple(ruleset.priorities),
+    }
+    for dimension, levels in known.items():
+        value = data.get(dimension)
+        if value is None or value == "" or value in levels:
+            continue
+        level, _ = level_of(ruleset, dimension, str(value), values.get(dimension))
+        if level is None:
+            article = "an" if dimension == "impact" else "a"
+            return (
+                f"ticket: {dimension} {value!r} is not {article} {dimension} of the rules "
+                f"({', '.join(levels)}); write one of them, or map the tool's value under the config's "
+                f"source.values.{dimension} and check with --config"
+            )
+        data[dimension] = level
+    return None
+
+
+def run_example(
+    engine: Engine,
+    example: Example,
+    plugins: Plugins | None = None,
+    values: Mapping[str, Mapping[str, str]] | None = None,
+) -> ExampleResult:
+    """Classify one example; with ``plugins``, through their decision hooks, as the daemon would.
+    ``values`` is the config's ``source.values``: the tool's values -> the rules' levels."""
     doc = engine.ruleset.document
     line = doc.locate(("examples", example.index))[0] if doc else None
     data = dict(example.ticket)
+    problem = _levels(data, engine.ruleset, values or {})
+    if problem is not None:
+        return ExampleResult(example, error=problem, line=line)
     try:
         now = parse_instant(example.now, "now") if example.now else None
         data.setdefault("id", f"example-{example.index + 1}")
@@ -101,23 +137,31 @@ def run_example(engine: Engine, example: Example, plugins: Plugins | None = None
                 return ExampleResult(example, error="give 'now' or the ticket's 'created' time", line=line)
             data["created"] = now
         ticket = Ticket.from_dict(data, source="example")
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         return ExampleResult(example, error=f"ticket: {exc}", line=line)
     now = now or ticket.created
-    decision = plugins.classify(engine, ticket, now) if plugins is not None else engine.classify(ticket, now)
-    sent = []
-    for entry in example.sent:  # "acknowledge" or "acknowledge@P3" (the priority it announced)
-        policy, _, priority = entry.partition("@")
-        sent.append(SentMessage(policy, policy, ticket.created.astimezone(UTC), True, priority or None))
-    if plugins is not None:
-        due = plugins.select_messages(engine, ticket, decision, sent, now)
-    else:
-        due = engine.due_messages(ticket, decision, sent, now)
+    try:
+        decision = (
+            plugins.classify(engine, ticket, now) if plugins is not None else engine.classify(ticket, now)
+        )
+        sent = []
+        for entry in example.sent:  # "acknowledge" or "acknowledge@P3" (the priority it announced)
+            policy, _, priority = entry.partition("@")
+            sent.append(SentMessage(policy, policy, ticket.created.astimezone(UTC), True, priority or None))
+        if plugins is not None:
+            due = plugins.select_messages(engine, ticket, decision, sent, now)
+        else:
+            due = engine.due_messages(ticket, decision, sent, now)
+    except Exception as exc:  # e.g. a deadline past the year 9999: the example fails, with the reason
+        reason = f"{type(exc).__name__}: {str(exc)[:200]}" if str(exc) else type(exc).__name__
+        return ExampleResult(example, error=f"classifying it failed ({reason})", line=line)
     mismatches = _compare(example, decision, [m.policy for m in due.messages])
     trace = tuple(decision.trace(engine.ruleset)) if mismatches else ()
     return ExampleResult(example, tuple(mismatches), None, trace, line)
 
 
-def run_examples(engine: Engine, plugins: Plugins | None = None) -> list[ExampleResult]:
-    """Run every example of the engine's ruleset, in file order."""
-    return [run_example(engine, example, plugins) for example in engine.ruleset.examples]
+def run_examples(
+    engine: Engine, plugins: Plugins | None = None, values: Mapping[str, Mapping[str, str]] | None = None
+) -> list[ExampleResult]:
+    """Run every example of the engine's ruleset, in file order (``values``: see ``run_example``)."""
+    return [run_example(engine, example, plugins, values) for example in engine.ruleset.examples]

@@ -10,7 +10,6 @@ the user sees next to the rule. Arguments computed per ticket (a field, ``{"var"
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
@@ -18,6 +17,7 @@ from typing import Any, Final, Protocol
 
 from ._errors import MatrixcoreError
 from ._jsvalues import to_string
+from ._patterns import BoundedPattern, compile_pattern
 from ._ticket import EMPTY_MAPPING
 from .hookspecs import hookimpl
 
@@ -196,13 +196,10 @@ def _prepare_matches(args: tuple[Any, ...], context: CompileContext) -> tuple[An
     pattern = args[1]
     if pattern is DYNAMIC or not isinstance(pattern, str):
         raise ValueError("the pattern must be a constant string (a Python regular expression)")
-    try:
-        return args[0], re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+    return args[0], compile_pattern(pattern)
 
 
-def _matches(value: Any, pattern: re.Pattern[str]) -> bool:
+def _matches(value: Any, pattern: BoundedPattern) -> bool:
     """Regex search; null never matches, other non-strings are matched as their JsonLogic text."""
     if type(value) is str:
         return pattern.search(value) is not None

@@ -35,9 +35,9 @@ from ._decision import Decision, DueMessages, SentMessage
 from ._engine import Engine
 from ._errors import MatrixcoreError
 from ._operators import DuplicateOperatorError, Operator, OperatorRegistry
-from ._report_format import ReportFormat
 from ._ruleset import Ruleset, load_ruleset
 from ._ticket import Ticket
+from .report._format import ReportFormat
 
 if TYPE_CHECKING:
     from .forecast import ForecastModel
@@ -61,7 +61,11 @@ AUTOLOAD_ENV: Final = "MATRIXCORE_DISABLE_PLUGIN_AUTOLOAD"
 #: Adding a feature that implements hooks is one line here.
 BUILTIN_PLUGINS: Final = ("engine", "operators", "file_source", "report_formats", "forecast")
 #: Built-in features that live in a subpackage rather than a ``matrixcore._<name>`` module.
-_BUILTIN_MODULES: Final = {"forecast": "matrixcore.forecast._plugin"}
+_BUILTIN_MODULES: Final = {
+    "file_source": "matrixcore.exports._source",
+    "report_formats": "matrixcore.report._formats",
+    "forecast": "matrixcore.forecast._plugin",
+}
 _PREFIX: Final = hookspecs.PROJECT + "_"
 HOOK_NAMES: Final = tuple(sorted(name for name in hookspecs.__all__ if name.startswith(_PREFIX)))
 #: Hooks whose implementations matrixcore calls one by one (to know each record's plugin, or to chain

@@ -8,6 +8,7 @@ back requester-visible messages that would exceed it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cache
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ._conditions import compile_condition
 from ._decision import Decision, DueMessages, Message, SentMessage
 from ._operators import CompileContext
-from ._templates import Template, pick_language
+from ._templates import Template, cut, pick_language
 
 if TYPE_CHECKING:
     from ._ruleset import Policy, Ruleset, Target
@@ -30,6 +31,9 @@ Deadline = Callable[["Target", "Ticket", datetime, bool], datetime]
 
 #: Template-language choices remembered (kinds of requester language, not requesters).
 _LANGUAGES_KEPT: Final = 1024
+
+
+logger = logging.getLogger("matrixcore.messages")
 
 
 @cache
@@ -62,16 +66,22 @@ class PolicySet:
         #: (template, requested language) -> the template language chosen; bounded, since the
         #: requested language is the requester's, whatever a tool lets them write there.
         self._languages: dict[tuple[str, str], str | None] = {}
+        #: A ticket's channel as written -> every name a policy's ``channels`` may list for it.
+        self._channel_names: dict[str, frozenset[str]] = {}
         #: The last ticket's timed-stage deadlines: a replay asks ``due`` again and again for one
         #: ticket, and each stage's deadline (counted from creation) is the same every time.
         self._stages: tuple[Ticket | None, object, dict[float, datetime]] = (None, None, {})
 
     def _applies(self, policy: Policy, ticket: Ticket) -> bool:
         if policy.channels is not None:
-            channel = self.ruleset.channel(ticket.channel)
-            names = {ticket.channel.lower()} | (
-                {channel.name.lower(), *map(str.lower, channel.aliases)} if channel else set()
-            )
+            names = self._channel_names.get(ticket.channel)
+            if names is None:
+                channel = self.ruleset.channel(ticket.channel)
+                names = frozenset({ticket.channel.lower()}) | (
+                    {channel.name.lower(), *map(str.lower, channel.aliases)} if channel else frozenset()
+                )
+                if len(self._channel_names) < _LANGUAGES_KEPT:  # a tool's channel names: few, but bounded
+                    self._channel_names[ticket.channel] = names
             if not names & policy.channels:
                 return False
         check = self._filters.get(policy.name)
@@ -191,7 +201,7 @@ class PolicySet:
         language = chosen or requested
 
         def text() -> str:  # rendered where it is read: the report counts most messages only
-            return self._text(template, language, ticket, decision, sent)
+            return self._fit(policy, ticket, self._text(template, language, ticket, decision, sent))
 
         return Message(
             ticket.key,
@@ -204,6 +214,22 @@ class PolicySet:
             due_at,
             decision.priority,
         )
+
+    def _fit(self, policy: Policy, ticket: Ticket, text: str) -> str:
+        """``text``, cut to fit its channel's ``max_length`` (at a word, ending in "…") and logged:
+        a promise cut short still reaches the requester; no message at all would be silence."""
+        channel = self.ruleset.channel(ticket.channel)
+        if channel is None or channel.max_length is None or len(text) <= channel.max_length:
+            return text
+        logger.warning(
+            "message %s to ticket %s is %d characters, over the %d of channel %s: cut to fit",
+            policy.name,
+            ticket.key,
+            len(text),
+            channel.max_length,
+            channel.name,
+        )
+        return cut(text, channel.max_length)
 
     def _text(
         self,

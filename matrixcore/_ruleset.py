@@ -9,21 +9,29 @@ regex compiles, every duration parses) and raises one ``RulesetError`` listing a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from ._calendar import BusinessCalendar
 from ._conditions import desugar
 from ._documents import Document, load_document, parse_document
-from ._durations import parse_duration
+from ._durations import format_duration, parse_duration
 from ._errors import Problem, RulesetError
 from ._operators import CompileContext, OperatorRegistry
 from ._schemas import schema_problems
-from ._templates import Template, TemplateError, check_date_pattern
+from ._templates import (
+    ELLIPSIS,
+    TEXT_LIMITS,
+    Template,
+    TemplateError,
+    check_date_pattern,
+    date_pattern,
+    longest_date,
+)
 
 __all__ = [
     "EVENTS",
@@ -43,7 +51,13 @@ __all__ = [
 
 EVENTS: Final = ("classified", "pickup_elapsed", "pickup_missed", "priority_changed")
 DIMENSIONS: Final = ("impact", "urgency", "priority")
+#: Message limits of channels everyone knows, used when a channel sets no ``max_length``: a post on
+#: X (Twitter) holds 280 characters.
+KNOWN_LIMITS: Final = {"twitter": 280, "x": 280}
+#: The longest target or cap period a ruleset may hold.
+MAX_TARGET: Final = timedelta(days=366)
 _Path = tuple[str | int, ...]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +85,8 @@ class Channel:
     kind: str
     pickup: Target | None = None
     aliases: tuple[str, ...] = ()
+    #: The most characters a message to a ticket of this channel may have (``None``: no limit).
+    max_length: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +164,9 @@ class Ruleset:
     warnings: tuple[Problem, ...] = ()
     operators: OperatorRegistry = field(default_factory=OperatorRegistry.builtin, repr=False, compare=False)
     document: Document | None = field(default=None, repr=False, compare=False)
+    #: Dimensions (impact, urgency) that, where no rule sets them, keep the ticket's own value when
+    #: it is a level of the matrix (``defaults.from_source``); the default applies otherwise.
+    from_source: frozenset[str] = frozenset()
 
     def channel(self, name: str) -> Channel | None:
         return self.channels.get(name.lower()) if name else None
@@ -179,16 +198,31 @@ class _Builder:
     def warn(self, path: _Path, message: str) -> None:
         self.problems.append(self.doc.problem(path, message, severity="warning"))
 
+    def guarded(self, path: _Path, build: Callable[[], _T], fallback: Callable[[], _T]) -> _T:
+        """``build()``, or ``fallback`` with a problem at ``path`` if a check fails unexpectedly: a
+        value no check foresaw is a refusal of the file, never a traceback (or a daemon that stops)."""
+        try:
+            return build()
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            self.error(path, f"cannot be checked ({reason[:200]})")
+            return fallback()
+
     def section(self, name: str) -> Mapping[str, Any]:
         value = self.data.get(name)
         return value if isinstance(value, Mapping) else {}
 
     def duration(self, value: Any, path: _Path) -> timedelta | None:
         try:
-            return parse_duration(value)
+            parsed = parse_duration(value)
         except (ValueError, TypeError) as exc:
             self.error(path, str(exc))
             return None
+        if parsed > MAX_TARGET:
+            # Business time is counted day by day: a century of it costs a second per ticket.
+            self.error(path, f"{value!s:.40} is longer than a year: write at most {MAX_TARGET.days}d")
+            return None
+        return parsed
 
     # -- calendars -------------------------------------------------------------------------------
     def calendars(self) -> dict[str, BusinessCalendar]:
@@ -288,7 +322,11 @@ class _Builder:
                 self.target(data.get("pickup"), (*path, "pickup"), calendars) if "pickup" in data else None
             )
             aliases = tuple(str(a) for a in data.get("aliases", ()) if isinstance(a, str))
-            channel = Channel(str(name), str(data.get("class", "right-time")), pickup, aliases)
+            limit = data.get("max_length")
+            if not isinstance(limit, int) or isinstance(limit, bool):
+                names = {str(name).lower(), *(a.lower() for a in aliases)}
+                limit = next((n for key, n in KNOWN_LIMITS.items() if key in names), None)
+            channel = Channel(str(name), str(data.get("class", "right-time")), pickup, aliases, limit)
             for index, key in enumerate((name, *aliases)):
                 lowered = key.lower()
                 if lowered in out:
@@ -436,6 +474,60 @@ class _Builder:
             templates={k: MappingProxyType(v) for k, v in templates.items()},
         )
 
+    def message_limits(
+        self,
+        messages: MessageSettings,
+        channels: Mapping[str, Channel],
+        priorities: Mapping[str, PriorityLevel],
+        rules: Sequence[Rule],
+        levels: Sequence[str],
+    ) -> None:
+        """Warn about every template whose rendering can exceed the limit of a channel it is sent
+        to: there it is cut at the limit (ending in "…"), and what is cut may be the promise."""
+        limited = {c.name: c for c in channels.values() if c.max_length}
+        if not limited:
+            return
+        durations = [format_duration(t.within) for p in priorities.values() for t in (p.pickup, p.resolve)]
+        durations += [format_duration(c.pickup.within) for c in channels.values() if c.pickup]
+        names = list(priorities)
+        bounds = {
+            **TEXT_LIMITS,
+            "impact": max(map(len, levels), default=0),
+            "urgency": max(map(len, levels), default=0),
+            "priority": max(map(len, names), default=0),
+            "previous_priority": max(map(len, names), default=0),
+            "priority_label": max((len(p.label) for p in priorities.values()), default=0),
+            "pickup_within": max(map(len, durations), default=0),
+            "resolve_within": max(map(len, durations), default=0),
+        }
+        for policy in messages.policies:
+            texts = messages.templates.get(policy.template, {})
+            targets = [
+                c for c in limited.values() if policy.channels is None or c.name.lower() in policy.channels
+            ]
+            for language, template in texts.items():
+                lang = language or messages.fallback_language
+                reasons = [len(_pick(r.reason, lang, messages.fallback_language)) for r in rules]
+                reasons.append(len(_pick(messages.default_reason, lang, messages.fallback_language)))
+                if messages.reason_field:
+                    reasons.append(TEXT_LIMITS["reason"])
+                date_format = messages.date_formats.get(lang) or messages.date_formats.get(lang.split("-")[0])
+
+                def dates(spec: str, lang: str = lang, date_format: str | None = date_format) -> int:
+                    return longest_date(spec or date_format or date_pattern(lang), lang)
+
+                longest = template.longest({**bounds, "reason": max(reasons)}, dates)
+                for channel in targets:
+                    assert channel.max_length is not None
+                    if longest > channel.max_length:
+                        where = ("messages", "templates", policy.template)
+                        self.warn(
+                            (*where, language) if language else where,
+                            f"can be {longest} characters long, over the {channel.max_length} of channel "
+                            f"{channel.name!r} (policy {policy.name!r}); there it is cut to fit, ending in "
+                            f"'{ELLIPSIS}': shorten it, or give that channel a policy of its own",
+                        )
+
     def examples(self) -> list[Example]:
         raw = self.data.get("examples")
         out = []
@@ -454,6 +546,13 @@ class _Builder:
         return out
 
 
+def _pick(texts: Mapping[str, str], language: str, fallback: str) -> str:
+    for key in (language, language.split("-")[0], fallback, ""):
+        if key in texts:
+            return texts[key]
+    return ""
+
+
 def _original_key(texts: Any, normalised: str) -> str:
     for key in texts if isinstance(texts, Mapping) else ():
         if str(key).replace("_", "-").lower() == normalised:
@@ -461,25 +560,60 @@ def _original_key(texts: Any, normalised: str) -> str:
     return normalised
 
 
+def _without(data: Any, paths: set[_Path], here: _Path = ()) -> Any:
+    """``data`` with the values at ``paths`` left out (copied where something is left out)."""
+    if not any(len(p) > len(here) and p[: len(here)] == here for p in paths):
+        return data
+    if isinstance(data, Mapping):
+        return {k: _without(v, paths, (*here, k)) for k, v in data.items() if (*here, k) not in paths}
+    if isinstance(data, list):
+        return [_without(v, paths, (*here, i)) for i, v in enumerate(data) if (*here, i) not in paths]
+    return data
+
+
+def _related(path: _Path, rejected: set[_Path]) -> bool:
+    """A logical problem at ``path`` is a consequence of a schema error at, under or just above it."""
+    return any(path[: len(r)] == r or (len(path) >= 2 and r[: len(path)] == path) for r in rejected)
+
+
 def ruleset_from_document(doc: Document, operators: OperatorRegistry | None = None) -> Ruleset:
-    """Build a ``Ruleset`` from a parsed document; raise ``RulesetError`` listing every problem."""
+    """Build a ``Ruleset`` from a parsed document; raise ``RulesetError`` listing every problem.
+
+    Whatever the document holds, the only exception is a ``RulesetError``: the logical checks see
+    only values of the types the schema allows (the others are reported by the schema and left out),
+    and a check that still fails is reported as a problem of its section, not as a traceback.
+    """
     if operators is None:  # an empty registry is a choice, not a default
         operators = OperatorRegistry.builtin()
-    problems = schema_problems(doc, "rules")
-    builder = _Builder(doc, operators)
-    calendars = builder.calendars()
+    rejected: set[_Path] = set()
+    problems = schema_problems(doc, "rules", rejected)
+    if () in rejected:  # not a mapping at all: nothing to check further
+        raise RulesetError(problems, doc.file)
+    typed = Document(_without(doc.data, rejected), doc.file, doc.positions)
+    builder = _Builder(typed, operators)
+    calendars: dict[str, BusinessCalendar] = builder.guarded(("calendars",), builder.calendars, dict)
     context = CompileContext(calendars=calendars, operators=operators)
     impact, urgency = builder.levels("impact"), builder.levels("urgency")
-    priorities = builder.priorities(calendars)
-    cells = builder.cells(impact, urgency)
-    channels = builder.channels(calendars)
-    rules = builder.rules(impact, urgency, context)
-    defaults = builder.defaults(impact, urgency)
-    messages = builder.messages(context)
-    examples = builder.examples()
+    priorities: dict[str, PriorityLevel] = builder.guarded(
+        ("priorities",), lambda: builder.priorities(calendars), dict
+    )
+    cells: dict[tuple[str, str], str] = builder.guarded(
+        ("matrix", "cells"), lambda: builder.cells(impact, urgency), dict
+    )
+    channels: dict[str, Channel] = builder.guarded(("channels",), lambda: builder.channels(calendars), dict)
+    rules: list[Rule] = builder.guarded(("rules",), lambda: builder.rules(impact, urgency, context), list)
+    defaults: dict[str, str] = builder.guarded(("defaults",), lambda: builder.defaults(impact, urgency), dict)
+    messages: MessageSettings = builder.guarded(
+        ("messages",), lambda: builder.messages(context), MessageSettings
+    )
+    examples: list[Example] = builder.guarded(("examples",), builder.examples, list)
+    builder.guarded(
+        ("messages",),
+        lambda: builder.message_limits(messages, channels, priorities, rules, (*impact, *urgency)),
+        lambda: None,
+    )
     # One complaint per place: a value the schema already rejected needs no second, logical one.
-    rejected = {p.path for p in problems}
-    problems += [p for p in builder.problems if p.path not in rejected]
+    problems += [p for p in builder.problems if not _related(p.path, rejected)]
     if any(p.severity == "error" for p in problems):
         raise RulesetError(problems, doc.file)
     clock = builder.section("clock")
@@ -500,6 +634,7 @@ def ruleset_from_document(doc: Document, operators: OperatorRegistry | None = No
         warnings=tuple(p for p in problems if p.severity != "error"),
         operators=operators,
         document=doc,
+        from_source=frozenset(str(d) for d in builder.section("defaults").get("from_source") or ()),
     )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -81,14 +81,39 @@ def _message(error: ValidationError) -> str:
     return str(error.message)
 
 
-def schema_problems(doc: Document, schema: str | Draft202012Validator) -> list[Problem]:
-    """Every violation of ``schema`` (a name from ``SCHEMA_NAMES``, or a validator) in ``doc``, located."""
+#: Validators that judge the keys around a value, not the value itself: the value is still usable.
+_AROUND_THE_VALUE: Final = frozenset(
+    {
+        "required",
+        "additionalProperties",
+        "minProperties",
+        "maxProperties",
+        "propertyNames",
+        "dependentRequired",
+        "unevaluatedProperties",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+    }
+)
+
+
+def schema_problems(
+    doc: Document, schema: str | Draft202012Validator, rejected: set[tuple[str | int, ...]] | None = None
+) -> list[Problem]:
+    """Every violation of ``schema`` (a name from ``SCHEMA_NAMES``, or a validator) in ``doc``, located.
+
+    ``rejected``, if given, receives the path of every value of the wrong type or shape, so the
+    logical checks that follow can leave those values out instead of tripping over them.
+    """
     validator = validator_for(schema) if isinstance(schema, str) else schema
     problems: list[Problem] = []
     seen: set[tuple[tuple[str | int, ...], str]] = set()
     for error in validator.iter_errors(doc.data):
         for leaf in _leaves(error):
             path = tuple(leaf.absolute_path)
+            if rejected is not None and leaf.validator not in _AROUND_THE_VALUE:
+                rejected.add(path)
             message = _message(leaf)
             if (path, message) not in seen:
                 seen.add((path, message))

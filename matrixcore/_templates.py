@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from functools import cache, lru_cache
@@ -25,12 +25,16 @@ from babel.dates import format_datetime, format_skeleton
 from ._durations import format_duration
 
 __all__ = [
+    "ELLIPSIS",
     "PLACEHOLDERS",
+    "TEXT_LIMITS",
     "Template",
     "TemplateError",
     "check_date_pattern",
+    "cut",
     "date_pattern",
     "language_candidates",
+    "longest_date",
     "parse_locale",
     "pick_language",
 ]
@@ -69,6 +73,50 @@ _DEFAULT_DATE_PATTERNS: Final[Mapping[str, str]] = {
     "es": "EEEE, d 'de' MMMM 'a las' H:mm",
     "it": "EEEE d MMMM 'alle' HH:mm",
 }
+
+
+#: The most characters a placeholder filled from ticket data (written by anyone) puts in a message;
+#: longer values are cut with "…". This is what makes a message's length knowable when the rules are
+#: checked: a 340 KB subject can no longer become a 340 KB message.
+TEXT_LIMITS: Final[Mapping[str, int]] = {
+    "ticket.id": 32,
+    "ticket.number": 32,
+    "ticket.subject": 120,
+    "ticket.channel": 40,
+    "ticket.category": 80,
+    "ticket.service": 80,
+    "ticket.status": 40,
+    "requester.name": 80,
+    "reason": 100,
+}
+ELLIPSIS: Final = "…"
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` if it fits in ``limit`` characters, else its longest whole-word start that fits with "…"."""
+    if len(text) <= limit:
+        return text
+    if limit <= len(ELLIPSIS):
+        return text[:limit]
+    head = text[: limit - len(ELLIPSIS)]
+    space = head.rfind(" ")
+    if space > limit // 2:  # cut between words when that loses little
+        head = head[:space]
+    return head.rstrip() + ELLIPSIS
+
+
+@lru_cache(maxsize=256)
+def longest_date(pattern: str, language: str) -> int:
+    """The most characters a date rendered with ``pattern`` in ``language`` takes (every day of a
+    leap year, at a one- and a two-digit hour, in UTC)."""
+    zone = ZoneInfo("UTC")
+    start = datetime(2024, 1, 1, 23, 59, tzinfo=zone)
+    longest = 0
+    for day in range(366):
+        for hour in (23, 9):
+            value = (start + timedelta(days=day)).replace(hour=hour)
+            longest = max(longest, len(_format_instant(value, pattern, language, zone)))
+    return longest
 
 
 class TemplateError(ValueError):
@@ -119,6 +167,19 @@ class Template:
     def placeholders(self) -> frozenset[str]:
         return frozenset(p.name for p in self.parts if isinstance(p, _Field))
 
+    def longest(self, bounds: Mapping[str, int], dates: Callable[[str], int]) -> int:
+        """The most characters a rendering can have: its text plus each placeholder's ``bounds``
+        (dates: ``dates(spec)``, the spec being the placeholder's own format or "")."""
+        total = 0
+        for part in self.parts:
+            if isinstance(part, str):
+                total += len(part)
+            elif part.name in _DATE_NAMES:
+                total += dates(part.spec)
+            else:
+                total += bounds.get(part.name, 0)
+        return total
+
     def render(
         self,
         values: Mapping[str, Any],
@@ -141,7 +202,9 @@ class Template:
             elif isinstance(value, timedelta):
                 out.append(format_duration(value))
             else:
-                out.append(str(value))
+                text = str(value)
+                limit = TEXT_LIMITS.get(part.name)
+                out.append(cut(text, limit) if limit is not None else text)
         return "".join(out)
 
 

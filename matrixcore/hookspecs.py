@@ -41,9 +41,9 @@ if TYPE_CHECKING:
     from ._decision import Decision, DueMessages, SentMessage
     from ._engine import Engine
     from ._operators import Operator
-    from ._report_format import ReportFormat
     from ._ticket import Ticket
     from .forecast import ForecastModel
+    from .report._format import ReportFormat
     from .sandbox import SandboxSpec
 
 __all__ = [

@@ -91,12 +91,13 @@ def test_check_config_reads_the_reports_export_too(tmp_path, quickstart_rules):
     config = tmp_path / "report.yaml"
     config.write_text(f"rules: {quickstart_rules}\nsource: {{path: {export}, preset: topdesk}}\n")
     missing = run("check", "--config", str(config))
-    assert missing.exit_code == 3, missing.output
+    assert missing.exit_code == 2, missing.output  # input it cannot read, as for 'report'
+
     assert "source tickets (file): not checked" in missing.output
     assert "No such file or directory" in missing.output
     export.write_text("Korte omschrijving;Impact\nPrinter kapot;Persoon\n", encoding="utf-8")
     headless = run("check", "--config", str(config))
-    assert headless.exit_code == 3, headless.output
+    assert headless.exit_code == 2, headless.output
     assert "no column for 'id'" in headless.output
     export.write_text(
         "Incidentnummer;Datum aanmelding;Korte omschrijving\nI 1;31-03-2025 09:00;Printer kapot\n",
@@ -105,6 +106,33 @@ def test_check_config_reads_the_reports_export_too(tmp_path, quickstart_rules):
     fine = run("check", "--config", str(config))
     assert fine.exit_code == 0, fine.output
     assert "source tickets (file): reachable, the export reads" in fine.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["report", "--config"],
+        ["run", "--once", "--config"],
+        ["run", "--dry-run", "--config"],
+        ["state", "--config"],
+        ["check", "--config"],
+        ["check"],
+    ],
+)
+def test_an_input_file_that_does_not_exist_is_one_clear_line_and_exit_2(tmp_path, command):
+    # Exit 2 is what the systemd unit's RestartPreventExitStatus=2 relies on: no restart loop.
+    missing = tmp_path / "nope.yaml"
+    result = CliRunner().invoke(main, [*command, str(missing)], catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [f"{missing}: cannot read file: No such file or directory"]
+
+
+def test_a_config_that_is_not_yaml_is_refused_like_an_invalid_one(tmp_path):
+    config = tmp_path / "matrixcore.yaml"
+    config.write_text("rules: [unclosed\n")
+    result = CliRunner().invoke(main, ["state", "--config", str(config)], catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    assert f"{config}:2:1: not valid YAML" in result.output
 
 
 # --- shell completion (click's), as the README documents it ------------------------------------------

@@ -84,6 +84,20 @@ def test_output_is_written_whole_in_the_format_its_suffix_names(tmp_path):
     assert "no such directory" in missing.stderr
 
 
+def test_an_output_suffix_no_format_writes_is_an_error_listing_the_formats(tmp_path):
+    target = tmp_path / "report.pdf"
+    result = run("report", "--config", CONFIG, "-o", str(target))
+    assert result.exit_code == 2, result.output
+    assert "no report format writes .pdf files" in result.stderr
+    for suffix in (".csv (csv)", ".html (html)", ".json (json)", ".txt (table)"):
+        assert suffix in result.stderr
+    assert not target.exists()
+    # Naming the format says what the file holds, whatever its name.
+    named = run("report", "--config", CONFIG, "-o", str(target), "--format", "csv", "--tickets", "none")
+    assert named.exit_code == 0, named.output
+    assert target.read_text().startswith("ticket,number,")
+
+
 def test_quiet_leaves_stderr_empty(tmp_path):
     result = run("report", "--config", CONFIG, "--quiet", "-o", str(tmp_path / "r.csv"))
     assert result.exit_code == 0
@@ -106,7 +120,7 @@ def test_bad_rows_are_reported_with_their_line_and_fail_only_when_asked(desk):
         out.write("A-3,Geen datum,email,morgen,,,P4,person,normal\n")
     result = run("report", "--config", str(desk / "report.yaml"), "--format", "json")
     assert result.exit_code == 0
-    assert f"{desk / 'export.csv'}:4: column 'created' (created): not a time: 'morgen'" in result.stderr
+    assert f"{desk / 'export.csv'}:4: column 'created' (created): 'morgen' is not a time" in result.stderr
     assert "2 tickets from export.csv (csv, preset matrixcore) (1 rows skipped)" in result.stderr
     assert json.loads(result.stdout)["summary"]["source"]["skipped"] == 1
     failing = run("report", "--config", str(desk / "report.yaml"), "--quiet", "--fail-on-skipped")
@@ -133,6 +147,28 @@ def test_invalid_input_exits_2_saying_what_is_wrong(desk, config, message):
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json", "html"])
+def test_a_report_that_read_no_ticket_exits_2_and_writes_no_file(desk, fmt):
+    """Every row skipped (here: a date format no row has) is invalid input, not "0 tickets"."""
+    (desk / "report.yaml").write_text(
+        "rules: rules.yaml\nsource: {path: export.csv, date_format: '%d/%m/%Y'}\n"
+    )
+    (desk / "export.csv").write_text("id,created\nA-1,gisteren\nA-2,eergisteren\n")
+    target = desk / f"out.{fmt}"
+    result = run("report", "--config", str(desk / "report.yaml"), "--format", fmt, "-o", str(target))
+    assert result.exit_code == 2, result.output
+    assert (
+        f"{desk / 'export.csv'}: no ticket read (2 rows, 2 skipped); line 2: column 'created' (created): "
+        "'gisteren' is not a time" in result.stderr
+    )
+    assert not target.exists()
+    assert sorted(p.name for p in desk.iterdir()) == ["export.csv", "report.yaml", "rules.yaml"]
+    (desk / "export.csv").write_text("id,created\n")
+    empty = run("report", "--config", str(desk / "report.yaml"), "--format", fmt)
+    assert empty.exit_code == 2
+    assert "no ticket read (0 rows, 0 skipped)" in empty.stderr
 
 
 def test_bad_options_exit_2(desk):
@@ -255,13 +291,15 @@ def test_help_teaches_the_source_section_examples_and_exit_codes():
     assert "matrixcore report --config examples/quickstart/report.yaml" in text
 
 
-def _stderr_on_a_terminal(args: list[str], tmp_path: Path) -> str:
-    """Run the command with stderr on a pseudo-terminal (as a person would see it); return what it wrote."""
+def _stderr_on_a_terminal(args: list[str], tmp_path: Path, stdout_to: str = "file") -> str:
+    """Run the command with stderr on a pseudo-terminal (as a person would see it); return what it
+    wrote there. stdout goes to a file, into a pipe (a pager), or to the same terminal."""
     leader, follower = pty.openpty()
     command = [sys.executable, "-c", "from matrixcore._cli import main; main()", *args]
     env = {**os.environ, "COLUMNS": "100", "TERM": "xterm"}
     with (tmp_path / "stdout").open("w") as stdout:
-        process = subprocess.Popen(command, stdout=stdout, stderr=follower, env=env)
+        target = {"file": stdout, "pipe": subprocess.PIPE, "terminal": follower}[stdout_to]
+        process = subprocess.Popen(command, stdout=target, stderr=follower, env=env)
     os.close(follower)
     seen = b""
     while True:
@@ -276,6 +314,9 @@ def _stderr_on_a_terminal(args: list[str], tmp_path: Path) -> str:
             break
         seen += chunk
     os.close(leader)
+    if process.stdout is not None:
+        process.stdout.read()
+        process.stdout.close()
     assert process.wait(timeout=60) == 0
     return seen.decode(errors="replace")
 
@@ -288,3 +329,18 @@ def test_a_progress_bar_shows_on_a_terminal_and_only_there(tmp_path):
     assert "1,979 tickets from tickets.csv" in watched
     quiet = _stderr_on_a_terminal([*args, "--quiet"], tmp_path)
     assert quiet == ""
+
+
+def test_the_progress_bar_never_mixes_with_the_report(tmp_path):
+    """Into a pipe (a pager on the same terminal): no bar. To the terminal itself: the bar shows
+    while the export is read and is cleared before the first line of the report."""
+    args = ["report", "--config", CONFIG, "--tickets", "none"]
+    piped = _stderr_on_a_terminal(args, tmp_path, stdout_to="pipe")
+    assert "reading" not in piped
+    assert "1,979 tickets from tickets.csv" in piped  # the closing note still comes
+    shared = _stderr_on_a_terminal(args, tmp_path, stdout_to="terminal")
+    assert "reading" in shared
+    report_starts = shared.index("matrixcore report")  # in bold: a terminal gets colour
+    assert shared.rindex("reading") < report_starts
+    assert "\x1b[2K" in shared[shared.rindex("reading") : report_starts]  # the bar's line erased
+    assert "Backtest per priority" in shared[report_starts:]

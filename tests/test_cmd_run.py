@@ -160,6 +160,26 @@ def test_invalid_rules_at_start_exit_2_listing_every_problem(tmp_path: Path, con
     assert any("lowest" in p for p in problems)
 
 
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("P2: {pickup: {within: 2h}", "P2: {pickup: {within: {a: 1}}"),
+        ("high:   {high: P1, medium: P2, low: P3}", "high:   {high: {x: 1}, medium: P2, low: P3}"),
+        ("P2: {pickup: {within: 2h}", "P2: {pickup: {within: 99999999999999999999999999h}"),
+    ],
+)
+def test_a_start_on_rules_with_a_value_of_the_wrong_type_exits_2_without_a_traceback(
+    tmp_path: Path, config: Path, old: str, new: str
+) -> None:
+    assert old in RULES
+    (tmp_path / "rules.yaml").write_text(RULES.replace(old, new))
+    code, out = run("run", "--config", str(config), "--once")
+    assert code == 2, out
+    assert "Traceback" not in out
+    assert "cannot start" in out
+    assert "rules.yaml:" in out
+
+
 def test_an_unreachable_tool_exits_3_with_once(tmp_path: Path) -> None:
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))

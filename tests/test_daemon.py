@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 import requests
 from daemon_support import RULES, TOKEN, Gate, Helpdesk, write_config, write_rules
+from hypothesis import HealthCheck, given, settings
+from rules_mutations import BILLION_LAUGHS, mutated_rules
 
-from matrixcore import hookimpl
+from matrixcore import Operator, hookimpl
 from matrixcore._daemon import Daemon
 from matrixcore._daemon_settings import DaemonSettings
 from matrixcore._plugins import Plugins
@@ -258,6 +260,116 @@ def test_bad_rules_on_reload_keep_the_last_good(
         assert daemon.health()[1]["rules"]["last_reload_error"] is None
 
 
+def test_a_running_daemon_never_stops_on_a_reload_whatever_the_file_holds(
+    tmp_path: Path, helpdesks: dict[str, Helpdesk]
+) -> None:
+    desk = helpdesks["alpha"]
+    desk.seed(2)
+    # No file watch: its reloads would race the ones this test makes and checks (SIGHUP's path stays).
+    daemon = make_daemon(tmp_path, {"alpha": desk}, watch_interval=0)
+    rules = tmp_path / "rules.yaml"
+    # A reload takes the file's settings: keep the test's short poll interval in it.
+    config = write_config(tmp_path, {"alpha": desk.url}, extra="sync: {interval: 0.2s}")
+    good_config = config.read_text()
+    with Running(daemon) as running:
+        wait_for(lambda: synced(desk))
+
+        @settings(
+            max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+        )
+        @given(text=mutated_rules())
+        def reload_survives(text: str) -> None:
+            rules.write_text(text, encoding="utf-8")
+            before = daemon.engine
+            applied = daemon.reload(force=True)  # what SIGHUP and the file watch run
+            assert applied is (daemon.engine is not before)
+            assert running.thread.is_alive()
+
+        reload_survives()
+        # The bombs and the missing files too, through SIGHUP's path (a reload in a thread of its own).
+        for name, text in (("rules", BILLION_LAUGHS), ("config", BILLION_LAUGHS), ("rules", None)):
+            target = rules if name == "rules" else config
+            refused = running.metric("matrixcore_rules_reloads_total", outcome="error")
+            if text is None:
+                target.unlink()
+            else:
+                target.write_text(text, encoding="utf-8")
+            daemon.request_reload()
+            wait_for(lambda r=refused: running.metric("matrixcore_rules_reloads_total", outcome="error") > r)
+            assert running.thread.is_alive()
+            config.write_text(good_config)
+        write_rules(rules)
+        assert daemon.reload(force=True)
+        desk.add_ticket(subject="Outage: mail is down", requester={"language": "en"})
+        wait_for(lambda: desk.tickets[3]["priority"] == "urgent", 30, what="the daemon still deciding")
+
+
+class _SlowOperator:
+    """An operator whose compiling waits for the test: a reload that takes as long as the test wants."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def prepare(self, args: tuple[Any, ...], context: Any) -> tuple[Any, ...]:
+        self.entered.set()
+        self.release.wait(30)
+        return args
+
+    @hookimpl
+    def matrixcore_conditions(self) -> list[Operator]:
+        return [Operator("slowly", lambda value, other: value == other, self.prepare)]
+
+
+def test_a_stop_is_not_held_up_by_a_reload_in_progress(
+    tmp_path: Path, helpdesks: dict[str, Helpdesk]
+) -> None:
+    desk = helpdesks["alpha"]
+    slow = _SlowOperator()
+    plugins = Plugins.load()
+    plugins.register(slow, "slow")
+    daemon = make_daemon(tmp_path, {"alpha": desk}, plugins=plugins)
+    running = Running(daemon).__enter__()
+    try:
+        wait_for(lambda: daemon.health()[1]["connections"]["alpha"]["cycles"] > 0)
+        rules = RULES.replace('when: {subject: {matches: "(?i)^question"}}', "when: {subject: {slowly: x}}")
+        write_rules(tmp_path / "rules.yaml", rules)
+        daemon.request_reload()
+        assert slow.entered.wait(10), "the reload did not start"
+        assert daemon.health()[1]["rules"]["reload_running_seconds"] is not None
+        stopped = time.monotonic()
+        daemon.request_stop()  # what the first SIGTERM does, while the reload still reads
+        running.thread.join(5)
+        assert not running.thread.is_alive(), "the stop waited for the reload"
+        assert time.monotonic() - stopped < 5
+        assert running.result == [0]
+    finally:
+        slow.release.set()
+        running.thread.join(15)
+
+
+def test_health_turns_503_when_the_main_loop_is_stuck(tmp_path: Path, helpdesks: dict[str, Helpdesk]) -> None:
+    desk = helpdesks["alpha"]
+    desk.seed(1)
+    gate = Gate(timeout=20)
+    daemon = make_daemon(tmp_path, {"alpha": desk, "beta": helpdesks["beta"]})
+    daemon.stale_after = 0.5
+    with Running(daemon):
+        wait_for(lambda: daemon.health()[0], what="healthy")
+        desk.after[("PATCH", "ticket")] = gate  # the new ticket's priority and acknowledgement
+        desk.add_ticket(subject="Printer jams", requester={"language": "en"})
+        assert gate.arrived.wait(10)
+        # Removing alpha waits for the batch it is stuck in: meanwhile no signal, reload or cycle
+        # of the daemon's own is handled, and /healthz says so instead of "ok".
+        write_config(tmp_path, {"beta": helpdesks["beta"].url})
+        _, details = wait_for(lambda: (h := daemon.health()) and not h[0] and h, what="503")
+        assert details["main_loop_stuck_seconds"] > 0.5
+        del desk.after[("PATCH", "ticket")]
+        gate.release.set()
+        wait_for(lambda: daemon.health()[0], what="healthy again")
+        assert set(daemon.workers) == {"beta"}
+
+
 def test_a_changed_config_adds_and_removes_connections(
     tmp_path: Path, helpdesks: dict[str, Helpdesk]
 ) -> None:
@@ -285,6 +397,7 @@ def test_the_first_stop_finishes_the_batch_in_progress(
     gate = Gate()
     desk.after[("PATCH", "ticket")] = gate  # the priority and the acknowledgement, in one request
     daemon = make_daemon(tmp_path, {"alpha": desk})
+    daemon.stop_grace = 60  # the batch finishes however loaded the machine (the bound: test_topdesk_endless)
     running = Running(daemon).__enter__()
     wait_for(gate.arrived.is_set, what="the first message")
     daemon.request_stop()  # while the first ticket's message is in flight

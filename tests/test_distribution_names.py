@@ -59,7 +59,7 @@ def _pip_installs() -> list[tuple[str, str]]:
                 continue  # the warning that the reserved name is not ours
             for match in re.finditer(r"pip install (.*)", line):
                 # up to the end of inline code, a shell comment or the next command
-                arguments = re.split(r"`|\s#|&&|;|\)$", match.group(1))[0]
+                arguments = re.split(r"`|\s#|&&|;|\)", match.group(1))[0]
                 commands.append((f"{doc.relative_to(ROOT)}:{number}", arguments))
     return commands
 

@@ -13,8 +13,8 @@ import pytest
 
 from matrixcore import ConfigError, ConnectionConfig, PriorityChange, ReadOnlyError, load_ruleset
 from matrixcore._config import parse_config
-from matrixcore._file_source import ExportError, FileSource, file_source_schema
 from matrixcore._plugins import Plugins
+from matrixcore.exports._source import ExportError, FileSource, file_source_schema
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
@@ -109,8 +109,11 @@ def test_bad_rows_are_skipped_reported_by_line_and_the_run_goes_on(topdesk_csv, 
     lines = {p.line: p.message for p in stats.problems}
     # The second ticket's subject spans lines 3 and 4; its problem is reported where the row starts.
     assert set(lines) == {3, 6, 7}
-    assert "column 'Datum aanmelding' (created): not a time: 'gisteren'" in lines[3]
-    assert "source.date_format" in lines[3]
+    assert "column 'Datum aanmelding' (created): 'gisteren' is not a time" in lines[3]
+    # The date format the first rows agreed on is named; no format would read a word.
+    assert lines[3].endswith("(read as ISO 8601, %d-%m-%Y %H:%M)")
+    assert stats.date_formats == ("%d-%m-%Y %H:%M",)
+    assert stats.date_formats_how == "inferred"
     assert lines[6] == "has 3 cells, the header has 16"
     assert lines[7] == "no ticket id (the id and number columns are empty)"
 
@@ -236,6 +239,150 @@ def test_a_real_servicenow_incident_log_reads_without_problems(tmp_path, quickst
     assert first.requester.name == "Caller 2403"
     assert export.stats.values["priority"]["3 - Moderate"].how == "position"
     assert not export.stats.provides("first_response")
+
+
+#: A ServiceNow event-log export as the UCI copy has it: d/M/yyyy dates, "?" for no value, an
+#: incident closed without a resolution time.
+SERVICENOW_LOG = "\n".join(
+    ",".join(row)
+    for row in [
+        (
+            *["number", "incident_state", "made_sla", "opened_at", "contact_type", "subcategory"],
+            *["impact", "urgency", "priority", "resolved_at", "closed_at"],
+        ),
+        (
+            *["INC0000045", "New", "true", "29/2/2016 01:16", "Phone", "Subcategory 170"],
+            *["2 - Medium", "2 - Medium", "3 - Moderate", "?", "?"],
+        ),
+        (
+            *["INC0000045", "Resolved", "true", "29/2/2016 01:16", "Phone", "Subcategory 170"],
+            *["2 - Medium", "2 - Medium", "3 - Moderate", "29/2/2016 11:29", "?"],
+        ),
+        (
+            *["INC0000045", "Closed", "true", "29/2/2016 01:16", "Phone", "Subcategory 170"],
+            *["2 - Medium", "2 - Medium", "3 - Moderate", "29/2/2016 11:29", "5/3/2016 12:00"],
+        ),
+        (
+            *["INC0000047", "New", "false", "1/3/2016 08:05", "Email", "?"],
+            *["1 - High", "2 - Medium", "2 - High", "?", "?"],
+        ),
+        (
+            *["INC0000047", "Closed", "false", "1/3/2016 08:05", "Email", "?"],
+            *["1 - High", "2 - Medium", "2 - High", "?", "8/3/2016 09:00"],
+        ),
+    ]
+)
+
+
+def test_a_servicenow_log_reads_with_the_preset_alone(tmp_path, quickstart):
+    """No date_format, no null_values: the preset knows '?' and the first rows say days come first."""
+    path = tmp_path / "incidents.csv"
+    path.write_text(SERVICENOW_LOG)
+    export = source(path, preset="servicenow")
+    export.use_ruleset(quickstart)
+    export.check()
+    first, second = read(export)
+    stats = export.stats
+    assert (stats.rows, stats.tickets, stats.skipped, stats.merged) == (5, 2, 0, 3)
+    assert stats.date_formats == ("%d/%m/%Y %H:%M",)
+    assert stats.date_formats_how == "inferred"
+    assert "?" in stats.nulls
+    assert first.created == datetime(2016, 2, 29, 1, 16, tzinfo=UTC)
+    assert first.resolved == datetime(2016, 2, 29, 11, 29, tzinfo=UTC)
+    assert first.custom["closed_at"] == "2016-03-05T12:00:00+00:00"
+    # Closed without a resolution time: the resolution stays unknown, the closing time is kept apart.
+    assert second.resolved is None
+    assert second.custom["closed_at"] == "2016-03-08T09:00:00+00:00"
+    assert second.subcategory == ""
+    # The preset's columns this export lacks are named, with what the preset looked for.
+    assert stats.missing["subject"] == ("short_description",)
+    assert stats.missing["first_response"] == ("work_start", "u_first_response")
+    assert "status" not in stats.missing
+    assert "closed" not in stats.missing
+    assert stats.as_dict()["missing_columns"]["subject"] == ["short_description"]
+    # How values were read counts rows (an event log has several per ticket), and says so.
+    impact = stats.as_dict()["values"]["impact"]
+    assert {v["value"]: v["rows"] for v in impact} == {"2 - Medium": 3, "1 - High": 2}
+
+
+def test_ambiguous_dates_stop_with_a_clear_error_and_a_format_decides(tmp_path):
+    path = tmp_path / "incidents.csv"
+    path.write_text("number,opened_at,impact\nINC1,3/4/2016 10:00,1 - High\nINC2,5/4/2016 11:00,1 - High\n")
+    with pytest.raises(ExportError) as caught:
+        source(path, preset="servicenow").check()
+    message = str(caught.value)
+    assert str(path) in message
+    assert "'3/4/2016 10:00' is 2016-04-03 10:00 as '%d/%m/%Y %H:%M'" in message
+    assert "2016-03-04 10:00 as '%m/%d/%Y %H:%M'" in message
+    assert message.endswith("set source.date_format")
+    export = source(path, preset="servicenow", date_format="%m/%d/%Y %H:%M")
+    assert [t.created.day for t in read(export)] == [4, 4]
+    assert export.stats.date_formats_how == "configured"
+
+
+def test_dates_no_preset_knows_are_inferred_and_named(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("id,created\nA,04.01.2025 09:30:00\nB,17.01.2025 10:00:00\n")
+    export = source(path)
+    assert [t.created.day for t in read(export)] == [4, 17]
+    assert export.stats.date_formats == ("%d.%m.%Y %H:%M:%S",)
+
+
+@pytest.mark.parametrize("null", ["?", "NULL", "-", ""])
+def test_presets_know_their_tools_null_markers(tmp_path, null):
+    path = tmp_path / "export.csv"
+    preset = "servicenow" if null == "?" else "topdesk" if null == "-" else "zendesk"
+    header = {
+        "servicenow": "number,opened_at,resolved_at",
+        "topdesk": "Incidentnummer,Datum aanmelding,Datum gereed",
+        "zendesk": "Id,Created at,Solved at",
+    }[preset]
+    path.write_text(f"{header}\nT1,2025-04-01 10:00,{null}\n")
+    (ticket,) = read(source(path, preset=preset))
+    assert ticket.resolved is None
+
+
+def test_a_hint_names_the_column_and_the_value_that_failed(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("id,created,resolved,custom.n\nA,2025-04-01T10:00:00Z,~,1\nB,2025-04-01T10:00:00Z,,x\n")
+    export = source(path, columns={"resolution_minutes": "custom.n"})
+    read(export)
+    messages = [p.message for p in export.stats.problems]
+    assert messages[0] == (
+        "column 'resolved' (resolved): '~' is not a time; if the export writes it for a missing value, "
+        "add it to source.null_values"
+    )
+    assert messages[1] == (
+        "column 'custom.n' (resolution_minutes): 'x' is not a number; if it means none, add it to null_values"
+    )
+
+
+def test_a_column_named_twice_is_an_error_naming_both_positions(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("number,category,opened_at,category\nINC1,Network,2025-04-01 10:00,Hardware\n")
+    with pytest.raises(ExportError) as caught:
+        source(path, preset="servicenow").check()
+    assert str(caught.value) == (
+        f"{path}:1: the header names column 'category' twice (columns 2 and 4); rename one of them, "
+        "or export it once"
+    )
+
+
+def test_the_real_servicenow_log_reads_every_row_with_the_preset_alone(tmp_path, quickstart, research_data):
+    log = research_data / "servicenow-incident-log" / "incident_event_log.head-2000.csv"
+    if not log.is_file():
+        pytest.skip(f"research data not available at {log}")
+    export = source(log, preset="servicenow")
+    export.use_ruleset(quickstart)
+    tickets = read(export)
+    stats = export.stats
+    assert (stats.rows, stats.skipped) == (2000, 0)
+    assert stats.date_formats == ("%d/%m/%Y %H:%M",)
+    assert stats.tickets == len(tickets) == len({t.number for t in tickets})
+    # Closed incidents whose history never carries a resolution time keep their closing time apart.
+    unresolved = [t for t in tickets if t.resolved is None and t.status == "Closed"]
+    assert unresolved
+    assert all("closed_at" in t.custom for t in unresolved)
 
 
 def test_columns_override_the_preset(tmp_path):

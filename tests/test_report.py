@@ -11,7 +11,7 @@ import pytest
 
 from matrixcore import Decision, Engine, Requester, Ticket, hookimpl, parse_ruleset
 from matrixcore._plugins import Plugins
-from matrixcore._report import Report, ReportMeta
+from matrixcore.report._report import Report, ReportMeta
 
 AMS = ZoneInfo("Europe/Amsterdam")
 MONDAY = datetime(2025, 4, 7, 10, 0, tzinfo=AMS)
@@ -168,15 +168,52 @@ def test_promises_are_judged_against_the_real_times(engine):
     assert dict(summary.outcome_counts("pickup", "channel"))["email"]["met"] == 1
 
 
-def test_without_pickup_times_only_what_is_certain_is_judged(engine):
+def test_without_pickup_times_no_pickup_is_judged(engine):
+    """A resolution in time would only ever count a pickup as met, never as missed: no evidence."""
     no_pickups = lambda name: name != "first_response"  # noqa: E731
-    rows, _ = rows_of(
+    rows, summary = rows_of(
         engine,
         ticket("quick", resolved=MONDAY + timedelta(hours=1)),
         ticket("slow", resolved=MONDAY + timedelta(days=1)),
+        ticket("open"),
         provides=no_pickups,
+        as_of=MONDAY + timedelta(days=3),
     )
-    assert [(r.pickup, r.resolution) for r in rows] == [("met", "met"), ("unknown", "met")]
+    assert [(r.pickup, r.resolution) for r in rows] == [
+        ("unknown", "met"),
+        ("unknown", "met"),
+        ("unknown", "missed"),
+    ]
+    assert summary.measured_from()["pickup"] is None
+    assert summary.as_dict()["backtest"]["measured_from"]["pickup"] is None
+
+
+def test_a_ticket_done_without_a_resolution_time_is_unknown_not_missed(engine):
+    """Closed with no resolution time: unknown; its closing time tells only "within" for certain."""
+    late = MONDAY + timedelta(days=20)
+    rows, summary = rows_of(
+        engine,
+        ticket(
+            "closed-in-time", status="Closed", custom={"closed_at": (MONDAY + timedelta(hours=2)).isoformat()}
+        ),
+        ticket("closed-late", status="Closed", custom={"closed_at": late.isoformat(), "sla_met": True}),
+        ticket("resolved-no-time", status="Resolved"),
+        ticket("still-open", status="In progress"),
+        as_of=MONDAY + timedelta(days=30),
+    )
+    assert [(r.resolution, r.closed_without_resolution) for r in rows] == [
+        ("unknown", "within"),
+        ("unknown", "after"),
+        ("unknown", "no_time"),
+        ("missed", None),
+    ]
+    # Done without a first response either: when it was picked up is not known.
+    assert [r.pickup for r in rows] == ["unknown", "unknown", "unknown", "missed"]
+    backtest = summary.as_dict()["backtest"]
+    assert backtest["resolution"]["total"] == {"met": 0, "missed": 1, "pending": 0, "unknown": 3}
+    assert backtest["closed_without_resolution"] == {"within": 1, "after": 1, "no_time": 1}
+    assert backtest["agreement"] == []  # the source's "met" is not set against an unknown
+    assert "under the source's own priorities and targets" in backtest["premise"]
 
 
 def test_messages_are_replayed_until_pickup_in_the_requesters_language(engine):

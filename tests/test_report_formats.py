@@ -15,11 +15,11 @@ from jsonschema import Draft202012Validator
 from test_report import MONDAY, RULES, ticket
 
 from matrixcore import Engine, parse_ruleset
-from matrixcore._file_source import FileSource
 from matrixcore._plugins import Plugins
-from matrixcore._report import Report, ReportMeta
-from matrixcore._report_csv import CSV_COLUMNS
 from matrixcore._schemas import load_schema
+from matrixcore.exports._source import FileSource
+from matrixcore.report._csv import CSV_COLUMNS
+from matrixcore.report._report import Report, ReportMeta
 
 QUICKSTART = Path(__file__).resolve().parents[1] / "examples" / "quickstart"
 
@@ -211,4 +211,4 @@ def test_the_json_schema_is_printed_for_scripts_and_editors():
     result = CliRunner().invoke(main, ["schema", "report"])
     assert result.exit_code == 0
     assert json.loads(result.stdout) == load_schema("report")
-    assert load_schema("report")["properties"]["version"]["const"] == 1
+    assert load_schema("report")["properties"]["version"]["const"] == 2

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from daemon_support import TOKEN, Helpdesk
+from daemon_support import TOKEN, Helpdesk, rules_text
 from pngdata import decode
 from test_daemon import Running, make_daemon, synced, wait_for
 from test_report_browser import _chromium
@@ -92,7 +92,10 @@ def _parse(html: str) -> _Page:
 
 def test_the_page_shows_connections_promises_decisions_and_rules(tmp_path: Path, desk: Helpdesk) -> None:
     desk.seed(4)
-    daemon = make_daemon(tmp_path, {"alpha": desk}, metrics_address=("127.0.0.1", 0))
+    # P1 within 20 minutes: no timer fires while the test compares the page with the state file.
+    daemon = make_daemon(
+        tmp_path, {"alpha": desk}, rules=rules_text(p1_pickup="20m"), metrics_address=("127.0.0.1", 0)
+    )
     with Running(daemon):
         wait_for(lambda: daemon.server is not None and synced(desk), timeout=30)
         assert daemon.server is not None

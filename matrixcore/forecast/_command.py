@@ -20,8 +20,8 @@ from rich.markup import escape
 
 from matrixcore._adapter import AdapterContext, AdapterError
 from matrixcore._cmd_check_config import load_config_or_exit
-from matrixcore._file_source import ExportError, FileSource
 from matrixcore._plugins import PluginError
+from matrixcore.exports._source import ExportError, FileSource
 
 from ._history import ArrivalCounter
 from ._html import render_html
@@ -208,8 +208,8 @@ def forecast_command(
             _fail(f"source {config.source.name!r}: {exc}", EXIT_UNREACHABLE)
         source = adapter.describe() if isinstance(adapter, FileSource) else f"connection {adapter.name}"
         try:
-            with _progress(adapter, watch) as tick:
-                count_tickets(_tickets(adapter), ruleset, settings.minutes, zone, tick, counter, utc)
+            with _progress(adapter, watch) as (tick, read):
+                count_tickets(_tickets(adapter, read), ruleset, settings.minutes, zone, tick, counter, utc)
         except ExportError as exc:
             _fail(str(exc), EXIT_INVALID)
         except AdapterError as exc:

@@ -19,12 +19,13 @@ from datetime import date, datetime, timedelta, tzinfo
 from html import escape
 from typing import IO, TYPE_CHECKING, Final
 
-from ._report_summary import WEEKDAYS, met_share, percent
+from ._summary import PREMISE, WEEKDAYS, met_share, percent, reading_notice
 
 if TYPE_CHECKING:
+    from matrixcore._ruleset import Ruleset
+
     from ._report import Report, ReportRow
-    from ._report_summary import Summary
-    from ._ruleset import Ruleset
+    from ._summary import Summary
 
 __all__ = ["render_html"]
 
@@ -62,6 +63,8 @@ details summary{cursor:pointer;color:var(--muted)}
 ol.trace{margin:4px 0;padding-left:20px}
 .msg{margin:4px 0;padding:4px 8px;border-left:3px solid var(--line);background:var(--bg)}
 .changed{font-weight:600}
+.warn{border:1px solid var(--missed);border-radius:8px;padding:8px 14px;color:var(--missed);
+  background:#fff5f5}
 code{font-size:13px}
 td.t{white-space:nowrap;font-variant-numeric:tabular-nums}
 """
@@ -110,6 +113,9 @@ def render_html(report: Report, out: IO[str]) -> None:
             f"{_local(meta.as_of, zone)} · generated {_local(meta.generated_at, zone)} by matrixcore "
             f"{escape(meta.version)}. A dry run: nothing was written to any tool.</p></header>\n<main>\n"
         )
+        notice = reading_notice(summary)
+        if notice:
+            out.write(f'<p class="warn" id="skipped">{escape(notice)} <a href="#source">Source</a></p>\n')
         out.write(_cards(summary))
         out.write(_shift_section(summary))
         out.write(_backtest_section(summary))
@@ -135,18 +141,28 @@ def render_html(report: Report, out: IO[str]) -> None:
         out.write("</main>\n</body>\n</html>\n")
 
 
+def _rate_card(summary: Summary, measure: str, label: str) -> tuple[str, str]:
+    """A met share only where it was measured and could have come out lower; else "unknown"."""
+    counts = summary.outcome_total(measure)
+    met, decided = met_share(counts)
+    basis = summary.measured_from()[measure]
+    if basis is None or not decided:
+        why = "no first-response times in the source" if measure == "pickup" else "no resolution times"
+        return "unknown", f"promised {label} met: {why}"
+    unknown = f"; {_n(counts['unknown'])} unknown" if counts["unknown"] else ""
+    return percent(met, decided), f"promised {label} met ({_n(met)} of {_n(decided)}{unknown})"
+
+
 def _cards(summary: Summary) -> str:
     changes = summary.changes
-    pickup = met_share(summary.outcome_total("pickup"))
-    resolution = met_share(summary.outcome_total("resolution"))
     cards = [
         (_n(summary.tickets), "tickets"),
         (
             _n(changes["priority"]),
             f"would get another priority ({percent(changes['priority'], summary.tickets)})",
         ),
-        (percent(*pickup), f"promised pickups met ({_n(pickup[0])} of {_n(pickup[1])})"),
-        (percent(*resolution), f"promised resolutions met ({_n(resolution[0])} of {_n(resolution[1])})"),
+        _rate_card(summary, "pickup", "pickups"),
+        _rate_card(summary, "resolution", "resolutions"),
         (_n(summary.message_total), "messages would have gone out"),
         (_n(summary.delay_total), "of them delay messages"),
     ]
@@ -216,7 +232,7 @@ def _bars(title: str, items: Sequence[tuple[str, Counter[str]]], ident: str) -> 
     """Horizontal stacked bars: met, missed and pending per item, with the met share beside them."""
     bar_w, label_w, row_h = 420, 110, 26
     height = 28 + row_h * max(len(items), 1)
-    width = label_w + bar_w + 190
+    width = label_w + bar_w + 240  # room for "70% met (12,724 ✓ 5,502 ✗)"
     parts = [
         _svg(ident, title, width, height),
         f'<text x="0" y="16" font-weight="600">{escape(title)}</text>',
@@ -252,25 +268,49 @@ def _backtest_section(summary: Summary) -> str:
         '<span><i class="swatch" style="background:#c62828"></i>missed</span>'
         '<span><i class="swatch" style="background:#9e9e9e"></i>still open, not yet due</span></p>'
     )
+    basis = summary.measured_from()
+    measured = [m for m in ("pickup", "resolution") if basis[m] is not None]
+    items = "".join(
+        f"<li><b>{label}</b>: "
+        + (f"measured from {escape(str(basis[key]))}." if basis[key] else escape(missing))
+        + "</li>"
+        for label, key, missing in (
+            (
+                "Pickup",
+                "pickup",
+                "not measured: the source has no first-response times, so every pickup is unknown (a "
+                "resolution time says nothing about when a ticket was picked up).",
+            ),
+            ("Resolution", "resolution", "not measured: the source has no resolution times."),
+            ("Source SLA", "source_sla", "the source carries no SLA outcome of its own."),
+        )
+    )
     body = [
         '<section id="backtest"><h2>Backtest: would the promises have been kept?</h2>',
-        "<p>Each ticket's real pickup (first response) and resolution times against the moments "
-        "matrixcore would have promised when it came in.</p>",
-        legend,
+        f'<p id="premise">{escape(PREMISE)}</p>',
+        f'<ul id="measured-from">{items}</ul>',
     ]
-    for measure, label in (("pickup", "Pickup"), ("resolution", "Resolution")):
+    closed = summary.closed_without_resolution
+    if closed:
         body.append(
-            _bars(f"{label} per priority", summary.outcome_counts(measure, "priority"), f"{measure}-priority")
+            f'<p id="closed-without-resolution">{_n(sum(closed.values()))} tickets are done without a '
+            "resolution time: their resolution is unknown, not missed. By their closing time, which comes "
+            f"at or after the resolution, {_n(closed['within'])} closed within matrixcore's promise (so "
+            f"resolved in time) and {_n(closed['after'])} after it (not known)"
+            + (f"; {_n(closed['no_time'])} have no closing time either" if closed["no_time"] else "")
+            + ".</p>"
         )
-    for measure, label in (("pickup", "Pickup"), ("resolution", "Resolution")):
-        body.append(
-            _bars(f"{label} per channel", summary.outcome_counts(measure, "channel"), f"{measure}-channel")
-        )
+    body.append(legend)
+    for by in ("priority", "channel"):
+        for measure in measured:
+            label = measure.capitalize()
+            body.append(_bars(f"{label} per {by}", summary.outcome_counts(measure, by), f"{measure}-{by}"))
     source = summary.outcome_total("source_sla")
     if source:
         met, decided = met_share(source)
         body.append(
-            f"<p>The source system's own SLA: {percent(met, decided)} met ({_n(met)} of {_n(decided)}).</p>"
+            f"<p>The source system's own SLA ({escape(str(basis['source_sla']))}): {percent(met, decided)} "
+            f"met ({_n(met)} of {_n(decided)}).</p>"
         )
         agreement = summary.agreement
         if agreement:
@@ -281,15 +321,17 @@ def _backtest_section(summary: Summary) -> str:
                 if agreement.get((s, r))
             )
             body.append(
-                "<table><thead><tr><th>source SLA</th><th>matrixcore's resolution target</th>"
+                "<table><thead><tr><th>source SLA (its own targets)</th>"
+                "<th>matrixcore's resolution target</th>"
                 f'<th class="n">tickets</th></tr></thead><tbody>{cells}</tbody></table>'
             )
         body.append(
             _bars("Source SLA per priority", summary.outcome_counts("source_sla", "priority"), "sla-priority")
         )
-    unknown = summary.outcome_total("pickup")["unknown"]
-    if unknown:
-        body.append(f'<p class="muted">{_n(unknown)} tickets had no pickup time to judge.</p>')
+    for measure, label in (("pickup", "pickup"), ("resolution", "resolution")):
+        unknown = summary.outcome_total(measure)["unknown"]
+        if unknown:
+            body.append(f'<p class="muted">{_n(unknown)} tickets had no {label} time to judge (unknown).</p>')
     body.append("</section>\n")
     return "\n".join(body)
 
@@ -402,7 +444,7 @@ def _audit_section(summary: Summary) -> str:
     ]
     if groups:
         rows = []
-        for group in groups[:_AUDIT_TOP]:
+        for group in groups:
             gave = ", ".join(f"{escape(p)} ×{_n(n)}" for p, n in group.source_priorities.most_common())
             leads = ", ".join(f"{escape(t)} ×{_n(n)}" for t, n in group.source_lead_times.most_common(6))
             examples = "; ".join(f"{escape(p)}: {escape(', '.join(e))}" for p, e in group.examples.items())
@@ -410,14 +452,15 @@ def _audit_section(summary: Summary) -> str:
                 f'<tr><td>{escape(group.describe())}</td><td class="n">{_n(group.tickets)}</td>'
                 f'<td>{gave}</td><td>{leads or "–"}</td><td class="muted">{examples}</td></tr>'
             )
-        parts.append(
+        head = (
             '<table><thead><tr><th>the rules treat alike</th><th class="n">tickets</th>'
             "<th>source priorities</th><th>source lead times</th><th>examples</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>"
         )
-        if len(groups) > _AUDIT_TOP:
+        parts.append(f"{head}<tbody>{''.join(rows[:_AUDIT_TOP])}</tbody></table>")
+        if len(rows) > _AUDIT_TOP:
             parts.append(
-                f'<p class="muted">… and {_n(len(groups) - _AUDIT_TOP)} more (--format json lists all).</p>'
+                f'<details id="audit-more"><summary>{_n(len(rows) - _AUDIT_TOP)} more groups</summary>'
+                f"{head}<tbody>{''.join(rows[_AUDIT_TOP:])}</tbody></table></details>"
             )
     parts.append("</section>\n")
     return "\n".join(parts)
@@ -434,6 +477,22 @@ def _source_section(summary: Summary) -> str:
         + (f", {_n(stats.merged)} rows folded into the ticket of the row before" if stats.merged else "")
         + ".</p>",
     ]
+    if stats.date_formats:
+        how = (
+            "set in source.date_format"
+            if stats.date_formats_how == "configured"
+            else "inferred from the first rows"
+        )
+        parts.append(
+            f'<p id="date-formats">Times read as <code>{escape(", ".join(stats.date_formats))}</code> '
+            f"besides ISO 8601 ({how}).</p>"
+        )
+    if stats.missing:
+        absent = "".join(
+            f"<li>{escape(target)}: {escape(' / '.join(names))}</li>"
+            for target, names in stats.missing.items()
+        )
+        parts.append(f'<h3>Not in the export</h3><ul id="missing-columns">{absent}</ul>')
     if stats.problems:
         items = "".join(f"<li>line {p.line}: {escape(p.message)}</li>" for p in stats.problems)
         more = stats.skipped - len(stats.problems)
@@ -449,7 +508,7 @@ def _source_section(summary: Summary) -> str:
         )
         parts.append(
             "<h3>How the export's values were read</h3><table><thead><tr><th>field</th><th>export value</th>"
-            '<th>read as</th><th>how</th><th class="n">tickets</th></tr></thead>'
+            '<th>read as</th><th>how</th><th class="n">rows</th></tr></thead>'
             f"<tbody>{rows}</tbody></table>"
         )
     parts.append("</section>\n")

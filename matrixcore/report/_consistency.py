@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from ._durations import format_duration
-from ._ticket import parse_instant
+from matrixcore._durations import format_duration
+from matrixcore._ticket import parse_instant
 
 if TYPE_CHECKING:
-    from ._decision import Decision
-    from ._ruleset import Ruleset
-    from ._ticket import Ticket
+    from matrixcore._decision import Decision
+    from matrixcore._ruleset import Ruleset
+    from matrixcore._ticket import Ticket
 
 __all__ = ["AuditGroup", "ConsistencyAudit", "business_hours"]
 

@@ -7,7 +7,7 @@ communication policies (``matrixcore_select_messages``) from arrival until the t
 Then it compares the promises with the export's real pickup and resolution times (the backtest).
 
 Nothing is written anywhere: the source is read, rows go to the output format, and the summary is
-built as the rows stream past (``_report_summary``), so memory does not grow with the export.
+built as the rows stream past (``_summary``), so memory does not grow with the export.
 
 Formats (``matrixcore_report_formats``) get a ``Report``: iterate ``report.rows`` for the tickets
 selected for output, then read ``report.summary`` (reading it first simply skips the rows).
@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, Final, Literal
 
-from ._decision import Decision, Message, SentMessage, TraceStep
-from ._engine import Engine
-from ._plugins import Plugins
-from ._report_summary import Summary
-from ._ruleset import Ruleset
-from ._ticket import Ticket, parse_instant
+from matrixcore._decision import FROM_SOURCE, Decision, Message, SentMessage, TraceStep
+from matrixcore._engine import Engine
+from matrixcore._plugins import Plugins
+from matrixcore._ruleset import Ruleset
+from matrixcore._ticket import Ticket, parse_instant
+
+from ._summary import Summary
 
 __all__ = [
     "DIMENSIONS",
@@ -44,6 +45,27 @@ TICKET_SELECTIONS: Final = ("all", "changed", "missed", "none")
 #: How a promise fared: kept, broken, not yet due (still open at ``as_of``), or not known because
 #: the export lacks the time.
 Outcome = Literal["met", "missed", "pending", "unknown"]
+#: Words in a status that say the work on a ticket is over (any tool, any case): such a ticket
+#: without a resolution time is "unknown", never "missed".
+_DONE_WORDS: Final = (
+    "closed",
+    "resolved",
+    "solved",
+    "cancel",
+    "complete",
+    "done",
+    "gesloten",
+    "afgemeld",
+    "afgesloten",
+    "opgelost",
+    "gereed",
+    "afgehandeld",
+    "geannuleerd",
+)
+#: How a ticket that is done but has no resolution time fared by its closing time: closed before
+#: the promised resolution (so certainly resolved in time), closed after it (resolved some time
+#: before closing: not known), or with no closing time either.
+ClosedOutcome = Literal["within", "after", "no_time"]
 #: Rounds of message selection per ticket; each round sends at least one message or stops, and a
 #: ruleset has a handful of timed policies, so this bound is never reached by real rules.
 _MAX_ROUNDS: Final = 16
@@ -111,6 +133,8 @@ class ReportRow:
     messages: tuple[Message, ...] = ()
     #: The report's trace cache (traces of alike decisions are expanded once).
     traces: _Traces | None = field(default=None, repr=False, compare=False)
+    #: Done (closed or resolved) without a resolution time: how it fared by its closing time.
+    closed_without_resolution: ClosedOutcome | None = None
 
     @property
     def number(self) -> str:
@@ -141,7 +165,10 @@ class ReportRow:
 
     def reasons(self, ruleset: Ruleset) -> str:
         """The rules that decided, in a few words: ``major-outage; vip-requester`` or ``defaults``."""
-        names = [ruleset.rules[i].name for i in dict.fromkeys(self.decision.evaluation.deciding_rules())]
+        evaluation = self.decision.evaluation
+        names = [ruleset.rules[i].name for i in dict.fromkeys(evaluation.deciding_rules())]
+        if FROM_SOURCE in (evaluation.impact_rule, evaluation.urgency_rule):
+            names.insert(0, "kept from the source")
         return "; ".join(reversed(names)) if names else "defaults"
 
     def as_dict(self, ruleset: Ruleset) -> dict[str, Any]:
@@ -174,6 +201,7 @@ class ReportRow:
                 "pickup": self.pickup,
                 "resolution": self.resolution,
                 "source_sla": self.source_sla,
+                "closed_without_resolution": self.closed_without_resolution,
             },
             "trace": trace,
             "messages": [message.as_dict() for message in self.messages],
@@ -314,7 +342,7 @@ class Report:
                 self._summary.shown += 1
                 yield row
         stats = self._source_stats() if self._source_stats else None
-        self._summary.finish(stats)
+        self._summary.finish(stats, self._facts)
         self._done = True
 
     # --- one ticket ---------------------------------------------------------------------------------
@@ -329,26 +357,38 @@ class Report:
         if self.ruleset.is_paused(arrived.status):  # on hold now, but not when it came in
             arrived = arrived.evolve(status="")
         decision = plugins.classify(engine, arrived, ticket.created)
-        picked_up_at = (ticket.first_response or ticket.resolved) if facts.first_response else None
-        if picked_up_at is None and not facts.first_response and ticket.resolved is not None:
-            # No pickup times exported: a ticket resolved in time was certainly picked up in time.
-            resolved_in_time = decision.pickup_by is not None and ticket.resolved <= decision.pickup_by
-            pickup: Outcome = "met" if resolved_in_time else "unknown"
+        closed_at = _closed_at(ticket)
+        done = ticket.resolved is not None or closed_at is not None or _is_done(ticket.status)
+        # Only a recorded first response shows when a ticket was picked up: a ticket that is done
+        # without one was picked up at some unknown moment (its resolution says nothing about it).
+        picked_up_at = ticket.first_response if facts.first_response else None
+        pickup: Outcome = (
+            "unknown"
+            if picked_up_at is None and done
+            else _outcome(picked_up_at, decision.pickup_by, as_of, facts.first_response)
+        )
+        closed: ClosedOutcome | None = None
+        if ticket.resolved is None and done:
+            resolution: Outcome = "unknown"
+            if closed_at is None:
+                closed = "no_time"
+            else:
+                closed = "within" if decision.resolve_by and closed_at <= decision.resolve_by else "after"
         else:
-            pickup = _outcome(picked_up_at, decision.pickup_by, as_of, facts.first_response)
-        resolution = _outcome(ticket.resolved, decision.resolve_by, as_of, facts.resolved)
-        stop = min(picked_up_at or as_of, as_of)
-        messages = self._messages(arrived, decision, stop)
+            resolution = _outcome(ticket.resolved, decision.resolve_by, as_of, facts.resolved)
+        ended = ticket.first_response or ticket.resolved or closed_at or as_of
+        messages = self._messages(arrived, decision, min(ended, as_of))
         return ReportRow(
             ticket,
             decision,
             _changed(ticket, decision, facts),
             pickup,
             resolution,
-            _source_sla(ticket, as_of, facts.resolved),
+            _source_sla(ticket, as_of, facts.resolved, done),
             picked_up_at,
             messages,
             self._traces,
+            closed,
         )
 
     def _messages(self, ticket: Ticket, decision: Decision, stop: datetime) -> tuple[Message, ...]:
@@ -393,7 +433,23 @@ def _changed(ticket: Ticket, decision: Decision, facts: SourceFacts) -> tuple[st
     return tuple(out)
 
 
-def _source_sla(ticket: Ticket, as_of: datetime, resolved_known: bool) -> Outcome | None:
+def _is_done(status: str) -> bool:
+    folded = status.casefold()
+    return bool(folded) and any(word in folded for word in _DONE_WORDS)
+
+
+def _closed_at(ticket: Ticket) -> datetime | None:
+    """The closing time an export carries apart from the resolution time (``custom.closed_at``)."""
+    text = ticket.custom.get("closed_at") if ticket.custom else None
+    if not text:
+        return None
+    try:
+        return parse_instant(text, "closed_at")
+    except ValueError:
+        return None
+
+
+def _source_sla(ticket: Ticket, as_of: datetime, resolved_known: bool, done: bool) -> Outcome | None:
     """The source's verdict: its exported SLA flag, else its own target date against the resolution."""
     flag = ticket.custom.get("sla_met") if ticket.custom else None
     if isinstance(flag, bool):
@@ -405,4 +461,6 @@ def _source_sla(ticket: Ticket, as_of: datetime, resolved_known: bool) -> Outcom
         due = parse_instant(target, "target_date")
     except ValueError:
         return None
+    if ticket.resolved is None and done:
+        return "unknown"
     return _outcome(ticket.resolved, due, as_of, resolved_known)

@@ -5,28 +5,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ._report_csv import render_csv
-from ._report_format import ReportFormat
-from ._report_html import render_html
-from ._report_json import render_json
-from ._report_table import render_table
-from .hookspecs import hookimpl
+from matrixcore.hookspecs import hookimpl
+
+from ._csv import render_csv
+from ._format import ReportFormat
+from ._html import render_html
+from ._json import render_json
+from ._table import render_table
 
 __all__ = ["BUILTIN_FORMATS"]
 
 BUILTIN_FORMATS: tuple[ReportFormat, ...] = (
     ReportFormat(
-        "table", render_table, ".txt", "text/plain", "tables for people at a terminal (the default)"
+        "table", render_table, ".txt", "text/plain", "tables for people at a terminal (the default)", True
     ),
-    ReportFormat("csv", render_csv, ".csv", "text/csv", "one row per ticket, for spreadsheets"),
+    ReportFormat("csv", render_csv, ".csv", "text/csv", "one row per ticket, for spreadsheets", True),
     ReportFormat(
         "json",
         render_json,
         ".json",
         "application/json",
         "everything, for scripts (schema: matrixcore schema report)",
+        True,
     ),
-    ReportFormat("html", render_html, ".html", "text/html", "one self-contained page with charts"),
+    ReportFormat("html", render_html, ".html", "text/html", "one self-contained page with charts", True),
 )
 
 

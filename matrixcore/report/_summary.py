@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any, Final
 from ._consistency import ConsistencyAudit
 
 if TYPE_CHECKING:
-    from ._report import ReportRow
-    from ._ruleset import Ruleset
+    from matrixcore._ruleset import Ruleset
 
-__all__ = ["DELAY_EVENTS", "MEASURES", "NONE", "OUTCOMES", "Summary"]
+    from ._report import ReportRow
+
+__all__ = ["DELAY_EVENTS", "MEASURES", "NONE", "OUTCOMES", "PREMISE", "Summary", "reading_notice"]
 
 OUTCOMES: Final = ("met", "missed", "pending", "unknown")
 #: The backtest's three verdicts: matrixcore's promised pickup and resolution, and the source's SLA.
@@ -32,6 +33,13 @@ DELAY_EVENTS: Final = frozenset({"pickup_elapsed", "pickup_missed"})
 #: How a missing value (no priority in the source, no channel) is shown.
 NONE: Final = "(none)"
 WEEKDAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: What the backtest can and cannot show; every format says it where the backtest is shown.
+PREMISE: Final = (
+    "The real pickups and resolutions happened under the source's own priorities and targets, not "
+    "under matrixcore's: the backtest sets those real times against the moments matrixcore would have "
+    "promised. A ticket matrixcore would have raised might have been picked up sooner, one it would "
+    "have lowered later; the figures say how the desk's real work measures up to the new promises."
+)
 
 
 class Summary:
@@ -58,6 +66,10 @@ class Summary:
         self.outcomes: dict[str, Counter[tuple[str, str, str]]] = {m: Counter() for m in MEASURES}
         #: (source SLA outcome, matrixcore's resolution outcome) -> tickets, where both are known.
         self.agreement: Counter[tuple[str, str]] = Counter()
+        #: Done without a resolution time: within / after the promise by the closing time, no_time.
+        self.closed_without_resolution: Counter[str] = Counter()
+        #: Which ticket fields the source carries (``SourceFacts``), set by ``finish``.
+        self.facts: Any = None
         self.delays_by_policy: Counter[str] = Counter()
         self.delays_by_day: Counter[str] = Counter()
         #: weekday (0 = Monday) x hour, in the zone of the pickup target's calendar.
@@ -102,6 +114,8 @@ class Summary:
         outcomes = self.outcomes
         outcomes["pickup"][proposed, channel, row.pickup] += 1
         outcomes["resolution"][proposed, channel, row.resolution] += 1
+        if row.closed_without_resolution is not None:
+            self.closed_without_resolution[row.closed_without_resolution] += 1
         if row.source_sla is not None:
             outcomes["source_sla"][proposed, channel, row.source_sla] += 1
             if row.source_sla in ("met", "missed") and row.resolution in ("met", "missed"):
@@ -118,8 +132,43 @@ class Summary:
                     self.delays_by_hour[local.weekday()][local.hour] += 1
         self.audit.add(ticket, decision)
 
-    def finish(self, source: Any = None) -> None:
+    def finish(self, source: Any = None, facts: Any = None) -> None:
         self.source = source
+        self.facts = facts
+
+    def measured_from(self) -> dict[str, str | None]:
+        """What each backtest figure is measured from, in words; ``None`` where nothing could be:
+        pickups without first-response times, resolutions without resolution times, no source SLA."""
+        columns: dict[str, str] = dict(getattr(self.source, "columns", None) or {})
+        exported = self.source is not None
+
+        def where(*targets: str) -> str:
+            found = [columns[t] for t in targets if t in columns]
+            return f" (column {found[0]!r})" if found and exported else ""
+
+        carries = self.facts.first_response if self.facts is not None else True
+        pickup = None
+        if carries and (not exported or where("first_response", "first_response_minutes")):
+            pickup = "the real first-response times" + where("first_response", "first_response_minutes")
+        resolves = self.facts.resolved if self.facts is not None else True
+        resolution = None
+        if resolves and (not exported or where("resolved", "resolution_minutes")):
+            resolution = "the real resolution times" + where("resolved", "resolution_minutes")
+        source_sla = None
+        if "sla_met" in columns:
+            source_sla = (
+                f"the source's own SLA flag{where('sla_met')}, set by the source against its own "
+                "priorities and targets; it may cover pickup, resolution or both, so it stands beside "
+                "the resolution figures, not in place of them"
+            )
+        elif "target_date" in columns:
+            source_sla = (
+                f"the source's own resolution target{where('target_date')} against the real resolution "
+                "time: compare it with the resolution figures"
+            )
+        elif self.outcome_total("source_sla"):
+            source_sla = "the source's own SLA outcome"
+        return {"pickup": pickup, "resolution": resolution, "source_sla": source_sla}
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -218,7 +267,12 @@ class Summary:
                 "agreement": [
                     {"source_sla": s, "resolution": r, "tickets": n}
                     for (s, r), n in sorted(self.agreement.items())
-                ]
+                ],
+                "premise": PREMISE,
+                "measured_from": self.measured_from(),
+                "closed_without_resolution": {
+                    key: self.closed_without_resolution.get(key, 0) for key in ("within", "after", "no_time")
+                },
             },
             "delay_messages": {
                 "total": self.delay_total,
@@ -239,6 +293,23 @@ _CHANGE_KEYS: Final = ("any", "impact", "urgency", "priority", "raised", "lowere
 
 def _outcomes(counts: Mapping[str, int]) -> dict[str, int]:
     return {outcome: counts.get(outcome, 0) for outcome in OUTCOMES}
+
+
+def reading_notice(summary: Summary) -> str | None:
+    """The warning every format puts in its first lines when rows of the export were skipped: the
+    figures below leave them out."""
+    stats = summary.source
+    skipped = getattr(stats, "skipped", 0)
+    if not skipped:
+        return None
+    notice = (
+        f"{skipped:,} of {stats.rows:,} export rows could not be read and were skipped: every figure "
+        "below leaves them out"
+    )
+    if stats.problems:
+        first = stats.problems[0]
+        notice += f" (first: line {first.line}: {first.message})"
+    return notice + "."
 
 
 def percent(part: int, whole: int) -> str:

@@ -2,7 +2,7 @@
 
 It is the first thing a new user points matrixcore at (``matrixcore report`` over last quarter's
 export), so it takes exports as tools make them: a preset per tool says which column holds which
-field (``_export_presets``), the config's ``columns`` and ``values`` adjust it, times without an
+field (``_presets``), the config's ``columns`` and ``values`` adjust it, times without an
 offset are read in a configured zone, and Dutch ``dd-mm-jjjj`` dates work as well as ISO 8601.
 
 It streams: one record in memory at a time, whatever the export's size. A row it cannot read (a
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -28,18 +29,27 @@ from types import MappingProxyType
 from typing import IO, TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ._adapter import AdapterContext, AdapterError, AdapterSpec, Batch, PostedMessage, ReadOnlyError
-from ._export_presets import PRESETS, TARGETS, Preset
-from ._schemas import load_schema
-from ._ticket import EMPTY_MAPPING, Requester, Ticket
-from .hookspecs import hookimpl
+from matrixcore._adapter import AdapterContext, AdapterError, AdapterSpec, Batch, PostedMessage, ReadOnlyError
+from matrixcore._schemas import load_schema
+from matrixcore._ticket import EMPTY_MAPPING, Requester, Ticket
+from matrixcore.hookspecs import hookimpl
+
+from ._presets import COMMON_DATE_FORMATS, COMMON_NULLS, PRESETS, TARGETS, Preset
 
 if TYPE_CHECKING:
-    from ._adapter import PriorityChange
-    from ._config import ConnectionConfig
-    from ._ruleset import Ruleset
+    from matrixcore._adapter import PriorityChange
+    from matrixcore._config import ConnectionConfig
+    from matrixcore._ruleset import Ruleset
 
-__all__ = ["ExportError", "FileSource", "RowProblem", "SourceStats", "ValueMapping", "file_source_schema"]
+__all__ = [
+    "ExportError",
+    "FileSource",
+    "RowProblem",
+    "SourceStats",
+    "ValueMapping",
+    "file_source_schema",
+    "level_of",
+]
 
 #: Problems kept verbatim (all are counted); enough to see the pattern, never O(rows).
 MAX_PROBLEMS: Final = 100
@@ -60,6 +70,17 @@ _SUFFIX_FORMAT: Final = {
 _LEVELS: Final = ("impact", "urgency", "priority")
 #: Record shapes (key sets) of a JSON Lines export whose column plans are kept.
 _SHAPES: Final = 256
+#: Records read ahead to infer the date format of an export that configures none.
+_SAMPLE_ROWS: Final = 1000
+#: Distinct time texts tried against every candidate format (enough to meet a day above 12).
+_SAMPLE_VALUES: Final = 400
+#: Words that mean "no value" in some tool, for the hint (not read as such unless configured).
+_NULL_LIKE: Final = frozenset(
+    {"none", "null", "nil", "n/a", "na", "nvt", "n.v.t.", "unknown", "empty", "(empty)"}
+)
+#: Distinct time texts remembered (cleared when full: memory stays flat).
+_TIMES_KEPT: Final = 4096
+_TIME_TARGETS: Final = frozenset(t for t, how in TARGETS.items() if how == "time")
 
 
 class ExportError(AdapterError):
@@ -94,7 +115,7 @@ class ValueMapping:
             "value": self.value,
             "level": self.level,
             "how": self.how,
-            "tickets": self.count,
+            "rows": self.count,
             "first_line": self.first_line,
         }
 
@@ -114,8 +135,16 @@ class SourceStats:
     problems: list[RowProblem] = field(default_factory=list)
     #: Ticket field -> the export column that filled it.
     columns: dict[str, str] = field(default_factory=dict)
-    #: Dimension -> export value -> how it was read.
+    #: Dimension -> export value -> how it was read (counted in rows, before history is folded).
     values: dict[str, dict[str, ValueMapping]] = field(default_factory=dict)
+    #: The ``strptime`` formats times were read with besides ISO 8601, and how they were chosen:
+    #: ``configured``, ``inferred`` (from the first rows) or ``none`` (every time was ISO 8601).
+    date_formats: tuple[str, ...] = ()
+    date_formats_how: str = "none"
+    #: Ticket field -> the columns the preset looks for, none of them in the export.
+    missing: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Cell values read as "no value".
+    nulls: tuple[str, ...] = ()
 
     def problem(self, line: int, message: str) -> None:
         self.skipped += 1
@@ -138,6 +167,10 @@ class SourceStats:
             "merged": self.merged,
             "problems": [p.as_dict() for p in self.problems],
             "columns": dict(self.columns),
+            "missing_columns": {target: list(names) for target, names in self.missing.items()},
+            "date_formats": list(self.date_formats),
+            "date_formats_how": self.date_formats_how,
+            "null_values": list(self.nulls),
             "values": {
                 dim: [v.as_dict() for v in values.values()] for dim, values in self.values.items() if values
             },
@@ -187,6 +220,8 @@ class _Values:
         channels: Mapping[str, str],
     ) -> None:
         self.nulls, self.zone, self.formats, self.channels = nulls, zone, tuple(formats), channels
+        #: Times already read, by their text: an event log repeats a ticket's times on every row.
+        self._times: dict[str, datetime] = {}
 
     def text(self, value: Any) -> str:
         text = value.strip() if type(value) is str else _text_of(value)
@@ -202,6 +237,9 @@ class _Values:
         text = self.text(value)
         if not text:
             return None
+        known = self._times.get(text)
+        if known is not None:
+            return known
         try:
             instant = datetime.fromisoformat(text)
         except ValueError:
@@ -212,9 +250,25 @@ class _Values:
                 except ValueError:
                     continue
             else:
-                tried = ", ".join(["ISO 8601", *self.formats])
-                raise _BadValue(f"not a time: {text!r} (tried {tried}; set source.date_format)") from None
-        return instant if instant.tzinfo is not None else instant.replace(tzinfo=self.zone)
+                raise _BadValue(self._not_a_time(text)) from None
+        if instant.tzinfo is None:
+            instant = instant.replace(tzinfo=self.zone)
+        if len(self._times) >= _TIMES_KEPT:
+            self._times.clear()
+        self._times[text] = instant
+        return instant
+
+    def _not_a_time(self, text: str) -> str:
+        """The hint names the value; it suggests what would read it (a null marker, a format)."""
+        if (len(text) <= 4 and not any(c.isalnum() for c in text)) or text.casefold() in _NULL_LIKE:
+            return (
+                f"{text!r} is not a time; if the export writes it for a missing value, add it to "
+                "source.null_values"
+            )
+        tried = ", ".join(["ISO 8601", *self.formats])
+        if not any(c.isdigit() for c in text):
+            return f"{text!r} is not a time (read as {tried})"
+        return f"{text!r} is not a time (read as {tried}); set source.date_format"
 
     def number(self, value: Any) -> float | None:
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -226,7 +280,8 @@ class _Values:
             try:
                 number = float(text.replace(",", "."))
             except ValueError:
-                raise _BadValue(f"not a number: {text!r}") from None
+                hint = "" if any(c.isdigit() for c in text) else "; if it means none, add it to null_values"
+                raise _BadValue(f"{text!r} is not a number{hint}") from None
         if number < 0:
             raise _BadValue(f"cannot be negative: {number:g}")
         return number
@@ -324,6 +379,16 @@ class _Levels:
         return None, "unmapped"
 
 
+def level_of(
+    ruleset: Ruleset, dimension: str, value: str, configured: Mapping[str, str] | None = None
+) -> tuple[str | None, str]:
+    """``value`` (a tool's impact, urgency or priority) as the ruleset names it, and how it was read
+    (``configured``, ``name``, ``label``, ``position`` or ``unmapped``), exactly as an export's value
+    is: rule examples written with the export's values (``1 - High``) read the same way."""
+    levels = _Levels(dimension, SourceStats("", "", ""), configured or {}, (), ruleset)
+    return levels._decide(value)
+
+
 # --- the plan: which column fills which field ----------------------------------------------------
 
 #: A field reader: the record and its line -> the field's value (raises _BadValue).
@@ -393,11 +458,20 @@ class FileSource:
             raise ExportError(f"source {self.name!r}: timezone: unknown time zone {zone_name!r}") from None
         formats = settings.get("date_format") or ()
         formats = [formats] if isinstance(formats, str) else list(formats)
+        #: Configured formats are used as they are; else the first rows decide (``_decide_dates``).
+        self._formats_configured = bool(formats)
+        #: The preset's formats first (it knows its tool: TOPdesk writes days first), then any.
+        self._candidates = (self.preset.date_formats, COMMON_DATE_FORMATS)
+        self._formats_decided: tuple[str, ...] | None = (
+            tuple(dict.fromkeys([*formats, *self.preset.date_formats])) if formats else None
+        )
+        self._formats_how = "configured" if formats else "none"
         channels = {**self.preset.channels}
         configured_values: Mapping[str, Mapping[str, str]] = settings.get("values") or {}
         channels.update({str(k).casefold(): str(v) for k, v in configured_values.get("channel", {}).items()})
-        nulls = frozenset(str(v) for v in settings.get("null_values") or ()) | {""}
-        self._values = _Values(nulls, zone, [*formats, *self.preset.date_formats], channels)
+        configured_nulls = [str(v) for v in settings.get("null_values") or ()]
+        self._nulls = tuple(dict.fromkeys([*configured_nulls, *self.preset.nulls, *COMMON_NULLS]))
+        self._values = _Values(frozenset(self._nulls) | {""}, zone, self._formats_decided or (), channels)
         self._configured_levels = {
             dim: {str(k): str(v) for k, v in configured_values.get(dim, {}).items()} for dim in _LEVELS
         }
@@ -416,7 +490,11 @@ class FileSource:
         self._position: Callable[[], int] = lambda: 0
 
     def _new_stats(self) -> SourceStats:
-        return SourceStats(str(self.path), self.format, self.preset.name)
+        stats = SourceStats(str(self.path), self.format, self.preset.name, nulls=self._nulls)
+        if self._formats_decided is not None:
+            stats.date_formats = self._formats_decided
+            stats.date_formats_how = "configured" if self._formats_configured else self._formats_how
+        return stats
 
     def use_ruleset(self, ruleset: Ruleset) -> None:
         """Map impact, urgency and priority values to ``ruleset``'s names (by name, label or
@@ -442,7 +520,7 @@ class FileSource:
 
     def check(self) -> None:
         """The file exists and its header (or first record) has an id and a creation time column."""
-        with self._records(self._new_stats()) as (_, _plan, fields):
+        with self._records(self._new_stats()) as (records, plan, fields):
             wanted = {f.target for f in fields}
             for needed, alternatives in (("id", ("id", "number")), ("created", ("created",))):
                 if not wanted & set(alternatives):
@@ -451,6 +529,7 @@ class FileSource:
                         f"{self.path}: no column for {needed!r} (preset {self.preset.name!r} looks for "
                         f"{tried or 'nothing'}); name it under source.columns.{needed}"
                     )
+            self._decide_dates(records, plan)
 
     def fetch(self, cursor: str | None) -> Iterator[Batch]:
         """Tickets in file order, in batches; the cursor is the number of records read so far.
@@ -460,6 +539,8 @@ class FileSource:
         skip = int(cursor) if cursor and cursor.isdigit() else 0
         self.stats = stats = self._new_stats()
         with self._records(stats) as (records, plan, _):
+            records = self._decide_dates(records, plan)
+            stats.date_formats, stats.date_formats_how = self._values.formats, self._formats_how
             convert = self._converter(plan, stats)
             batch: list[Ticket] = []
             index = 0
@@ -486,6 +567,37 @@ class FileSource:
             if held is not None:
                 batch.append(held)
             yield Batch(batch, str(max(index, skip)))
+
+    def _decide_dates(
+        self, records: Iterator[tuple[int, Any]], plan: Callable[[Any], list[_Field]]
+    ) -> Iterator[tuple[int, Any]]:
+        """With no ``date_format`` configured, the formats that read the times of the first rows,
+        where they leave no doubt (``_infer_formats``); the records come back unconsumed."""
+        if self._formats_decided is not None:
+            return records
+        head = list(itertools.islice(records, _SAMPLE_ROWS))
+        texts: dict[str, None] = {}
+        nulls = self._values.nulls
+        for _, record in head:
+            if isinstance(record, str):
+                continue
+            for f in plan(record):
+                if f.target not in _TIME_TARGETS:
+                    continue
+                raw = f.get(record)
+                text = raw.strip() if isinstance(raw, str) else ""
+                if not text or text in nulls:
+                    continue
+                try:
+                    datetime.fromisoformat(text)
+                except ValueError:
+                    texts[text] = None
+            if len(texts) >= _SAMPLE_VALUES:
+                break
+        formats = _infer_formats(list(texts), self._candidates, str(self.path))
+        self._formats_decided = self._values.formats = formats
+        self._formats_how = "inferred" if formats else "none"
+        return itertools.chain(head, records)
 
     def set_priority(self, ticket: Ticket, change: PriorityChange) -> None:
         raise ReadOnlyError(f"source {self.name!r} is a file export: matrixcore never writes to it")
@@ -525,6 +637,15 @@ class FileSource:
         return _Records(self, stats)
 
     def _plan_csv(self, header: Sequence[str], stats: SourceStats) -> list[_Field]:
+        positions: dict[str, int] = {}
+        for position, title in enumerate(header):
+            title = title.strip()
+            if title and title in positions:
+                raise ExportError(
+                    f"{self.path}:1: the header names column {title!r} twice (columns "
+                    f"{positions[title] + 1} and {position + 1}); rename one of them, or export it once"
+                )
+            positions[title] = position
         index = {name.strip(): i for i, name in reversed(list(enumerate(header)))}
         folded = {name.strip().casefold(): i for i, name in reversed(list(enumerate(header)))}
         fields: list[_Field] = []
@@ -540,7 +661,16 @@ class FileSource:
         for i, name in enumerate(header):
             if i not in used and name.strip() and name.strip() not in TARGETS:
                 fields.append(_Field(f"custom.{name.strip()}", name.strip(), _cell(i)))
+        self._missing(stats)
         return fields
+
+    def _missing(self, stats: SourceStats) -> None:
+        """The preset's fields with none of their columns in the export (the report lists them)."""
+        stats.missing = {
+            target: names
+            for target, names in self._columns.items()
+            if target not in stats.columns and names and not target.startswith("custom.")
+        }
 
     def _plan_jsonl(self, record: Mapping[str, Any], stats: SourceStats) -> list[_Field]:
         """The fields of records shaped like ``record``: the candidates it has, its other keys as
@@ -686,6 +816,8 @@ def _ticket(
         custom["sla_met"] = got["sla_met"]
     if got.get("target_date") is not None:
         custom["target_date"] = got["target_date"].isoformat()
+    if got.get("closed") is not None:
+        custom["closed_at"] = got["closed"].isoformat()
     requester = Requester(
         name=got.get("requester.name", ""),
         address=got.get("requester.address", ""),
@@ -825,7 +957,50 @@ class _Records:
                 if text.strip():
                     yield number, _json_record(text)
 
-        return records(), plan, plan(first)
+        fields = plan(first)
+        source._missing(stats)
+        return records(), plan, fields
+
+
+def _infer_formats(texts: Sequence[str], tiers: Sequence[Sequence[str]], where: str) -> tuple[str, ...]:
+    """The formats that read ``texts`` (the first rows' times), most texts first, from the first
+    tier of candidates that reads any; an error where two formats read the same texts into
+    different times (``03/04/2016``: April or March?)."""
+    chosen: list[str] = []
+    left = list(texts)
+    while left and len(chosen) < 3:
+        readings: dict[str, dict[str, datetime]] = {}
+        for candidates in tiers:
+            for fmt in candidates:
+                if fmt in chosen:
+                    continue
+                parsed: dict[str, datetime] = {}
+                for text in left:
+                    try:
+                        parsed[text] = datetime.strptime(text, fmt)
+                    except ValueError:
+                        continue
+                if parsed:
+                    readings[fmt] = parsed
+            if readings:
+                break
+        if not readings:
+            break
+        most = max(len(parsed) for parsed in readings.values())
+        best, *others = [fmt for fmt, parsed in readings.items() if len(parsed) == most]
+        read = readings[best]
+        for other in others:
+            differs = next((t for t in read if readings[other].get(t) != read[t]), None)
+            if differs is not None:
+                one, two = read[differs], readings[other][differs]
+                raise ExportError(
+                    f"{where}: the first rows' times read two ways: {differs!r} is "
+                    f"{one:%Y-%m-%d %H:%M} as {best!r} and {two:%Y-%m-%d %H:%M} "
+                    f"as {other!r}, and no row tells them apart; set source.date_format"
+                )
+        chosen.append(best)
+        left = [t for t in left if t not in read]
+    return tuple(chosen)
 
 
 def _json_record(text: str) -> Any:
@@ -854,7 +1029,7 @@ def _factory(connection: ConnectionConfig, context: AdapterContext) -> FileSourc
 @hookimpl
 def matrixcore_adapters() -> Sequence[AdapterSpec]:
     """The built-in plugin "matrixcore.file_source": ticket exports, registered like any adapter."""
-    from . import __version__
+    from matrixcore import __version__
 
     return [
         AdapterSpec(

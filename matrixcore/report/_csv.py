@@ -1,18 +1,26 @@
 """``matrixcore report --format csv``: one row per ticket, for spreadsheets and scripts.
 
 The summary is not in the CSV (a spreadsheet computes it from the rows, and ``--format json``
-carries it). Free text that starts like a spreadsheet formula (``=``, ``+``, ``-``, ``@``) is
-prefixed with ``'``, because subjects come from anyone on the internet and a CSV is opened in Excel.
+carries it). When rows of the export were skipped, the first line says so, as a ``#`` comment
+(pandas: ``comment="#"``), before the header: the rows are spooled until the export is read.
+
+Free text that starts like a spreadsheet formula (``=``, ``+``, ``-``, ``@``) is prefixed with
+``'``, because subjects come from anyone on the internet and a CSV is opened in Excel.
 """
 
 from __future__ import annotations
 
 import csv
+import shutil
+import tempfile
 from typing import IO, TYPE_CHECKING, Final
 
+from ._summary import reading_notice
+
 if TYPE_CHECKING:
+    from matrixcore._ruleset import Ruleset
+
     from ._report import Report, ReportRow
-    from ._ruleset import Ruleset
 
 __all__ = ["CSV_COLUMNS", "render_csv", "safe_cell"]
 
@@ -37,6 +45,7 @@ CSV_COLUMNS: Final = (
     "pickup",
     "resolution",
     "source_sla",
+    "closed_without_resolution",
     "rules",
     "messages",
     "message_texts",
@@ -76,6 +85,7 @@ def _cells(row: ReportRow, ruleset: Ruleset) -> list[str]:
         row.pickup,
         row.resolution,
         row.source_sla or "",
+        row.closed_without_resolution or "",
         row.reasons(ruleset),
         " ".join(m.policy for m in row.messages),
         safe_cell("\n".join(f"{m.due_at.isoformat()} {m.policy}: {m.text}" for m in row.messages)),
@@ -83,8 +93,14 @@ def _cells(row: ReportRow, ruleset: Ruleset) -> list[str]:
 
 
 def render_csv(report: Report, out: IO[str]) -> None:
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
     ruleset = report.ruleset
-    for row in report.rows:
-        writer.writerow(_cells(row, ruleset))
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
+        writer = csv.writer(spool, lineterminator="\n")
+        for row in report.rows:
+            writer.writerow(_cells(row, ruleset))
+        notice = reading_notice(report.summary)
+        if notice:
+            out.write("# " + notice.replace("\n", " ") + "\n")
+        csv.writer(out, lineterminator="\n").writerow(CSV_COLUMNS)
+        spool.seek(0)
+        shutil.copyfileobj(spool, out)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final
 
-__all__ = ["PRESETS", "TARGETS", "Preset"]
+__all__ = ["COMMON_DATE_FORMATS", "COMMON_NULLS", "PRESETS", "TARGETS", "Preset"]
 
 #: Every ticket field a column can fill, with how its text is read. ``custom.NAME`` (or any other
 #: name) fills a custom field, read as a number where it looks like one.
@@ -56,7 +56,20 @@ TARGETS: Final[Mapping[str, str]] = MappingProxyType(
         #: the consistency audit). Kept as ``custom.sla_met`` and ``custom.target_date``.
         "sla_met": "bool",
         "target_date": "time",
+        #: When the ticket was closed: no resolution time, but the backtest says when a closed
+        #: ticket has none (kept as ``custom.closed_at``).
+        "closed": "time",
     }
+)
+
+#: Words any tool writes for "no value"; a preset adds its own (ServiceNow's ``?``).
+COMMON_NULLS: Final = ("NULL", "null", "(null)", "None", "N/A", "n/a")
+#: ``strptime`` formats the date format of an export is inferred from when none is configured and
+#: its preset's own do not fit: day first and month first, so a day of 29 tells them apart.
+COMMON_DATE_FORMATS: Final = tuple(
+    f"{date}{time}"
+    for date in ("%d-%m-%Y", "%m-%d-%Y", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d %b %Y")
+    for time in (" %H:%M:%S", " %H:%M", "")
 )
 
 
@@ -72,8 +85,11 @@ class Preset:
     channels: Mapping[str, str] = field(default_factory=dict)
     #: Dimension -> the tool's values most severe first, for mapping by position.
     ordinals: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    #: ``strptime`` formats tried after ISO 8601, in order.
+    #: ``strptime`` formats the tool writes; when no ``date_format`` is configured, the one that
+    #: reads the export's first rows (and no other that reads them differently) is used.
     date_formats: tuple[str, ...] = ()
+    #: What the tool writes for a missing value (besides an empty cell and ``COMMON_NULLS``).
+    nulls: tuple[str, ...] = ()
 
 
 def _cols(**columns: str | tuple[str, ...]) -> Mapping[str, tuple[str, ...]]:
@@ -109,7 +125,8 @@ _SERVICENOW = Preset(
         created=("opened_at", "sys_created_on", "sys_created_at"),
         updated=("sys_updated_on", "sys_updated_at"),
         first_response=("work_start", "u_first_response"),
-        resolved=("resolved_at", "closed_at"),
+        resolved="resolved_at",
+        closed="closed_at",
         requester__name=("caller_id.name", "caller_id"),
         requester__address="caller_id.email",
         requester__language="caller_id.preferred_language",
@@ -135,7 +152,19 @@ _SERVICENOW = Preset(
     ),
     # "1 - High", "2 - Medium" ... are read by their leading number; these are the bare values.
     ordinals=MappingProxyType({"impact": ("high", "medium", "low"), "urgency": ("high", "medium", "low")}),
-    date_formats=("%d-%m-%Y %H:%M:%S", "%m-%d-%Y %H:%M:%S", "%d/%m/%Y %H:%M:%S"),
+    # The instance's date format ("dd-MM-yyyy HH:mm:ss", "MM/dd/yyyy", ...): which one, the first
+    # rows decide. The UCI event log has "29/2/2016 01:16".
+    date_formats=(
+        "%d-%m-%Y %H:%M:%S",
+        "%m-%d-%Y %H:%M:%S",
+        "%d/%m/%Y %H:%M:%S",
+        "%d/%m/%Y %H:%M",
+        "%m/%d/%Y %H:%M:%S",
+        "%m/%d/%Y %H:%M",
+        "%d.%m.%Y %H:%M:%S",
+    ),
+    # Exports of reference fields with no value write "?" (the UCI event log has 2,861 such rows).
+    nulls=("?",),
 )
 
 _TOPDESK = Preset(
@@ -157,7 +186,8 @@ _TOPDESK = Preset(
         created=("callDate", "Datum aanmelding", "Aanmelddatum", "Call date", "creationDate"),
         updated=("modificationDate", "Datum wijziging", "Wijzigingsdatum", "Modification date"),
         first_response=("responseDate", "Datum reactie", "Reactiedatum", "Response date"),
-        resolved=("completedDate", "Datum gereed", "Gereed datum", "Completed date", "closedDate"),
+        resolved=("completedDate", "Datum gereed", "Gereed datum", "Completed date"),
+        closed=("closedDate", "Datum afgemeld", "Afmelddatum", "Closed date"),
         target_date=("targetDate", "Streefdatum", "Target date"),
         paused_minutes=("onHoldDuration", "Duur parkeren", "On hold duration"),
         requester__name=("caller.dynamicName", "Aanmelder", "Naam aanmelder", "Caller"),
@@ -192,6 +222,7 @@ _TOPDESK = Preset(
         }
     ),
     date_formats=("%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y"),
+    nulls=("-",),
 )
 
 _ZENDESK = Preset(
@@ -243,6 +274,7 @@ _ZENDESK = Preset(
     ),
     ordinals=MappingProxyType({"priority": ("urgent", "high", "normal", "low")}),
     date_formats=("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M %z", "%d %b %Y %H:%M", "%Y-%m-%d %H:%M"),
+    nulls=("-",),
 )
 
 #: The built-in export presets by name; an adapter may reuse a preset's ``channels`` (TOPdesk's does).

@@ -31,3 +31,6 @@ class ReportFormat:
     media_type: str = "text/plain"
     #: One line for ``--help`` and ``matrixcore plugins``.
     description: str = ""
+    #: Writes nothing until every row is read (spooling them), so a progress bar on the same
+    #: terminal can show meanwhile and is gone before the report appears. The built-ins do.
+    spooled: bool = False
