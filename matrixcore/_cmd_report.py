@@ -362,6 +362,9 @@ def _closing_note(console: Console, summary: Any, meta: ReportMeta, output: str 
         console.print(f"[yellow]{escape(source.file)}:{problem.line}: {escape(problem.message)}[/yellow]")
     if skipped > 10:
         console.print(f"[yellow]… and {skipped - 10:,} more rows skipped[/yellow]")
+    if getattr(source, "date_formats_how", "") == "inferred":  # say which, so a person can check it
+        formats = escape(", ".join(source.date_formats))
+        console.print(f"times read as {formats} (inferred from the first rows; set source.date_format)")
     where = f"; wrote {output}" if output not in (None, "-") else ""
     skipped_note = f" ({skipped:,} rows skipped)" if skipped else ""
     console.print(

@@ -86,6 +86,8 @@ def test_a_servicenow_log_with_the_preset_alone_shows_nothing_misleading(tmp_pat
     summary, source = data["summary"], data["source"]
     assert (source["rows"], source["skipped"], summary["tickets"]) == (4, 0, 3)
     assert (source["date_formats"], source["date_formats_how"]) == (["%d/%m/%Y %H:%M"], "inferred")
+    note = run("report", "--config", str(tmp_path / "report.yaml"), "--tickets", "none").stderr
+    assert "times read as %d/%m/%Y %H:%M (inferred from the first rows; set source.date_format)" in note
     backtest = summary["backtest"]
     # No first-response column: no pickup is judged, not even the ones resolved in time.
     assert backtest["pickup"]["total"] == {"met": 0, "missed": 0, "pending": 0, "unknown": 3}
