@@ -263,6 +263,13 @@ def _print_history(console: Console, h: Mapping[str, Any]) -> None:
             console.print(f"      [yellow]{escape(d['note'])}[/yellow]")
         elif d["set_by"]:
             console.print("      set by: " + escape(", ".join(f"{k} {v}" for k, v in d["set_by"].items())))
+        predicted = d["decision"].get("prediction")
+        if isinstance(predicted, Mapping):
+            console.print(
+                f"      predicted miss: {float(predicted.get('probability') or 0):.0%} "
+                f"({escape(str(predicted.get('basis')))}), expected pickup "
+                f"{_when(predicted.get('expected_pickup'))}: {escape(str(predicted.get('reason')))}"
+            )
         written = ", ".join(f"{k}={v}" for k, v in d["written"].items())
         console.print(
             f"      written: {escape(written)}" if written else "      written: nothing (unchanged)"

@@ -41,7 +41,8 @@ from ._examples import run_examples
 from ._logging import bound
 from ._metrics import DaemonMetrics, MetricsServer
 from ._plugins import Plugins
-from ._sync import CycleReport, SyncOptions, sync_connection
+from ._sync import CycleReport, SyncOptions, build_predictor, predicts, sync_connection
+from .predict import Predictor
 from .state import FencedWrite, LeaseManager, PostgresStateStore, StateLock, daemon_id, open_store
 from .status import DeskCollector, PromiseOutcomes, RecentDecisions, render_status, snapshot
 
@@ -59,7 +60,11 @@ _LIVE_SETTINGS: Final = (
     "backoff_initial",
     "backoff_max",
     "healthy_within",
+    "predict_interval",
+    "retention",
 )
+#: Seconds after which a connection's pickup history is read anew from the state.
+_HISTORY_REFRESH: Final = 3600.0
 #: How often the main thread looks at its flags (signals only set flags: no locks in a handler).
 _TICK: Final = 0.1
 #: ``/healthz`` turns 503 when a due cycle has not started, or the main thread (signals, reloads)
@@ -176,6 +181,13 @@ class _Worker:
         self.busy = False
         self.last_start = float("-inf")
         self.retry_at = 0.0
+        #: When waiting tickets are next re-evaluated without a poll (predicted misses).
+        self.next_predict = 0.0
+        self.polled = True
+        #: The connection's queue and history, kept across cycles; rebuilt from the state when the
+        #: rules change and every ``_HISTORY_REFRESH`` seconds (new pickups become history).
+        self.predictor: Predictor | None = None
+        self.predictor_for: tuple[Engine, float] | None = None
         self.exit_code = 0
         self.thread = threading.Thread(target=self._loop, name=f"sync-{self.name}", daemon=True)
 
@@ -206,6 +218,8 @@ class _Worker:
         if self.status.failures:
             return self.retry_at - now
         wait = self.next_poll - now
+        if predicts(self.daemon.engine):
+            wait = min(wait, self.next_predict - now)
         due = self.daemon.store.next_due(self.name)
         if due is not None:
             wait = min(wait, (due - self.daemon.clock()).total_seconds())
@@ -261,10 +275,14 @@ class _Worker:
     def _cycle(self) -> CycleReport | None:
         daemon, settings = self.daemon, self.daemon.settings
         self.last_start = started = time.monotonic()
+        # A poll when one (or a timer, as ever) is due; a round only for predicted misses between
+        # polls reads the state alone.
+        polling = self.polled = started >= self.next_poll or self._timer_due()
         error: BaseException | None = None
         report: CycleReport | None = None
         try:
             adapter = self.open()
+            predictor = self._predictor()
             report = sync_connection(
                 self.name,
                 adapter,
@@ -275,9 +293,11 @@ class _Worker:
                     dry_run=settings.dry_run,
                     respect_agents=settings.respect_agents,
                     trace_notes=settings.trace_notes,
+                    fetch=polling,
                 ),
                 plugins=daemon.plugins,
                 stop=self.stopping,
+                predictor=predictor,
             )
             error = report.exception if not report.ok else None
         except AdapterError as exc:  # opening or checking the connection
@@ -302,13 +322,39 @@ class _Worker:
             self._failed(error, report)
         return report
 
+    def _timer_due(self) -> bool:
+        try:
+            due = self.daemon.store.next_due(self.name)
+        except Exception:
+            return True
+        return due is not None and due <= self.daemon.clock()
+
+    def _predictor(self) -> Predictor | None:
+        """The connection's predictor, built from the state when missing, stale or of older rules."""
+        engine = self.daemon.engine
+        if not predicts(engine):
+            self.predictor = self.predictor_for = None
+            return None
+        now = time.monotonic()
+        if (
+            self.predictor is None
+            or self.predictor_for is None
+            or self.predictor_for[0] is not engine
+            or now - self.predictor_for[1] >= _HISTORY_REFRESH
+        ):
+            self.predictor = build_predictor(engine, self.daemon.store, self.name, self.daemon.clock())
+            self.predictor_for = (engine, now)
+        return self.predictor
+
     def _succeeded(self, report: CycleReport | None, seconds: float) -> None:
         if self.status.failures:
             logger.info("%s recovered after %d failed cycles", self.name, self.status.failures)
         self.status.failures = 0
         self.status.last_error = None
         self.status.last_success = time.time()
-        self.next_poll = self.last_start + self.daemon.settings.interval
+        self.next_predict = self.last_start + self.daemon.settings.predict_interval
+        if self.polled:  # a round between polls leaves the next poll where it was
+            self.next_poll = self.last_start + self.daemon.settings.interval
         if report is None:
             return
         sent = sum(report.messages.values())
@@ -768,16 +814,7 @@ class Daemon:
         for name in ("state_path", "metrics_address", "log_format", "log_level"):
             if name not in self.pinned and getattr(new, name) != getattr(current, name):
                 logger.warning("%s changed in %s: restart matrixcore to apply it", name, config.file)
-        live = (
-            "interval",
-            "respect_agents",
-            "trace_notes",
-            "backoff_initial",
-            "backoff_max",
-            "healthy_within",
-            "retention",
-        )
-        return replace(current, **{n: getattr(new, n) for n in live if n not in self.pinned})
+        return replace(current, **{n: getattr(new, n) for n in _LIVE_SETTINGS if n not in self.pinned})
 
     def _refused(self, message: str, problems: tuple[Problem, ...]) -> None:
         self.last_reload_error = message

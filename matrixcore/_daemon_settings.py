@@ -60,6 +60,8 @@ class DaemonSettings:
     watch_interval: float = 2.0
     #: The shortest time between two cycles of one connection, however early a timer falls due.
     min_gap: float = 1.0
+    #: How often waiting tickets are re-evaluated between polls for predicted misses (from the state).
+    predict_interval: float = 300.0
     #: What the decision log keeps (``state.retention``; ``None``: everything).
     retention: Retention | None = DEFAULT_RETENTION
     #: A PostgreSQL state shared with other daemons (``state.url``) instead of the file.
@@ -109,6 +111,7 @@ class DaemonSettings:
             backoff_initial=duration("sync", "initial", 10.0, "backoff"),
             backoff_max=duration("sync", "max", 900.0, "backoff"),
             healthy_within=duration("sync", "healthy_within", max(3 * interval, 900.0)),
+            predict_interval=duration("sync", "predict_interval", 300.0),
             metrics_address=address,
             log_format=str(logs.get("format", "text")),
             log_level=str(logs.get("level", "info")).upper(),
@@ -135,6 +138,8 @@ class DaemonSettings:
             raise ValueError(f"unknown log format {updated.log_format!r}")
         if updated.interval <= 0:
             raise ValueError("the interval must be more than 0 seconds")
+        if updated.predict_interval <= 0:
+            raise ValueError("the predict interval must be more than 0 seconds")
         return updated
 
     @property
@@ -157,6 +162,7 @@ class DaemonSettings:
                 "max": format_duration_s(self.backoff_max),
             },
             "healthy_within": format_duration_s(self.healthy_within),
+            "predict_interval": format_duration_s(self.predict_interval),
             "metrics": f"{address[0]}:{address[1]}" if address else None,
             "logging": {"format": self.log_format, "level": self.log_level},
             "retention": _retention_dict(self.retention),

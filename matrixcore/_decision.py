@@ -16,6 +16,7 @@ from ._durations import format_duration
 
 if TYPE_CHECKING:
     from ._ruleset import Ruleset, Target
+    from .predict import Prediction
 
 __all__ = ["Decision", "DueMessages", "Evaluation", "Message", "SentMessage", "TraceStep"]
 
@@ -133,6 +134,8 @@ class Decision:
     picked_up: bool
     resolved: bool
     now: datetime
+    #: How likely the pickup target is to be missed, and why (set where a desk predicts misses).
+    prediction: Prediction | None = None
 
     @property
     def impact(self) -> str:
@@ -180,6 +183,8 @@ class Decision:
                 f"{format_duration(self.counted)} of business time counted towards pickup; clock {state}",
             )
         )
+        if self.prediction is not None:
+            steps.append(self.prediction.step())
         return steps
 
     def as_dict(self, ruleset: Ruleset | None = None) -> dict[str, Any]:
@@ -194,6 +199,8 @@ class Decision:
             "paused": self.paused,
             "picked_up": self.picked_up,
         }
+        if self.prediction is not None:
+            out["prediction"] = self.prediction.as_dict()
         if ruleset is not None:
             out["trace"] = [step.as_dict() for step in self.trace(ruleset)]
         return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,6 +19,7 @@ from ._conditions import compile_condition
 from ._decision import Decision, DueMessages, Message, SentMessage
 from ._operators import CompileContext
 from ._templates import Template, cut, pick_language
+from .predict._reasons import rate_text
 
 if TYPE_CHECKING:
     from ._ruleset import Policy, Ruleset, Target
@@ -109,6 +110,10 @@ class PolicySet:
                         key = f"{policy.name}:{last.priority}>{decision.priority}:{last.sent_at.isoformat()}"
                         if key not in keys:
                             due.append(_Candidate(policy, key, now, 0.0))
+            elif policy.event == "predicted_miss":
+                predicted = self._predicted_key(policy, decision, sent, now) if waiting else None
+                if predicted is not None and predicted not in keys:
+                    due.append(_Candidate(policy, predicted, now, 0.0))
             elif waiting and not decision.paused and decision.pickup_by is not None:
                 key = f"{policy.name}:{decision.priority}"
                 if key in keys:
@@ -131,6 +136,41 @@ class PolicySet:
                 else:
                     later.append(at)
         return due, later
+
+    @staticmethod
+    def _predicted_key(
+        policy: Policy, decision: Decision, sent: tuple[SentMessage, ...], now: datetime
+    ) -> str | None:
+        """The key of a predicted-miss warning due now, or ``None``.
+
+        Due while the ticket waits, before its deadline, with a miss probability at the policy's
+        threshold. The key carries the expected pickup, so the requester hears again only when that
+        moment moves by at least ``moves`` from the one last announced (and the cap still applies).
+        """
+        prediction = decision.prediction
+        if (
+            prediction is None
+            or decision.paused
+            or decision.pickup_by is None
+            or decision.pickup_by <= now
+            or prediction.probability < policy.threshold
+        ):
+            return None
+        expected = prediction.expected_at
+        stamp = expected.astimezone(UTC).isoformat(timespec="minutes") if expected else "later"
+        key = f"{policy.name}:{decision.priority}@{stamp}"
+        told = [s for s in sent if s.policy == policy.name and "@" in s.key]
+        if told:
+            last = max(told, key=lambda s: s.sent_at).key.rpartition("@")[2]
+            if last == stamp:
+                return None
+            if expected is not None and last != "later":
+                before = datetime.fromisoformat(last)
+                if abs(expected - before) < policy.moves:
+                    return None
+            elif expected is None and last == "later":
+                return None
+        return key
 
     def due(
         self, ticket: Ticket, decision: Decision, sent: tuple[SentMessage, ...], now: datetime
@@ -263,6 +303,14 @@ class PolicySet:
             "pickup_within": decision.pickup_target.within,
             "resolve_within": decision.resolve_target.within,
         }
+        prediction = decision.prediction
+        if prediction is not None:
+            values["expected_pickup"] = prediction.expected_at
+            values["tickets_ahead"] = prediction.ahead
+            values["pickup_rate"] = rate_text(prediction.rate, language)
+            values["miss_probability"] = f"{prediction.probability:.0%}"
+            if "prediction_reason" in template.placeholders:
+                values["prediction_reason"] = prediction.reason(language)
         if "reason" in template.placeholders:
             values["reason"] = self.reason(ticket, decision, language)
         date_format = settings.date_formats.get(language.lower()) or settings.date_formats.get(

@@ -40,6 +40,7 @@ __all__ = [
     "MessageCap",
     "MessageSettings",
     "Policy",
+    "PredictionSettings",
     "PriorityLevel",
     "Rule",
     "Ruleset",
@@ -49,7 +50,7 @@ __all__ = [
     "ruleset_from_document",
 ]
 
-EVENTS: Final = ("classified", "pickup_elapsed", "pickup_missed", "priority_changed")
+EVENTS: Final = ("classified", "pickup_elapsed", "pickup_missed", "predicted_miss", "priority_changed")
 DIMENSIONS: Final = ("impact", "urgency", "priority")
 #: Message limits of channels everyone knows, used when a channel sets no ``max_length``: a post on
 #: X (Twitter) holds 280 characters.
@@ -111,6 +112,19 @@ class Policy:
     at: float | None = None
     channels: frozenset[str] | None = None
     condition: Any = None
+    #: For ``predicted_miss``: the miss probability that sends it, and how far the expected pickup
+    #: must move before the requester is told again.
+    threshold: float = 0.9
+    moves: timedelta = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class PredictionSettings:
+    """How predicted misses read the desk (``prediction`` in the rules)."""
+
+    #: Ticket field naming the queue a ticket waits in (``None``: one queue per connection).
+    group: str | None = None
+    dispersion: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +176,7 @@ class Ruleset:
     messages: MessageSettings
     examples: tuple[Example, ...] = ()
     warnings: tuple[Problem, ...] = ()
+    prediction: PredictionSettings = field(default_factory=PredictionSettings)
     operators: OperatorRegistry = field(default_factory=OperatorRegistry.builtin, repr=False, compare=False)
     document: Document | None = field(default=None, repr=False, compare=False)
     #: Dimensions (impact, urgency) that, where no rule sets them, keep the ticket's own value when
@@ -447,6 +462,10 @@ class _Builder:
             at = None
             if isinstance(data.get("at"), str):
                 at = float(data["at"].strip().rstrip("%")) / 100
+            threshold = 0.9
+            if isinstance(data.get("threshold"), str):
+                threshold = float(data["threshold"].strip().rstrip("%")) / 100
+            moves = self.duration(data.get("moves", "1h"), (*path, "moves")) or timedelta(hours=1)
             condition = self.condition(data["when"], (*path, "when"), context) if "when" in data else None
             channels = frozenset(str(c).lower() for c in data["channels"]) if data.get("channels") else None
             for channel in sorted(channels or ()):
@@ -461,6 +480,8 @@ class _Builder:
                     at,
                     channels,
                     condition,
+                    threshold,
+                    moves,
                 )
             )
         reason_field = raw.get("reason_field")
@@ -617,6 +638,7 @@ def ruleset_from_document(doc: Document, operators: OperatorRegistry | None = No
     if any(p.severity == "error" for p in problems):
         raise RulesetError(problems, doc.file)
     clock = builder.section("clock")
+    prediction = builder.section("prediction")
     return Ruleset(
         name=str(builder.data.get("name") or Path(doc.file).stem or "rules"),
         file=doc.file,
@@ -632,6 +654,10 @@ def ruleset_from_document(doc: Document, operators: OperatorRegistry | None = No
         messages=messages,
         examples=tuple(examples),
         warnings=tuple(p for p in problems if p.severity != "error"),
+        prediction=PredictionSettings(
+            group=str(prediction["group"]) if prediction.get("group") else None,
+            dispersion=float(prediction.get("dispersion", 1.0)),
+        ),
         operators=operators,
         document=doc,
         from_source=frozenset(str(d) for d in builder.section("defaults").get("from_source") or ()),

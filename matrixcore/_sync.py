@@ -47,6 +47,7 @@ from ._logging import bound
 from ._plugins import Plugins
 from ._ticket import Ticket
 from .forecast._sources import channel_name
+from .predict import Predictor
 from .state import LedgerEntry, StateStore, TicketState
 
 __all__ = [
@@ -55,6 +56,8 @@ __all__ = [
     "WRITE_FAILED",
     "CycleReport",
     "SyncOptions",
+    "build_predictor",
+    "predicts",
     "sync_connection",
 ]
 
@@ -89,6 +92,9 @@ class SyncOptions:
     #: Failed attempts in a row (tool errors: 5xx, timeouts, unreadable answers) after which one
     #: ticket is set aside so it blocks no other; before that a failure ends the cycle, cursor kept.
     poison_after: int = 3
+    #: ``False``: no fetch, only timers and predicted misses re-evaluated from the state (the
+    #: daemon's rounds between polls: no request to the tool but the messages themselves).
+    fetch: bool = True
 
 
 @dataclass(slots=True)
@@ -110,6 +116,8 @@ class CycleReport:
     #: Tickets whose writes kept failing while the tool answered (poison): set aside with backoff.
     failing: int = 0
     reconciled: int = 0
+    #: Waiting tickets whose miss probability was re-evaluated from the state.
+    predicted: int = 0
     messages: Counter[str] = field(default_factory=Counter)
     error: str | None = None
     cursor: str | None = None
@@ -143,10 +151,12 @@ class _Cycle:
         log: logging.LoggerAdapter[logging.Logger],
         report: CycleReport,
         stop: Callable[[], bool],
+        predictor: Predictor | None,
     ) -> None:
         self.name, self.adapter, self.store, self.engine = name, adapter, store, engine
         self.plugins, self.options, self.now, self.log, self.report = plugins, options, now, log, report
         self.stop = stop
+        self.predictor = predictor
         self.seen: set[str] = set()
         #: Messages posted whose ``sent`` is not yet recorded: written with the next commit (the next
         #: message's ``pending``, or the ticket's state). A crash before leaves them pending, which
@@ -236,6 +246,9 @@ class _Cycle:
             decision = self.engine.classify(ticket, self.now, self.agent_evaluation(ticket, agent))
         else:
             decision = self.plugins.classify(self.engine, ticket, self.now)
+        if self.predictor is not None:
+            self.predictor.observe(ticket, decision)
+            decision = replace(decision, prediction=self.predictor.predict(ticket, decision))
         self.deciding = decision
         written: dict[str, Any] = {}
         wanted: dict[str, Any] = {}
@@ -408,6 +421,15 @@ class _Cycle:
 
     # -- the cycle -----------------------------------------------------------------------------------
     def run(self) -> None:
+        if self.options.fetch:
+            self.fetch()
+            if self.report.stopped:
+                return
+        self.timers()
+        if not self.report.stopped and self.predictor is not None:
+            self.predict()
+
+    def fetch(self) -> None:
         for batch in self.adapter.fetch(self.store.cursor(self.name)):
             self.report.batches += 1
             for ticket in batch.tickets:
@@ -419,6 +441,8 @@ class _Cycle:
             if self.stop():
                 self.report.stopped = True
                 return
+
+    def timers(self) -> None:
         for state in self.store.due_tickets(self.name, self.now):
             if state.ticket_id in self.seen or state.snapshot is None:
                 continue
@@ -427,6 +451,38 @@ class _Cycle:
                 return
             self.report.timers += 1
             self.attempt(Ticket.from_dict(state.snapshot), state)
+
+    def predict(self) -> None:
+        """Re-evaluate the waiting tickets from their snapshots: a ticket whose predicted-miss warning
+        is now due goes through ``process`` like a timer (the ledger still sends nothing twice)."""
+        predictor = self.predictor
+        policies = [p for p in self.engine.ruleset.messages.policies if p.event == "predicted_miss"]
+        if predictor is None or not policies:
+            return
+        threshold = min(p.threshold for p in policies)
+        for state in self.store.tickets(self.name, open_only=True):
+            if state.ticket_id in self.seen or state.snapshot is None:
+                continue
+            ticket = Ticket.from_dict(state.snapshot)
+            if ticket.first_response is not None or ticket.resolved is not None:
+                continue
+            if self.stop():
+                self.report.stopped = True
+                return
+            evaluation = None
+            if state.agent_priority and self.options.respect_agents:
+                evaluation = self.agent_evaluation(ticket, {"priority": state.agent_priority})
+            decision = self.engine.classify(ticket, self.now, evaluation)
+            predictor.observe(ticket, decision)
+            prediction = predictor.predict(ticket, decision)
+            self.report.predicted += 1
+            if prediction is None or prediction.probability < threshold:
+                continue
+            due = self.engine.due_messages(
+                ticket, replace(decision, prediction=prediction), self.sent(ticket), self.now
+            )
+            if any(m.event == "predicted_miss" for m in due.messages):
+                self.attempt(ticket, state)
 
     # -- one ticket refused: set it aside, never block the connection --------------------------------
     def attempt(self, ticket: Ticket, state: TicketState | None) -> None:
@@ -565,15 +621,35 @@ def sync_connection(
     logger: logging.Logger | None = None,
     cycle: str | None = None,
     stop: Callable[[], bool] | None = None,
+    predictor: Predictor | None = None,
 ) -> CycleReport:
     """Run one cycle for one connection; errors end the cycle (cursor untouched) and are reported.
 
     ``stop`` is asked after every committed batch (and between timed messages): once it returns
-    ``True`` the cycle ends there, with nothing half done.
+    ``True`` the cycle ends there, with nothing half done. ``predictor`` keeps the connection's queue
+    across cycles; without one, a ruleset with ``predicted_miss`` policies gets one built from the
+    state for this cycle.
     """
     cycle = cycle or uuid.uuid4().hex[:12]
+    if predictor is None and predicts(engine):
+        predictor = build_predictor(engine, store, name, now)
     with bound(connection=name, cycle=cycle):
-        return _sync(name, adapter, store, engine, now, options, plugins, logger, cycle, stop)
+        return _sync(name, adapter, store, engine, now, options, plugins, logger, cycle, stop, predictor)
+
+
+def predicts(engine: Engine) -> bool:
+    """Whether the rules warn of predicted misses (only then is the queue kept)."""
+    return any(p.event == "predicted_miss" for p in engine.ruleset.messages.policies)
+
+
+def build_predictor(engine: Engine, store: StateStore, connection: str, now: datetime) -> Predictor:
+    """A connection's predictor from its state alone: the tickets it has seen are the history, the
+    ones still waiting the queue. No request to the tool."""
+    settings = engine.ruleset.prediction
+    tickets = (Ticket.from_dict(s.snapshot) for s in store.tickets(connection) if s.snapshot is not None)
+    return Predictor.from_tickets(
+        engine, tickets, now, group_field=settings.group, dispersion=settings.dispersion
+    )
 
 
 def _sync(
@@ -587,6 +663,7 @@ def _sync(
     logger: logging.Logger | None,
     cycle: str,
     stop: Callable[[], bool] | None,
+    predictor: Predictor | None,
 ) -> CycleReport:
     report = CycleReport(name, cycle, now)
     # Only what the tool lets this connection write is written or compared (see Adapter).
@@ -598,7 +675,9 @@ def _sync(
     plugins.sync_start(connection=name, cursor=store.cursor(name), dry_run=options.dry_run)
     error: Exception | None = None
     try:
-        _Cycle(name, adapter, store, engine, plugins, options, now, log, report, stop or _never).run()
+        _Cycle(
+            name, adapter, store, engine, plugins, options, now, log, report, stop or _never, predictor
+        ).run()
     except PageLimitReached as exc:  # not a failure: the next cycle goes on from the kept cursor
         report.page_limited = True
         log.warning("cycle ended early, cursor kept at the last batch: %s", exc)

@@ -59,9 +59,14 @@ PLACEHOLDERS: Final[Mapping[str, str]] = {
     "pickup_within": "the pickup target as a duration (15m, 4h)",
     "resolve_within": "the resolution target as a duration",
     "reason": "why more time is needed (rule, ticket field or configured default)",
+    "expected_pickup": "when we now expect to pick the ticket up (predicted_miss messages; a date)",
+    "tickets_ahead": "how many waiting tickets are ahead of this one (predicted_miss messages)",
+    "pickup_rate": "how many tickets an hour the desk picks up now (predicted_miss messages)",
+    "miss_probability": "how likely the pickup target is to be missed, e.g. 93% (predicted_miss messages)",
+    "prediction_reason": "why we expect to be late, with the numbers, in the requester's language",
 }
 
-_DATE_NAMES: Final = frozenset({"pickup_by", "resolve_by"})
+_DATE_NAMES: Final = frozenset({"pickup_by", "resolve_by", "expected_pickup"})
 _NAMED_DATE_STYLES: Final = frozenset({"short", "medium", "long", "full"})
 
 #: Natural phrasing for the languages service desks ask for most; others use CLDR's skeletons.
@@ -88,6 +93,11 @@ TEXT_LIMITS: Final[Mapping[str, int]] = {
     "ticket.status": 40,
     "requester.name": 80,
     "reason": 100,
+    # Built by matrixcore from numbers (predicted misses), bounded all the same.
+    "prediction_reason": 120,
+    "tickets_ahead": 7,
+    "pickup_rate": 6,
+    "miss_probability": 4,
 }
 ELLIPSIS: Final = "…"
 

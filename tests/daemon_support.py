@@ -8,6 +8,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,27 @@ RULES_TEMPLATE = textwrap.dedent(
 #: The rules the daemon tests run: P1 within 4 s, warned at 50%.
 RULES = rules_text()
 
+
+def predicting_rules_text(p1_pickup: str = "4s", warning_at: str = "50%") -> str:
+    """``rules_text`` plus a predicted-miss warning for the printer tickets (P3, 4 hours)."""
+    return (
+        rules_text(p1_pickup, warning_at)
+        .replace(
+            "template: warning}\n",
+            "template: warning}\n"
+            "    - {name: predicted, event: predicted_miss, template: predicted,"
+            ' when: {subject: {matches: "(?i)^printer"}}}\n',
+        )
+        .replace(
+            "  templates:\n",
+            "  templates:\n"
+            "    predicted:\n"
+            '      en: "Ticket {ticket.number}: we now expect to pick it up {expected_pickup},'
+            ' because {prediction_reason}."\n',
+        )
+    )
+
+
 #: What the helpdesk calls each priority.
 TOOL_PRIORITY = {"P1": "urgent", "P2": "high", "P3": "normal", "P4": "low"}
 SUBJECTS = ("Printer jams", "Mail server is down", "Question: where is the VPN guide?", "Laptop slow")
@@ -75,7 +97,12 @@ EXPECTED = {
     "Mail server is down": ("P1", ("acknowledge", "warning")),
     "Question: where is the VPN guide?": ("P4", ("acknowledge",)),
     "Laptop slow": ("P3", ("acknowledge",)),
+    # History for predictions (``seed_history``): picked up long ago, so nothing to say.
+    "Old printer jams": ("P3", ()),
 }
+#: With ``predicting_rules_text`` and ``seed_history``: every printer ticket is also told, once,
+#: when it will probably be picked up.
+EXPECTED_PREDICTING = {**EXPECTED, "Printer jams": ("P3", ("acknowledge", "predicted"))}
 
 
 class Helpdesk(HelpdeskEmulator):
@@ -84,6 +111,8 @@ class Helpdesk(HelpdeskEmulator):
 
     def __init__(self, **kwargs: Any) -> None:
         self.after: dict[tuple[str, str], Callable[[RecordedRequest], None]] = {}
+        #: What every ticket must end with (``outcome_problems``).
+        self.expected: Mapping[str, tuple[str, tuple[str, ...]]] = EXPECTED
         super().__init__(token=TOKEN, **kwargs)
 
     def add_route(self, method: str, pattern: str, handler: Callable[[RecordedRequest], Any]) -> None:
@@ -109,6 +138,18 @@ class Helpdesk(HelpdeskEmulator):
                 subject=subject, requester={"name": f"R{i}", "email": f"r{i}@example.com", "language": "en"}
             )
 
+    def seed_history(self, count: int, wait: timedelta, ago: timedelta = timedelta(days=2)) -> None:
+        """``count`` printer tickets created ``ago`` and picked up after ``wait``: the pickup history
+        a predicted-miss warning is estimated from (P3 waits 4 hours; ``wait`` longer says: a miss)."""
+        created = datetime.now(UTC) - ago
+        for i in range(count):
+            self.add_ticket(
+                subject="Old printer jams",
+                requester={"name": f"H{i}", "email": f"h{i}@example.com", "language": "en"},
+                created_at=_iso(created),
+                first_response_at=_iso(created + wait),
+            )
+
     def writes(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.method not in ("GET", "HEAD")]
 
@@ -119,17 +160,24 @@ class Helpdesk(HelpdeskEmulator):
             tickets = {tid: dict(t) for tid, t in self.tickets.items()}
             messages = {tid: [dict(m) for m in ms] for tid, ms in self.messages.items()}
         for tid, ticket in tickets.items():
-            priority, policies = EXPECTED[ticket["subject"]]
+            priority, policies = self.expected[ticket["subject"]]
             if ticket["priority"] != TOOL_PRIORITY[priority]:
                 problems.append(f"ticket {tid}: priority {ticket['priority']}, expected {priority}")
             texts = Counter(m["body"] for m in messages[tid])
             twice = [text for text, n in texts.items() if n > 1]
             if twice:
                 problems.append(f"ticket {tid}: sent twice: {twice}")
-            kinds = sorted("warning" if "patience" in t else "acknowledge" for t in texts)
+            kinds = sorted(
+                "warning" if "patience" in t else "predicted" if "expect" in t else "acknowledge"
+                for t in texts
+            )
             if kinds != sorted(policies):
                 problems.append(f"ticket {tid}: messages {kinds}, expected {sorted(policies)}")
         return problems
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class Gate:

@@ -163,3 +163,57 @@ def test_help_teaches_the_section_examples_and_exit_codes():
     for text in ("forecast:", "scenarios:", "events:", "Examples:", "Exit codes:", "Erlang C", "deadline"):
         assert text in result.output
     assert "matrixcore forecast --config c.yaml" in run("--help").output
+
+
+def test_a_progress_bar_shows_on_a_terminal_and_only_there(tmp_path):
+    from test_cmd_report import _stderr_on_a_terminal
+
+    args = ["forecast", "--config", CONFIG, "--weeks", "1", "-o", str(tmp_path / "f.csv")]
+    watched = _stderr_on_a_terminal(args, tmp_path)
+    assert "reading" in watched
+    assert "tickets.csv" in watched
+    assert "1,979 tickets from tickets.csv (csv, preset topdesk): 6 channels forecast 1 week" in watched
+    assert _stderr_on_a_terminal([*args, "--quiet"], tmp_path) == ""
+
+
+def test_a_live_connection_is_only_read(tmp_path, monkeypatch):
+    import shutil
+    from datetime import UTC, datetime, timedelta
+
+    from matrixcore_helpdesk.emulator import HelpdeskEmulator
+
+    monkeypatch.setenv("HD_TOKEN", "hd-token-5f2c9e")
+    shutil.copy(ROOT / "examples" / "quickstart" / "rules.yaml", tmp_path / "rules.yaml")
+    with HelpdeskEmulator() as emulator:
+        monday = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
+        for day in range(21):  # three weeks: every weekday two e-mails and a tweet
+            if day % 7 < 5:
+                for minute, channel in ((5, "email"), (35, "email"), (50, "twitter")):
+                    created = monday + timedelta(days=day, minutes=minute)
+                    emulator.add_ticket(channel=channel, created_at=created.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+        before = json.dumps(emulator.tickets, sort_keys=True, default=str)
+        (tmp_path / "c.yaml").write_text(
+            textwrap.dedent(
+                f"""\
+                rules: rules.yaml
+                connections:
+                  helpdesk:
+                    adapter: helpdesk
+                    base_url: {emulator.url}
+                    auth: {{type: bearer, token: {{env: HD_TOKEN}}}}
+                    priority_map: {{P1: urgent, P2: high, P3: normal, P4: low}}
+                source: {{connection: helpdesk}}
+                forecast: {{weeks: 1, as_of: "2025-06-23T00:00:00+02:00"}}
+                """
+            )
+        )
+        result = run("forecast", "--config", str(tmp_path / "c.yaml"), "--format", "json", "-q")
+        assert result.exit_code == 0, result.output
+        document = json.loads(result.output)
+        assert document["source"] == "connection helpdesk"
+        channels = {c["channel"]: c for c in document["channels"]}
+        assert channels["email"]["history"]["arrivals"] == 30
+        assert channels["email"]["history"]["weeks"] == 3
+        assert channels["twitter"]["history"]["arrivals"] == 15
+        assert {r.method for r in emulator.requests} == {"GET"}
+        assert json.dumps(emulator.tickets, sort_keys=True, default=str) == before

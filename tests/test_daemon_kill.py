@@ -16,10 +16,19 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from daemon_support import TOKEN, Gate, Helpdesk, write_config, write_rules
+from daemon_support import (
+    EXPECTED_PREDICTING,
+    TOKEN,
+    Gate,
+    Helpdesk,
+    predicting_rules_text,
+    write_config,
+    write_rules,
+)
 
 from matrixcore.state import PostgresStateStore, StateStore
 
@@ -84,6 +93,18 @@ def config(tmp_path: Path, desk: Helpdesk) -> Path:
     )
     path.write_text(text)
     return path
+
+
+@pytest.fixture
+def predicting(tmp_path: Path, desk: Helpdesk) -> Path:
+    """Rules that also warn printer tickets of a predicted miss, and a history that predicts one:
+    printer tickets waited 10 hours for a 4-hour target. Each must be told exactly once."""
+    desk.expected = EXPECTED_PREDICTING
+    desk.seed_history(40, wait=timedelta(hours=10))
+    write_rules(tmp_path / "rules.yaml", predicting_rules_text())
+    return write_config(
+        tmp_path, {"hd": desk.url}, retry="{max_attempts: 3, backoff_base: 0.05, max_wait: 1}"
+    )
 
 
 def finish(config: Path, log: Path, desk: Helpdesk) -> None:
@@ -186,3 +207,45 @@ def test_a_second_sigterm_exits_at_once_and_the_next_run_finishes(
     gate.release.set()
     assert "exiting at once" in log.read_text()
     finish(config, log, desk)
+
+
+def test_random_sigkills_never_send_a_predicted_miss_twice(
+    tmp_path: Path, desk: Helpdesk, predicting: Path
+) -> None:
+    desk.seed(400)
+    seed = int(os.environ.get("MATRIXCORE_KILL_SEED", random.randrange(1 << 30)))
+    rng = random.Random(seed)
+    log = tmp_path / "daemon.log"
+    for _ in range(max(KILLS // 3, 3)):
+        seen = len(desk.requests)
+        process = matrixcore(
+            "run", "--config", str(predicting), "--interval", "0.2", "--log-level", "warning", log=log
+        )
+        wait_until(lambda s=seen: len(desk.requests) > s, process)
+        time.sleep(rng.uniform(0.0, 0.4))
+        kill(process)
+    finish(predicting, log, desk)  # every printer ticket: acknowledged and warned, once each
+    assert sum("expect" in m["body"] for ms in desk.messages.values() for m in ms) == 100
+
+
+def test_a_kill_between_posting_and_recording_a_predicted_miss_sends_it_once(
+    tmp_path: Path, desk: Helpdesk, predicting: Path
+) -> None:
+    desk.add_ticket(subject="Printer jams", requester={"name": "R", "language": "en"})  # ticket 41
+    gate = Gate()
+    desk.after[("POST", "messages")] = lambda request: gate(request) if b"expect" in request.body else None
+    log = tmp_path / "daemon.log"
+    process = matrixcore("run", "--config", str(predicting), log=log)
+    wait_until(gate.arrived.is_set, process)
+    kill(process)
+    del desk.after[("POST", "messages")]
+    gate.release.set()
+    assert sum("expect" in m["body"] for m in desk.messages[41]) == 1
+    with StateStore(tmp_path / "state.sqlite3") as store:
+        (pending,) = store.pending("hd")
+        assert pending.key.startswith("predicted:P3@")
+    finish(predicting, log, desk)
+    assert sum("expect" in m["body"] for m in desk.messages[41]) == 1
+    with StateStore(tmp_path / "state.sqlite3") as store:
+        entry = next(e for e in store.messages("hd", "41") if e.policy == "predicted")
+        assert entry.state == "sent"

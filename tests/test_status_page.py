@@ -100,8 +100,15 @@ def test_the_page_shows_connections_promises_decisions_and_rules(tmp_path: Path,
         wait_for(lambda: daemon.server is not None and synced(desk), timeout=30)
         assert daemon.server is not None
         url = daemon.server.url
+        # Once the first cycle has ended (decisions show up while it runs).
         answer = wait_for(
-            lambda: (r := requests.get(f"{url}/", timeout=5)) and "HD-1004" in r.text and r, timeout=30
+            lambda: (
+                (r := requests.get(f"{url}/", timeout=5))
+                and "HD-1004" in r.text
+                and " written, " in r.text
+                and r
+            ),
+            timeout=30,
         )
         assert answer.status_code == 200
         assert answer.headers["Content-Type"] == "text/html; charset=utf-8"

@@ -19,6 +19,8 @@ from datetime import date, datetime, timedelta, tzinfo
 from html import escape
 from typing import IO, TYPE_CHECKING, Final
 
+from matrixcore.predict._report import prediction_section
+
 from ._summary import PREMISE, WEEKDAYS, met_share, percent, reading_notice
 
 if TYPE_CHECKING:
@@ -119,6 +121,7 @@ def render_html(report: Report, out: IO[str]) -> None:
         out.write(_cards(summary))
         out.write(_shift_section(summary))
         out.write(_backtest_section(summary))
+        out.write(prediction_section(summary.prediction))
         out.write(_channels_section(summary))
         out.write(_messages_section(summary))
         out.write(_audit_section(summary))

@@ -26,6 +26,8 @@ from matrixcore._engine import Engine
 from matrixcore._plugins import Plugins
 from matrixcore._ruleset import Ruleset
 from matrixcore._ticket import Ticket, parse_instant
+from matrixcore.predict._backtest import Case
+from matrixcore.predict._report import MAX_CASES, prediction_backtest
 
 from ._summary import Summary
 
@@ -300,6 +302,10 @@ class Report:
         self._traces = _Traces(self.ruleset)
         self._rows: Iterator[ReportRow] | None = None
         self._done = False
+        #: Arrived tickets and their pickups, for the predicted-miss backtest (only with such a policy).
+        self._cases: list[Case] | None = (
+            [] if any(p.event == "predicted_miss" for p in self.ruleset.messages.policies) else None
+        )
 
     @property
     def zone(self) -> tzinfo:
@@ -343,6 +349,9 @@ class Report:
                 yield row
         stats = self._source_stats() if self._source_stats else None
         self._summary.finish(stats, self._facts)
+        if self._cases is not None:
+            self._summary.prediction = prediction_backtest(self.engine, self._cases, self.meta.as_of)
+            self._cases = None
         self._done = True
 
     # --- one ticket ---------------------------------------------------------------------------------
@@ -356,6 +365,8 @@ class Report:
             arrived = ticket.evolve(first_response=None, resolved=None, paused_since=None)
         if self.ruleset.is_paused(arrived.status):  # on hold now, but not when it came in
             arrived = arrived.evolve(status="")
+        if self._cases is not None and len(self._cases) <= MAX_CASES:
+            self._cases.append(Case(arrived, ticket.first_response))
         decision = plugins.classify(engine, arrived, ticket.created)
         closed_at = _closed_at(ticket)
         done = ticket.resolved is not None or closed_at is not None or _is_done(ticket.status)

@@ -170,6 +170,9 @@ class Summary:
             source_sla = "the source's own SLA outcome"
         return {"pickup": pickup, "resolution": resolution, "source_sla": source_sla}
 
+    #: The predicted-miss backtest's figures (``predict._report``); ``None`` without such a policy.
+    prediction: dict[str, Any] | None = None
+
     # --- reading --------------------------------------------------------------------------------
 
     @property
@@ -281,7 +284,7 @@ class Summary:
                 "by_hour": [list(hours) for hours in self.delays_by_hour],
             },
             "consistency": dict(self.audit.as_dict(audit_top)),
-        }
+        } | ({"predicted_miss": self.prediction} if self.prediction is not None else {})
 
     def _shift_order(self, key: tuple[str, str]) -> tuple[int, int]:
         rows = {name: i for i, name in enumerate(self.current_priorities)}

@@ -324,6 +324,12 @@ class StateStore:
             state.connection,
         )
 
+    def tickets(self, connection: str, *, open_only: bool = False) -> list[TicketState]:
+        """Every ticket of a connection as last seen (``open_only``: not resolved or gone): the
+        history and the queue predicted misses are read from, with no request to the tool."""
+        sql = "SELECT * FROM tickets WHERE connection = ?" + (" AND closed = 0" if open_only else "")
+        return [self._ticket_state(r) for r in self._rows(sql + " ORDER BY ticket_id", (connection,))]
+
     def due_tickets(self, connection: str, now: datetime, limit: int = 1000) -> list[TicketState]:
         """Open tickets whose next timed message is due at ``now``, earliest first."""
         rows = self._rows(
