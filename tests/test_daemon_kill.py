@@ -102,9 +102,12 @@ def predicting(tmp_path: Path, desk: Helpdesk) -> Path:
     desk.expected = EXPECTED_PREDICTING
     desk.seed_history(40, wait=timedelta(hours=10))
     write_rules(tmp_path / "rules.yaml", predicting_rules_text())
-    return write_config(
+    path = write_config(
         tmp_path, {"hd": desk.url}, retry="{max_attempts: 3, backoff_base: 0.05, max_wait: 1}"
     )
+    lease = "state: {path: state.sqlite3, lease: {ttl: 1s}}"  # a killed daemon's lease lapses soon
+    path.write_text(path.read_text().replace("state: {path: state.sqlite3}", lease))
+    return path
 
 
 def finish(config: Path, log: Path, desk: Helpdesk) -> None:
