@@ -244,11 +244,11 @@ def test_a_kill_between_posting_and_recording_a_predicted_miss_sends_it_once(
     del desk.after[("POST", "messages")]
     gate.release.set()
     assert sum("expect" in m["body"] for m in desk.messages[41]) == 1
-    with StateStore(tmp_path / "state.sqlite3") as store:
+    with open_state(tmp_path) as store:
         (pending,) = store.pending("hd")
         assert pending.key.startswith("predicted:P3@")
     finish(predicting, log, desk)
     assert sum("expect" in m["body"] for m in desk.messages[41]) == 1
-    with StateStore(tmp_path / "state.sqlite3") as store:
+    with open_state(tmp_path) as store:
         entry = next(e for e in store.messages("hd", "41") if e.policy == "predicted")
         assert entry.state == "sent"
